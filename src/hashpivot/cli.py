@@ -1,0 +1,356 @@
+"""The ``hashpivot`` command line (Typer + Rich).
+
+Every command takes ``--json`` for machine-readable output. Any error a user can cause prints one
+line naming the field, the value and what is allowed, and exits with code 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__, hardware, history
+from .errors import ConfigError, HashpivotError, InputError
+
+app = typer.Typer(
+    name="hashpivot",
+    help="Where should each megawatt go: mine bitcoin, host AI, or sell the power back?",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(_jsonable(obj), indent=2) + "\n")
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "item"):  # numpy scalars
+        return _jsonable(obj.item())
+    return obj
+
+
+def _fmt_usd(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", help="Show the version and exit.", is_eager=True)
+    ] = False,
+) -> None:
+    if version:
+        typer.echo(f"hashpivot {__version__}")
+        raise typer.Exit()
+
+
+# --------------------------------------------------------------------------- network
+@app.command()
+def network(
+    date: Annotated[
+        str | None,
+        typer.Option(help="UTC day as YYYY-MM-DD (default: the last day of the shipped data)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Network state on a day: height, subsidy, difficulty, hashrate, fees, price, hashprice."""
+    state = history.network_state(date)
+    d = state.to_dict()
+    keys = [
+        "date",
+        "height",
+        "subsidy_btc",
+        "difficulty",
+        "hashrate_eh_s",
+        "fees_btc_per_day",
+        "price_usd",
+        "hashprice_usd_per_ph_day",
+        "hashprice_btc_per_ph_day",
+    ]
+    out = {k: d[k] for k in keys} | {k: v for k, v in d.items() if k not in keys}
+    if as_json:
+        _print_json(out)
+        return
+    first, last = history.date_range()
+    title = f"Bitcoin network on {state.date}"
+    if date is None:
+        title += f" (latest day in the shipped data, {first} .. {last})"
+    table = Table(title=title, show_header=False)
+    table.add_row("block height (end of day)", f"{state.height:,}")
+    table.add_row("subsidy", f"{state.subsidy_btc:g} BTC")
+    table.add_row("difficulty", f"{state.difficulty / 1e12:,.2f} T")
+    table.add_row("hashrate (7-day mean)", f"{state.hashrate_eh_s:,.1f} EH/s")
+    table.add_row("hashrate implied by difficulty", f"{state.hashrate_implied_eh_s:,.1f} EH/s")
+    table.add_row(
+        "fees", f"{state.fees_btc_per_day:,.2f} BTC/day ({state.fees_btc_per_block:.4f}/block)"
+    )
+    table.add_row("BTC price", _fmt_usd(state.price_usd))
+    table.add_row("hashprice", f"${state.hashprice_usd_per_ph_day:,.2f} per PH/s per day")
+    table.add_row("hashprice (BTC)", f"{state.hashprice_btc_per_ph_day:.8f} BTC per PH/s per day")
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- cost
+@app.command()
+def cost(
+    site_file: Annotated[
+        Path | None, typer.Argument(help="Site YAML (see examples/industry_average_2025.yaml).")
+    ] = None,
+    efficiency_j_per_th: Annotated[
+        float | None, typer.Option(help="Quick form: fleet efficiency [J/TH].")
+    ] = None,
+    power_usd_per_kwh: Annotated[
+        float | None, typer.Option(help="Quick form: power price [USD/kWh].")
+    ] = None,
+    difficulty: Annotated[
+        float | None, typer.Option(help="Quick form: network difficulty.")
+    ] = None,
+    btc_price_usd: Annotated[
+        float | None, typer.Option(help="Quick form: BTC price [USD].")
+    ] = None,
+    fees_btc_per_block: Annotated[
+        float | None, typer.Option(help="Quick form: transaction fees per block [BTC].")
+    ] = None,
+    subsidy_btc: Annotated[
+        float | None,
+        typer.Option(
+            help="Quick form: block subsidy [BTC]; 3.125 (the era since 2024-04-20) if omitted."
+        ),
+    ] = None,
+    date: Annotated[
+        str | None,
+        typer.Option(
+            help="Quick form: take difficulty, price, fees and subsidy from this day of history."
+        ),
+    ] = None,
+    uptime: Annotated[float, typer.Option(help="Share of time hashing, (0, 1].")] = 1.0,
+    pool_fee: Annotated[
+        float, typer.Option(help="Pool fee, share of gross revenue, [0, 1).")
+    ] = 0.0,
+    pue: Annotated[float, typer.Option(help="Facility / IT power, [1, 3].")] = 1.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Cost to mine one BTC (energy, cash, all-in) and breakeven power and BTC prices."""
+    from . import config
+    from .mining import site_economics
+
+    quick = {
+        "--efficiency-j-per-th": efficiency_j_per_th,
+        "--power-usd-per-kwh": power_usd_per_kwh,
+        "--difficulty": difficulty,
+        "--btc-price-usd": btc_price_usd,
+        "--fees-btc-per-block": fees_btc_per_block,
+        "--subsidy-btc": subsidy_btc,
+        "--date": date,
+    }
+    given = [k for k, v in quick.items() if v is not None]
+    if site_file is not None:
+        if given:
+            raise InputError(
+                given[0], quick[given[0]], "no quick-form options together with a site file"
+            )
+        sf = config.load_site_file(site_file)
+        site, market = sf.site.to_site(), sf.market.to_market()
+        market_label = sf.market.describe()
+    else:
+        site, market, market_label = _quick_site(quick, uptime, pool_fee, pue)
+    econ = site_economics(site, market)
+    summary = econ.summary()
+    if as_json:
+        _print_json({"site": site.name, "market": market_label} | summary)
+        return
+    _print_cost_table(site.name, market_label, summary)
+
+
+def _quick_site(quick: dict[str, Any], uptime: float, pool_fee: float, pue: float):
+    from . import config
+
+    required = ["--efficiency-j-per-th", "--power-usd-per-kwh"]
+    network_opts = ["--difficulty", "--btc-price-usd", "--fees-btc-per-block"]
+    for name in required:
+        if quick[name] is None:
+            raise InputError(name, None, "a value (or give a SITE.yaml file)")
+    if quick["--date"] is not None:
+        clash = [n for n in [*network_opts, "--subsidy-btc"] if quick[n] is not None]
+        if clash:
+            raise InputError(
+                clash[0], quick[clash[0]], "not together with --date (the date sets it)"
+            )
+        market = {"date": quick["--date"]}
+    else:
+        for name in network_opts:
+            if quick[name] is None:
+                raise InputError(name, None, "a value (or --date to take it from history)")
+        market = {
+            "difficulty": quick["--difficulty"],
+            "btc_price_usd": quick["--btc-price-usd"],
+            "fees_btc_per_block": quick["--fees-btc-per-block"],
+            "subsidy_btc": 3.125 if quick["--subsidy-btc"] is None else quick["--subsidy-btc"],
+        }
+    eff = quick["--efficiency-j-per-th"]
+    site = {
+        "name": f"quick: {eff:g} J/TH at ${quick['--power-usd-per-kwh']:g}/kWh",
+        # 1 MW of IT power: cost per BTC does not depend on size.
+        "power_capacity_mw": pue,
+        "pue": pue,
+        "power_usd_per_mwh": quick["--power-usd-per-kwh"] * 1000.0,
+        "uptime": uptime,
+        "pool_fee": pool_fee,
+        "fleet": [{"efficiency_j_per_th": eff, "share_of_power": 1.0}],
+    }
+    try:
+        sf = config.validate(config.SiteFile, {"site": site, "market": market}, "options")
+    except ConfigError as exc:
+        raise ConfigError("options", [_option_names(m) for m in exc.messages]) from None
+    return sf.site.to_site(), sf.market.to_market(), sf.market.describe()
+
+
+_OPTION_OF_FIELD = {
+    "site.power_usd_per_mwh": "--power-usd-per-kwh (x1000, in USD/MWh)",
+    "site.uptime": "--uptime",
+    "site.pool_fee": "--pool-fee",
+    "site.pue": "--pue",
+    "site.power_capacity_mw": "--pue",
+    "site.fleet[0]": "--efficiency-j-per-th",
+    "site.fleet[0].efficiency_j_per_th": "--efficiency-j-per-th",
+    "market.difficulty": "--difficulty",
+    "market.btc_price_usd": "--btc-price-usd",
+    "market.fees_btc_per_block": "--fees-btc-per-block",
+    "market.subsidy_btc": "--subsidy-btc",
+    "market.date": "--date",
+}
+
+
+def _option_names(message: str) -> str:
+    field, _, rest = message.partition(":")
+    return f"{_OPTION_OF_FIELD.get(field, field)}:{rest}"
+
+
+def _print_cost_table(name: str, market_label: str, s: dict[str, Any]) -> None:
+    table = Table(title=f"Cost to mine one BTC — {name} ({market_label})")
+    table.add_column("cost line")
+    table.add_column("USD per BTC", justify="right")
+    table.add_column("metric", justify="right")
+    per = s["cost_usd_per_btc"]
+    table.add_row(
+        "electricity",
+        _fmt_usd(per["energy"]),
+        f"energy only {_fmt_usd(s['energy_cost_usd_per_btc'])}",
+    )
+    table.add_row("site opex", _fmt_usd(per["site_opex"]), "")
+    table.add_row("pool fees", _fmt_usd(per["pool_fees"]), "")
+    table.add_row(
+        "cash SG&A", _fmt_usd(per["sga_cash"]), f"cash cost {_fmt_usd(s['cash_cost_usd_per_btc'])}"
+    )
+    table.add_row("depreciation", _fmt_usd(per["depreciation"]), "")
+    table.add_row("stock compensation", _fmt_usd(per["stock_comp"]), "")
+    table.add_row(
+        "interest", _fmt_usd(per["interest"]), f"all-in {_fmt_usd(s['all_in_cost_usd_per_btc'])}"
+    )
+    console.print(table)
+    facts = Table(show_header=False)
+    facts.add_row(
+        "fleet",
+        f"{s['hashrate_th_s'] / 1e6:,.3f} EH/s, {s['facility_power_mw']:,.1f} MW at the meter, "
+        f"{s['wall_efficiency_j_per_th']:.2f} J/TH incl. PUE",
+    )
+    facts.add_row("BTC mined", f"{s['btc_mined']:,.2f} BTC over {s['days']:g} days")
+    facts.add_row(
+        "hashprice earned",
+        f"${s['hashprice_usd_per_ph_day']:,.2f} per PH/s per day ({s['btc_per_ph_day']:.8f} BTC)",
+    )
+    facts.add_row("average BTC price", _fmt_usd(s["average_btc_price_usd"]))
+    facts.add_row(
+        "breakeven power price",
+        f"${s['breakeven_power_usd_per_kwh']:.4f}/kWh "
+        f"(cash: ${s['cash_breakeven_power_usd_per_kwh']:.4f}/kWh)",
+    )
+    facts.add_row(
+        "breakeven BTC price",
+        f"{_fmt_usd(s['breakeven_btc_price_usd'])} cash, "
+        f"{_fmt_usd(s['all_in_breakeven_btc_price_usd'])} all-in",
+    )
+    console.print(facts)
+
+
+# --------------------------------------------------------------------------- hardware
+@app.command(name="hardware")
+def hardware_cmd(
+    kind: Annotated[str, typer.Option(help="asic or gpu.")] = "asic",
+    as_json: JsonFlag = False,
+) -> None:
+    """The ASIC (or GPU) catalogue shipped with hashpivot, with sources."""
+    if kind not in ("asic", "gpu"):
+        raise InputError("--kind", kind, "asic or gpu")
+    df = hardware.asic_catalogue() if kind == "asic" else hardware.gpu_catalogue()
+    if as_json:
+        records = df.reset_index().to_dict(orient="records")
+        _print_json(
+            [
+                {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+                for r in records
+            ]
+        )
+        return
+    if kind == "asic":
+        cols = ["maker", "release_year", "hashrate_th", "power_w", "efficiency_j_per_th", "cooling"]
+        heads = ["maker", "year", "TH/s", "W", "J/TH", "cooling"]
+    else:
+        cols = [
+            "vendor",
+            "release_year",
+            "memory_gb",
+            "tdp_w",
+            "msrp_usd_approx",
+            "rental_usd_per_gpu_hour_low",
+            "rental_usd_per_gpu_hour_high",
+        ]
+        heads = ["vendor", "year", "GB", "W", "MSRP $", "rent $/h low", "rent $/h high"]
+    table = Table(title=f"{kind.upper()} catalogue (per-row sources: --json; see data/SOURCES.md)")
+    table.add_column("model")
+    for h in heads:
+        table.add_column(h, justify="right")
+    for model, row in df.iterrows():
+        table.add_row(
+            model,
+            *[
+                ""
+                if (isinstance(row[c], float) and row[c] != row[c])
+                else (f"{row[c]:g}" if isinstance(row[c], float) else str(row[c]))
+                for c in cols
+            ],
+        )
+    console.print(table)
+
+
+# --------------------------------------------------------------------------- entry point
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI. A user error prints one line naming field, value and what is allowed, and
+    returns exit code 2; usage errors (unknown options) also exit 2, via Typer."""
+    try:
+        app(args=argv)
+    except HashpivotError as exc:
+        sys.stderr.write(f"hashpivot: error: {exc}\n")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

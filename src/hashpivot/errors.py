@@ -1,0 +1,83 @@
+"""The one place for hashpivot's user-facing errors.
+
+Every error a user can cause names the *field*, the *value* given and what is *allowed*, so the
+command line can print it on one line and exit with code 2 (no traceback).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HashpivotError(Exception):
+    """Base class of every error hashpivot raises on purpose."""
+
+
+class InputError(HashpivotError, ValueError):
+    """Bad user input: a field, the offending value and what is allowed.
+
+    Parameters
+    ----------
+    field : str
+        Path of the field, e.g. ``sites[3].power_mw`` or ``--difficulty``.
+    value : Any
+        The value that was given.
+    allowed : str
+        What would have been accepted, e.g. ``"> 0"`` or ``"one of: S19, S21"``.
+    """
+
+    def __init__(self, field: str, value: Any, allowed: str) -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{field}: {value!r} is not allowed; allowed: {allowed}")
+
+
+class DataRangeError(InputError):
+    """A date or height outside the shipped data."""
+
+
+class ConfigError(HashpivotError, ValueError):
+    """A configuration file that cannot be read or does not validate.
+
+    ``messages`` holds one line per problem, each naming the field path.
+    """
+
+    def __init__(self, source: str, messages: list[str]) -> None:
+        self.source = source
+        self.messages = list(messages)
+        super().__init__(f"{source}: " + "; ".join(self.messages))
+
+
+class InvalidBitsError(InputError):
+    """A compact ``nBits`` value that Bitcoin Core would reject (negative, overflow or zero)."""
+
+
+def require_positive(field: str, value: float) -> float:
+    """Return ``value`` if it is a finite number > 0, else raise :class:`InputError`."""
+    if not _is_finite(value) or value <= 0:
+        raise InputError(field, value, "a finite number > 0")
+    return value
+
+
+def require_fraction(field: str, value: float, *, open_low: bool = False) -> float:
+    """Return ``value`` if it lies in [0, 1] (or (0, 1] with ``open_low``), else raise."""
+    low_ok = value > 0 if open_low else value >= 0
+    if not _is_finite(value) or not low_ok or value > 1:
+        raise InputError(field, value, "a number in (0, 1]" if open_low else "a number in [0, 1]")
+    return value
+
+
+def require_non_negative(field: str, value: float) -> float:
+    """Return ``value`` if it is a finite number >= 0, else raise :class:`InputError`."""
+    if not _is_finite(value) or value < 0:
+        raise InputError(field, value, "a finite number >= 0")
+    return value
+
+
+def _is_finite(value: Any) -> bool:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return False
+    return v == v and v not in (float("inf"), float("-inf"))

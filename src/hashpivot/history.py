@@ -1,0 +1,257 @@
+"""The shipped real datasets as pandas objects, with units in column names.
+
+* ``btc_daily.csv`` — Coin Metrics community data (CC BY-NC 4.0), daily 2010-07-18 .. 2025-09-26;
+* ``btc_difficulty_epochs.csv`` — difficulty of every retarget epoch 0..473 (Electrum checkpoints);
+* ``power_prices_hourly.csv`` — ERCOT real-time load-zone prices, LZ_WEST and LZ_NORTH, 2023.
+
+See ``data/SOURCES.md`` for origins, licences and caveats. Nothing is downloaded; every loader
+reads a file inside the package and caches the parsed frame (callers get a copy).
+
+Block height per day
+--------------------
+The daily file has block counts but no heights. Coin Metrics counts a block on the UTC day of its
+median-time-past, roughly the header time of the block five lower; the number of blocks counted
+before 2010-07-18 is fixed at :data:`BLOCKS_BEFORE_FIRST_DAY` = 68,784, the one value for which the
+rule ``first day with cumsum(BlkCnt) − 5 ≥ height`` reproduces every epoch date in the epoch table.
+``height_end_of_day`` is therefore ``68,784 + cumsum(blocks) − 6``: the height of the last block
+whose header time falls on that day (to within the median-time-past jitter of a block or two). It
+puts the four halvings on 2012-11-28, 2016-07-09, 2020-05-11 and 2024-04-20, as observed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from . import network
+from .errors import DataRangeError, InputError
+
+#: Blocks Coin Metrics counted before the first day of ``btc_daily.csv`` (derived, see module doc).
+BLOCKS_BEFORE_FIRST_DAY = 68_784
+#: Price nodes in the shipped hourly file.
+POWER_NODES = ("LZ_WEST", "LZ_NORTH")
+
+
+def data_path(name: str) -> str:
+    """Filesystem path of a shipped data file."""
+    return str(resources.files("hashpivot").joinpath("data", name))
+
+
+@lru_cache(maxsize=1)
+def _btc_daily() -> pd.DataFrame:
+    raw = pd.read_csv(data_path("btc_daily.csv"), parse_dates=["date"])
+    df = raw.rename(columns={"hashrate_ehs": "hashrate_eh_s"}).set_index("date")
+    df.index.name = "date"
+    df["height_end_of_day"] = BLOCKS_BEFORE_FIRST_DAY + df["blocks"].cumsum() - 6
+    blocks = df["blocks"].where(df["blocks"] > 0)
+    df["subsidy_btc_per_block"] = df["issuance_btc"] / blocks
+    df["fees_btc_per_block"] = df["fees_btc"] / blocks
+    return df
+
+
+def btc_daily() -> pd.DataFrame:
+    """Daily Bitcoin network data, indexed by UTC date.
+
+    Columns: ``price_usd`` (Coin Metrics end-of-day reference rate), ``difficulty``,
+    ``hashrate_eh_s`` (one-day estimator ``blocks·D·2^32/86400``, noisy), ``blocks``, ``fees_btc``,
+    ``issuance_btc``, ``fees_usd``, ``issuance_usd``, and derived ``height_end_of_day``,
+    ``subsidy_btc_per_block`` and ``fees_btc_per_block``.
+    """
+    return _btc_daily().copy()
+
+
+@lru_cache(maxsize=1)
+def _difficulty_epochs() -> pd.DataFrame:
+    df = pd.read_csv(data_path("btc_difficulty_epochs.csv"), dtype={"bits": str})
+    df["date"] = pd.to_datetime(df["date"])
+    df["bits"] = df["bits"].map(lambda s: int(s, 16))
+    return df.set_index("epoch")
+
+
+def difficulty_epochs() -> pd.DataFrame:
+    """Difficulty per retarget epoch (0..473): ``height``, ``date`` (NaT where unknown),
+    ``timestamp_utc``, ``date_source``, ``bits`` (int), ``difficulty``, ``change_pct``."""
+    return _difficulty_epochs().copy()
+
+
+@lru_cache(maxsize=1)
+def _power_prices() -> pd.DataFrame:
+    df = pd.read_csv(data_path("power_prices_hourly.csv"))
+    df["timestamp_utc"] = pd.to_datetime(df["timestamp_utc"], utc=True)
+    df = df.rename(columns={"price_usd_mwh": "price_usd_per_mwh"})
+    return df
+
+
+def power_prices_hourly(node: str) -> pd.DataFrame:
+    """Hourly ERCOT real-time prices of one load zone, 2023, indexed by UTC hour.
+
+    Columns: ``timestamp_local`` (Central Prevailing Time, hour beginning, as in the source),
+    ``market``, ``price_usd_per_mwh``. The source lacks the repeated 01:00 of the DST fall-back
+    day, so 2023-11-05T07:00Z is missing (8,759 rows); callers that need a full year must fill it
+    explicitly.
+    """
+    if node not in POWER_NODES:
+        raise InputError("node", node, "one of: " + ", ".join(POWER_NODES))
+    df = _power_prices()
+    out = df[df["node"] == node].drop(columns="node").set_index("timestamp_utc").sort_index()
+    return out.copy()
+
+
+# --------------------------------------------------------------------------- derived views
+def date_range() -> tuple[dt.date, dt.date]:
+    """First and last date of the daily data."""
+    idx = _btc_daily().index
+    return idx[0].date(), idx[-1].date()
+
+
+def _parse_date(field: str, value: str | dt.date) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise InputError(field, value, "a date as YYYY-MM-DD") from None
+    if ts is pd.NaT or ts.tz is not None:
+        raise InputError(field, value, "a date as YYYY-MM-DD (no time zone)")
+    return ts.normalize()
+
+
+def _require_in_data(field: str, ts: pd.Timestamp, value: object) -> None:
+    first, last = date_range()
+    if not (pd.Timestamp(first) <= ts <= pd.Timestamp(last)):
+        raise DataRangeError(field, str(value), f"a date from {first} to {last} (the shipped data)")
+
+
+@dataclass(frozen=True)
+class NetworkState:
+    """The network on one day (all values from the shipped daily data).
+
+    ``height`` is the last block of the day, ``subsidy_btc`` the subsidy at that height,
+    ``difficulty`` Coin Metrics' mean difficulty of the day, ``hashrate_eh_s`` the trailing 7-day
+    mean of the one-day estimator (what hashrate dashboards quote), ``hashrate_implied_eh_s`` the
+    hashrate the difficulty implies at 600 s blocks, ``fees_btc_per_day`` the day's total fees,
+    and the hashprices follow Luxor's definition with the day's average fees per block.
+    """
+
+    date: str
+    height: int
+    subsidy_btc: float
+    difficulty: float
+    hashrate_eh_s: float
+    hashrate_implied_eh_s: float
+    blocks: int
+    fees_btc_per_day: float
+    fees_btc_per_block: float
+    price_usd: float
+    hashprice_usd_per_ph_day: float
+    hashprice_btc_per_ph_day: float
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def network_state(date: str | dt.date | None = None) -> NetworkState:
+    """Network state on ``date`` (default: the last day of the shipped data)."""
+    df = _btc_daily()
+    if date is None:
+        ts = df.index[-1]
+    else:
+        ts = _parse_date("date", date)
+        _require_in_data("date", ts, date)
+    row = df.loc[ts]
+    hashrate_7d = df["hashrate_eh_s"].loc[:ts].tail(7).mean()
+    height = int(row["height_end_of_day"])
+    subsidy_btc = network.block_subsidy_sats(height) / network.COIN_SATS
+    fees_per_block = float(row["fees_btc_per_block"])
+    difficulty = float(row["difficulty"])
+    price = float(row["price_usd"])
+    return NetworkState(
+        date=ts.date().isoformat(),
+        height=height,
+        subsidy_btc=subsidy_btc,
+        difficulty=difficulty,
+        hashrate_eh_s=float(hashrate_7d),
+        hashrate_implied_eh_s=float(network.hashrate_h_s_from_difficulty(difficulty)) / 1e18,
+        blocks=int(row["blocks"]),
+        fees_btc_per_day=float(row["fees_btc"]),
+        fees_btc_per_block=fees_per_block,
+        price_usd=price,
+        hashprice_usd_per_ph_day=float(
+            network.hashprice_usd_per_ph_day(difficulty, subsidy_btc, fees_per_block, price)
+        ),
+        hashprice_btc_per_ph_day=float(
+            network.hashprice_btc_per_ph_day(difficulty, subsidy_btc, fees_per_block)
+        ),
+    )
+
+
+def hashprice_history(
+    start: str | dt.date | None = None, end: str | dt.date | None = None
+) -> pd.DataFrame:
+    """Daily hashprice recomputed from the shipped data.
+
+    Per day: ``subsidy_btc_per_block = issuance_btc / blocks`` (so a halving day blends both
+    eras), ``fees_btc_per_block = fees_btc / blocks``, the day's difficulty and price, fed to
+    :func:`hashpivot.network.hashprice_usd_per_ph_day`. Days without blocks have no hashprice and
+    are dropped (none after 2010).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by date: ``difficulty``, ``price_usd``, ``subsidy_btc_per_block``,
+        ``fees_btc_per_block``, ``hashprice_btc_per_ph_day``, ``hashprice_usd_per_ph_day``.
+    """
+    df = _btc_daily()
+    lo = df.index[0] if start is None else _parse_date("start", start)
+    hi = df.index[-1] if end is None else _parse_date("end", end)
+    if start is not None:
+        _require_in_data("start", lo, start)
+    if end is not None:
+        _require_in_data("end", hi, end)
+    if hi < lo:
+        raise InputError("end", str(end), f"a date on or after start ({lo.date()})")
+    sub = df.loc[lo:hi]
+    sub = sub[sub["blocks"] > 0]
+    out = sub[["difficulty", "price_usd", "subsidy_btc_per_block", "fees_btc_per_block"]].copy()
+    out["hashprice_btc_per_ph_day"] = network.hashprice_btc_per_ph_day(
+        out["difficulty"].to_numpy(),
+        out["subsidy_btc_per_block"].to_numpy(),
+        out["fees_btc_per_block"].to_numpy(),
+    )
+    out["hashprice_usd_per_ph_day"] = out["hashprice_btc_per_ph_day"] * out["price_usd"]
+    return out
+
+
+@dataclass(frozen=True)
+class Halving:
+    """One halving: its number, height, the UTC day it happened (None if beyond the data), and the
+    subsidy after it [BTC]."""
+
+    number: int
+    height: int
+    date: str | None
+    subsidy_btc_after: float
+
+
+def halvings(count: int = 5) -> list[Halving]:
+    """The first ``count`` halvings with the dates the shipped data puts them on."""
+    df = _btc_daily()
+    h = df["height_end_of_day"].to_numpy()
+    out = []
+    for n in range(1, count + 1):
+        height = network.halving_height(n)
+        idx = int(np.searchsorted(h, height, side="left"))
+        date = df.index[idx].date().isoformat() if idx < len(h) and idx > 0 else None
+        out.append(Halving(n, height, date, network.block_subsidy_sats(height) / network.COIN_SATS))
+    return out
+
+
+def network_over_period(start: str | dt.date, end: str | dt.date) -> pd.DataFrame:
+    """Daily network inputs for mining economics over ``[start, end]`` (both in the data):
+    ``difficulty``, ``price_usd``, ``subsidy_btc_per_block``, ``fees_btc_per_block``."""
+    return hashprice_history(start, end)[
+        ["difficulty", "price_usd", "subsidy_btc_per_block", "fees_btc_per_block"]
+    ]
