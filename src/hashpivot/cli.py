@@ -219,7 +219,12 @@ def _quick_site(quick: dict[str, Any], uptime: float, pool_fee: float, pue: floa
         sf = config.validate(config.SiteFile, {"site": site, "market": market}, "options")
     except ConfigError as exc:
         raise ConfigError("options", [_option_names(m) for m in exc.messages]) from None
-    return sf.site.to_site(), sf.market.to_market(), sf.market.describe()
+    try:
+        market_series = sf.market.to_market()
+    except InputError as exc:
+        option = _OPTION_OF_FIELD.get(exc.field, exc.field)
+        raise type(exc)(option, exc.value, exc.allowed) from None
+    return sf.site.to_site(), market_series, sf.market.describe()
 
 
 _OPTION_OF_FIELD = {

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import hardware, history
-from .errors import ConfigError
+from .errors import ConfigError, InputError
 from .mining import MarketSeries
 from .site import FixedCosts, Site
 
@@ -131,11 +131,12 @@ class SiteConfig(_Strict):
             if entry.units is not None:
                 lines.append(hardware.fleet_line_units(entry.model, entry.units, field))
             else:
-                eff = entry.efficiency_j_per_th
-                label = f"generic {eff:g} J/TH"
                 if entry.model is not None:
                     eff = hardware.asic(entry.model, field).efficiency_j_per_th
                     label = entry.model
+                else:
+                    eff = entry.efficiency_j_per_th
+                    label = f"generic {eff:g} J/TH"
                 lines.append(
                     hardware.fleet_line_power(eff, it_power_mw * entry.share_of_power, label)
                 )
@@ -204,6 +205,13 @@ class MarketConfig(_Strict):
         return "explicit values"
 
     def to_market(self) -> MarketSeries:
+        """Network state per day; history dates outside the data raise with a ``market.`` path."""
+        try:
+            return self._to_market()
+        except InputError as exc:
+            raise type(exc)(f"market.{exc.field}", exc.value, exc.allowed) from None
+
+    def _to_market(self) -> MarketSeries:
         if self.date is not None:
             s = history.network_state(self.date)
             return MarketSeries.constant(

@@ -205,7 +205,7 @@ def declining_balance_depreciation(
     rate = factor / life_months
     for m in range(min(life_months, n_months)):  # at most a few hundred months: not a hot path
         remaining = life_months - m
-        dep = max(book * rate, book / remaining)
+        dep = min(book, max(book * rate, book / remaining))
         out[m] = dep
         book -= dep
     return out
