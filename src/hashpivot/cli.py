@@ -47,7 +47,7 @@ def _jsonable(obj: Any) -> Any:
 
 
 def _fmt_usd(x: float) -> str:
-    return f"${x:,.0f}"
+    return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
 
 
 @app.callback()
@@ -343,6 +343,170 @@ def hardware_cmd(
             ],
         )
     console.print(table)
+
+
+# --------------------------------------------------------------------------- plan
+@app.command(name="plan")
+def plan_cmd(
+    plan_file: Annotated[Path, typer.Argument(help="Plan YAML (see examples/bitriver.yaml).")],
+    paths: Annotated[int | None, typer.Option("--paths", help="Override the plan's paths.")] = None,
+    months: Annotated[
+        int | None, typer.Option("--months", help="Override the plan's horizon [months].")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Override the plan's seed.")] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", help="Paths per chunk (a multiple of 64).")
+    ] = 2048,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML report.")] = Path("out"),
+    db: Annotated[Path, typer.Option("--db", help="DuckDB run store.")] = Path("hashpivot.duckdb"),
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a plan field: KEY=VALUE, e.g. sites[0].pue=1.2."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a plan: Monte Carlo over the company's sites → metrics, HTML report, stored run."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import config, plan, report, store
+
+    sets = list(overrides or [])
+    for key, value in (("paths", paths), ("horizon_months", months), ("seed", seed)):
+        if value is not None:
+            sets.append(f"{key}={value}")
+    cfg, plan_yaml = config.load_plan(plan_file, sets)
+    plan.chunk_blocks(chunk_size)  # validate before any work
+    run_id = store.new_run_id()
+    con = store.connect(db)  # open (and create) the store before the long part: fail early
+    progress_console = Console(stderr=True)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} paths"),
+        TimeElapsedColumn(),
+        console=progress_console,
+        disable=as_json or not progress_console.is_terminal,
+    ) as bar:
+        task = bar.add_task(f"plan {cfg.name}", total=cfg.paths)
+        result = plan.run(
+            cfg,
+            chunk_size=chunk_size,
+            progress=lambda done, total: bar.update(task, completed=done),
+        )
+    report_path = out / run_id / "report.html"
+    report.write_atomic(report_path, report.render(result, run_id, cfg.description))
+    store.save_run(con, run_id, result, plan_yaml, str(report_path))
+    con.close()
+    summary = result.summary()
+    if as_json:
+        _print_json({"run_id": run_id, "report_path": str(report_path)} | summary)
+        return
+    _print_plan_table(run_id, str(report_path), summary)
+
+
+def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
+    npv = s["npv_usd"]
+    head = Table(
+        title=f"Plan {s['plan']} — {s['paths']:,} paths × {s['months']} months from {s['start']}",
+        show_header=False,
+    )
+    head.add_row("NPV (USD) mean", _fmt_usd(npv["mean"]))
+    head.add_row("NPV P5 / P50 / P95", " / ".join(_fmt_usd(npv[k]) for k in ("p5", "p50", "p95")))
+    head.add_row(
+        "P(cumulative cash < 0) by",
+        ", ".join(f"{k}: {v:.1%}" for k, v in s["p_cash_negative_by_horizon"].items()),
+    )
+    console.print(head)
+    sites = Table(title="Cost to mine one BTC by site (medians over paths)")
+    for col in ("site", "energy", "cash", "all-in", "breakeven BTC", "BTC mined"):
+        sites.add_column(col, justify="left" if col == "site" else "right")
+    for name, r in s["sites"].items():
+        c = r["cost_usd_per_btc"]
+        sites.add_row(
+            name,
+            *[
+                (_fmt_usd(c[k]) if c[k] is not None else "n/a")
+                for k in ("energy", "cash", "all_in")
+            ],
+            _fmt_usd(r["breakeven_btc_price_usd"] or float("nan")),
+            f"{r['btc_mined']:,.1f}",
+        )
+    console.print(sites)
+    console.print(f"run [bold]{run_id}[/bold] stored; report: {report_path}")
+
+
+# --------------------------------------------------------------------------- runs
+runs_app = typer.Typer(help="Stored runs: list, show, export.", no_args_is_help=False)
+app.add_typer(runs_app, name="runs")
+DbOption = Annotated[Path, typer.Option("--db", help="DuckDB run store.")]
+
+
+@runs_app.callback(invoke_without_command=True)
+def runs_list(
+    ctx: typer.Context, db: DbOption = Path("hashpivot.duckdb"), as_json: JsonFlag = False
+) -> None:
+    """List stored runs (when no subcommand is given)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from . import store
+
+    con = store.connect(db, read_only=True)
+    rows = store.list_runs(con)
+    con.close()
+    if as_json:
+        _print_json(rows)
+        return
+    table = Table(title=f"Runs in {db}")
+    for col in ("run_id", "created (UTC)", "plan", "paths", "months", "NPV mean"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["run_id"],
+            r["created_utc"][:19],
+            r["plan"],
+            f"{r['paths']:,}",
+            str(r["months"]),
+            _fmt_usd(r["npv_usd_mean"]),
+        )
+    console.print(table)
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: Annotated[str, typer.Argument(help="Run id (from `hashpivot runs`).")],
+    db: DbOption = Path("hashpivot.duckdb"),
+    as_json: JsonFlag = False,
+) -> None:
+    """Show one stored run."""
+    from . import store
+
+    con = store.connect(db, read_only=True)
+    run = store.get_run(con, run_id)
+    con.close()
+    if as_json:
+        _print_json(run)
+        return
+    _print_plan_table(run["run_id"], run["report_path"] or "", run["summary"])
+    console.print(
+        f"plan sha256 {run['plan_sha256']}; results sha256 {run['results_sha256']}; "
+        f"hashpivot {run['version']}"
+    )
+
+
+@runs_app.command("export")
+def runs_export(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    parquet: Annotated[Path, typer.Option("--parquet", help="Folder for the Parquet files.")],
+    db: DbOption = Path("hashpivot.duckdb"),
+) -> None:
+    """Export one run's tables to Parquet files."""
+    from . import store
+
+    con = store.connect(db, read_only=True)
+    files = store.export_run(con, run_id, parquet)
+    con.close()
+    for f in files:
+        console.print(str(f))
 
 
 # --------------------------------------------------------------------------- entry point

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 import numpy as np
 import yaml
@@ -272,13 +272,33 @@ def format_validation_error(exc: ValidationError, prefix: str = "") -> list[str]
             else:
                 path += ("." if path else "") + str(part)
         msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "missing":
-            lines.append(f"{path or '(top level)'}: missing; required field")
-        elif err["type"] == "extra_forbidden":
-            lines.append(f"{path}: unknown key (check the spelling)")
+        kind, ctx, value = err["type"], err.get("ctx", {}), err.get("input")
+        where = path or "(top level)"
+        if isinstance(value, dict | list) and kind not in ("missing", "extra_forbidden"):
+            # A rule over several fields: the message names what is wrong.
+            lines.append(f"{path}: {msg}" if path else msg)
+        elif kind == "missing":
+            lines.append(f"{where}: missing; required field")
+        elif kind == "extra_forbidden":
+            lines.append(f"{where}: unknown key (check the spelling)")
+        elif kind in _RANGE_WORDS:
+            word, bound = _RANGE_WORDS[kind]
+            lines.append(f"{where}: {value!r} is {word} {ctx.get(bound)}; allowed: {msg.lower()}")
+        elif kind == "finite_number":
+            lines.append(
+                f"{where}: {value!r} is not allowed; allowed: a finite number (no NaN/inf)"
+            )
         else:
-            lines.append(f"{path or '(top level)'}: {err.get('input')!r} is not allowed; {msg}")
+            lines.append(f"{where}: {value!r} is not allowed; {msg}")
     return lines
+
+
+_RANGE_WORDS = {
+    "greater_than": ("not above", "gt"),
+    "greater_than_equal": ("below", "ge"),
+    "less_than": ("not below", "lt"),
+    "less_than_equal": ("above", "le"),
+}
 
 
 def validate(model: type[BaseModel], data: Any, source: str) -> Any:
@@ -292,3 +312,211 @@ def validate(model: type[BaseModel], data: Any, source: str) -> Any:
 def load_site_file(path: str | Path) -> SiteFile:
     """Read and validate a site file."""
     return validate(SiteFile, read_yaml(path), str(path))
+
+
+# --------------------------------------------------------------------------- plan schema
+class CapexConfig(_Strict):
+    """One capital outlay, paid at the end of a plan month."""
+
+    month: int = Field(ge=0, le=600, description="Plan month the payment falls in (0 = first).")
+    amount_usd: float = Field(ge=0, description="Amount [USD].")
+
+
+class PlanSiteConfig(SiteConfig):
+    """A site in a plan: a :class:`SiteConfig` plus timing, capex, ageing and a power contract.
+
+    ``power_usd_per_mwh`` is the contract price: fixed for the whole horizon, or the base of a
+    power index named in ``power_index`` (indexed contract)."""
+
+    power_index: str | None = Field(
+        None,
+        description="Name of a market.power_indices entry: the contract is indexed to it "
+        "(price = power_usd_per_mwh × index). Omit for a fixed-price contract.",
+    )
+    start_month: int = Field(
+        0, ge=0, le=600, description="Plan month the site energises (0 = operating now)."
+    )
+    capex: list[CapexConfig] = Field(
+        default_factory=list, description="Capital outlays for the site (cash)."
+    )
+    efficiency_degradation_per_year: float = Field(
+        0.0,
+        ge=0,
+        le=0.5,
+        description="Yearly worsening of J/TH; hashrate falls at fixed power [-].",
+    )
+    curtail_when_unprofitable: bool = Field(
+        True,
+        description="Switch the fleet off in months when revenue net of pool fees is below "
+        "the power bill (fixed costs are still paid).",
+    )
+    source: str = Field("", description="Where the site's figures come from (for the report).")
+
+
+class PowerIndexConfig(_Strict):
+    """A power-price index shared by sites: lognormal with an escalator and AR(1) noise."""
+
+    name: str = Field(min_length=1, description="Name sites refer to in power_index.")
+    volatility: float = Field(ge=0, le=3, description="Stationary sd of the log index [-].")
+    half_life_months: float = Field(gt=0, le=600, description="Mean-reversion half-life [months].")
+    escalator_annual: float = Field(0.0, ge=-0.5, le=0.5, description="Yearly drift [-].")
+    corr_btc: float = Field(0.0, ge=-1, le=1, description="Correlation with BTC return shocks [-].")
+
+
+class MarketModelConfig(_Strict):
+    """Choice and calibration of the stochastic market model."""
+
+    btc_model: Literal["gbm", "bootstrap"] = Field(
+        "gbm",
+        description="BTC price: 'gbm' (geometric Brownian motion) or 'bootstrap' "
+        "(circular block bootstrap of real monthly log-returns).",
+    )
+    window_start: dt.date = Field(
+        dt.date(2016, 1, 1), description="First month of history for the BTC calibration."
+    )
+    window_end: dt.date | None = Field(None, description="Last month (default: end of data).")
+    mu_annual: float | None = Field(
+        None, ge=-2, le=2, description="BTC drift [1/yr] overriding the estimate (gbm only)."
+    )
+    sigma_annual: float | None = Field(
+        None, gt=0, le=5, description="BTC volatility [1/√yr] overriding the estimate (gbm only)."
+    )
+    bootstrap_block_months: int = Field(6, ge=1, le=60, description="Bootstrap block [months].")
+    antithetic: bool = Field(True, description="Antithetic variates (pairs of mirrored shocks).")
+    power_indices: list[PowerIndexConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _window(self) -> Self:
+        first, last = history.date_range()
+        if not first <= self.window_start <= last:
+            raise ValueError(
+                f"window_start {self.window_start} is outside the data {first}..{last}"
+            )
+        if self.window_end is not None and not self.window_start < self.window_end <= last:
+            raise ValueError(f"window_end must lie after window_start and by {last}")
+        names = [p.name for p in self.power_indices]
+        if len(set(names)) != len(names):
+            raise ValueError(f"power index names must be unique, got {names}")
+        return self
+
+
+class CompanyConfig(_Strict):
+    """Corporate level: opening cash and costs not attributed to a site."""
+
+    name: str = Field(min_length=1, description="Company name.")
+    cash_usd: float = Field(0.0, ge=0, description="Opening cash [USD].")
+    sga_cash_usd_per_month: float = Field(
+        0.0,
+        ge=0,
+        description="Corporate cash SG&A [USD/month]; allocated to sites by capacity in "
+        "the cost per BTC.",
+    )
+    stock_comp_usd_per_month: float = Field(
+        0.0, ge=0, description="Corporate stock compensation [USD/month] (non-cash; all-in only)."
+    )
+    interest_usd_per_month: float = Field(
+        0.0, ge=0, description="Corporate interest [USD/month] (cash; all-in cost)."
+    )
+
+
+class PlanConfig(_Strict):
+    """A plan: a company of sites, evaluated over Monte Carlo paths of the market."""
+
+    name: str = Field(min_length=1, description="Plan name.")
+    description: str = Field("", description="Free text shown in the report.")
+    horizon_months: int = Field(gt=0, le=600, description="Months simulated [months].")
+    paths: int = Field(gt=0, le=10_000_000, description="Monte Carlo paths [-].")
+    seed: int = Field(ge=0, description="Seed of the random streams.")
+    discount_rate_annual: float = Field(
+        ge=-0.5, le=2, description="Discount rate for NPV [1/yr], monthly compounding."
+    )
+    market: MarketModelConfig = Field(default_factory=MarketModelConfig)
+    company: CompanyConfig
+    sites: list[PlanSiteConfig] = Field(min_length=1)
+    assumptions: list[dict[str, str]] = Field(
+        default_factory=list,
+        description="Sourced assumptions to list in the report: {what, value, source}.",
+    )
+
+    @model_validator(mode="after")
+    def _references(self) -> Self:
+        names = [s.name for s in self.sites]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"site names must be unique; repeated: {', '.join(dupes)}")
+        indices = {p.name for p in self.market.power_indices}
+        for i, site in enumerate(self.sites):
+            if site.power_index is not None and site.power_index not in indices:
+                allowed = ", ".join(sorted(indices)) or "(none defined in market.power_indices)"
+                raise ValueError(
+                    f"sites[{i}].power_index: {site.power_index!r} is not a defined index; "
+                    f"allowed: {allowed}"
+                )
+            if site.start_month >= self.horizon_months:
+                raise ValueError(
+                    f"sites[{i}].start_month: {site.start_month} is not before horizon_months "
+                    f"({self.horizon_months})"
+                )
+        return self
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key.path[index].field=value`` overrides (values parsed as YAML scalars) to raw plan
+    data. A path that does not exist is an error naming it."""
+    import copy
+    import re
+
+    out = copy.deepcopy(data)
+    token = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError("--set", [f"{item!r} is not allowed; allowed: KEY=VALUE"])
+        parts = []
+        pos = 0
+        for m in token.finditer(key.strip()):
+            if m.start() != pos and key.strip()[pos : m.start()] != ".":
+                raise ConfigError("--set", [f"{key!r}: malformed key path"])
+            parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+            pos = m.end()
+        if pos != len(key.strip()):
+            raise ConfigError("--set", [f"{key!r}: malformed key path"])
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            raise ConfigError("--set", [f"{key}: value {raw!r} is not valid YAML"]) from None
+        node: Any = out
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            here = (
+                key.strip()
+                if last
+                else "".join(
+                    f"[{p}]" if isinstance(p, int) else (("." if i else "") + p)
+                    for i, p in enumerate(parts[: depth + 1])
+                )
+            )
+            if isinstance(part, int):
+                if not isinstance(node, list) or not 0 <= part < len(node):
+                    size = len(node) if isinstance(node, list) else 0
+                    raise ConfigError("--set", [f"{here}: index {part} out of range (size {size})"])
+            elif not isinstance(node, dict):
+                raise ConfigError("--set", [f"{here}: not a mapping"])
+            if last:
+                node[part] = value
+            else:
+                if isinstance(part, str) and part not in node:
+                    node[part] = {}
+                node = node[part]
+    return out
+
+
+def load_plan(path: str | Path, overrides: list[str] | None = None) -> tuple[PlanConfig, str]:
+    """Read, override and validate a plan; returns the model and the effective YAML text."""
+    data = read_yaml(path)
+    # Top-level keys starting with "x-" hold YAML anchors (as in docker-compose); not plan fields.
+    data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
+    if overrides:
+        data = apply_overrides(data, overrides)
+    plan = validate(PlanConfig, data, str(path))
+    return plan, yaml.safe_dump(data, sort_keys=False)

@@ -1,0 +1,227 @@
+"""Self-contained HTML report of a plan run (Plotly charts, one file, no network needed to view).
+
+Charts: fan charts of BTC price, hashprice, network hashrate and company cash; NPV histogram;
+P(cumulative cash < 0) by month; per-site cost stack per BTC; tornado of the main drivers; and a
+table of assumptions with their sources next to the model's calibration.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from .plan import PlanResult
+
+
+def _template() -> jinja2.Template:
+    text = resources.files("hashpivot").joinpath("templates", "report.html").read_text("utf-8")
+    return jinja2.Template(text, autoescape=True)
+
+
+def _usd(x: float) -> str:
+    sign, a = ("-" if x < 0 else ""), abs(x)
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if a >= scale:
+            return f"{sign}${a / scale:,.1f}{unit}"
+    return f"{sign}${a:,.0f}"
+
+
+def _fan_figure(name: str, fan: dict[str, list[float]], x: list[str], log: bool) -> go.Figure:
+    fig = go.Figure()
+    for lo, hi, alpha in (("p5", "p95", 0.15), ("p25", "p75", 0.3)):
+        fig.add_trace(
+            go.Scatter(x=x, y=fan[hi], line={"width": 0}, showlegend=False, hoverinfo="skip")
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=fan[lo],
+                fill="tonexty",
+                line={"width": 0},
+                fillcolor=f"rgba(31,119,180,{alpha})",
+                name=f"{lo}–{hi}",
+            )
+        )
+    fig.add_trace(go.Scatter(x=x, y=fan["p50"], line={"color": "rgb(31,119,180)"}, name="median"))
+    fig.update_layout(
+        title=name,
+        margin={"t": 40, "l": 60, "r": 10, "b": 40},
+        height=360,
+        legend={"orientation": "h"},
+    )
+    if log:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def build_figures(result: PlanResult) -> dict[str, Any]:
+    """The report's Plotly figures (also used by the web dashboard)."""
+    months = pd.date_range(result.start_month + "-01", periods=result.n_months, freq="MS")
+    x = [m.strftime("%Y-%m") for m in months]
+    titles = {
+        "btc_price_usd": ("BTC price (USD, monthly average)", True),
+        "hashprice_usd_per_ph_day": ("Hashprice (USD per PH/s per day)", True),
+        "network_hashrate_eh_s": ("Network hashrate (EH/s)", True),
+        "company_cash_usd": ("Company cumulative cash (USD)", False),
+    }
+    figs: dict[str, Any] = {
+        "fans": [
+            _fan_figure(t, result.fans[k], x, log)
+            for k, (t, log) in titles.items()
+            if k in result.fans
+        ]
+    }
+    npv = go.Figure(go.Histogram(x=result.npv_values, nbinsx=60, name="NPV"))
+    for key, dash in (("p5", "dot"), ("p50", "solid"), ("p95", "dot")):
+        npv.add_vline(x=result.npv[key], line_dash=dash, annotation_text=key)
+    npv.update_layout(
+        title="NPV distribution (USD)",
+        height=360,
+        bargap=0.02,
+        margin={"t": 40, "l": 60, "r": 10, "b": 40},
+    )
+    figs["npv_hist"] = npv
+    pn = go.Figure()
+    pn.add_trace(go.Scatter(x=x, y=result.p_cash_negative, name="at that month"))
+    pn.add_trace(go.Scatter(x=x, y=result.p_cash_negative_ever, name="at any month so far"))
+    pn.update_layout(
+        title="P(cumulative cash < 0)",
+        height=360,
+        yaxis={"range": [0, 1]},
+        margin={"t": 40, "l": 60, "r": 10, "b": 40},
+        legend={"orientation": "h"},
+    )
+    figs["p_negative"] = pn
+    names = [s.name for s in result.sites]
+    stack = go.Figure()
+    for key, label in (
+        ("energy", "electricity"),
+        ("site_opex", "site opex"),
+        ("pool_fees", "pool fees"),
+        ("sga_cash", "cash SG&A"),
+        ("depreciation", "depreciation"),
+        ("stock_comp", "stock comp"),
+        ("interest", "interest"),
+    ):
+        stack.add_trace(
+            go.Bar(x=names, y=[s.stack_usd_per_btc[key] for s in result.sites], name=label)
+        )
+    stack.update_layout(
+        barmode="stack",
+        height=420,
+        yaxis_title="USD per BTC",
+        margin={"t": 20, "l": 60, "r": 10, "b": 120},
+    )
+    figs["cost_stack"] = stack
+    tor = go.Figure()
+    if result.tornado:
+        base = result.tornado[0]["base_npv_usd"]
+        drivers = [r["driver"] for r in result.tornado][::-1]
+        lows = [r["low_npv_usd"] - base for r in result.tornado][::-1]
+        highs = [r["high_npv_usd"] - base for r in result.tornado][::-1]
+        tor.add_trace(go.Bar(y=drivers, x=lows, base=base, orientation="h", name="adverse"))
+        tor.add_trace(go.Bar(y=drivers, x=highs, base=base, orientation="h", name="favourable"))
+        tor.add_vline(x=base, line_dash="dash", annotation_text="base mean NPV")
+    tor.update_layout(
+        barmode="overlay",
+        height=360,
+        xaxis_title="mean NPV (USD)",
+        margin={"t": 20, "l": 220, "r": 10, "b": 40},
+    )
+    figs["tornado"] = tor
+    return figs
+
+
+def render(result: PlanResult, run_id: str, description: str = "") -> str:
+    """The report as one HTML string with Plotly's JavaScript inlined once."""
+    figs = build_figures(result)
+    first = True
+
+    def div(fig: go.Figure) -> str:
+        nonlocal first
+        out = pio.to_html(
+            fig,
+            full_html=False,
+            include_plotlyjs=first,
+            config={"displaylogo": False, "responsive": True},
+        )
+        first = False
+        return out
+
+    fans = [div(f) for f in figs["fans"]]
+    cal = result.calibration
+    hr = cal["hashrate_fit"]
+    calibration = [
+        (
+            "simulation starts",
+            f"{cal['start']} from BTC ${cal['price0_usd']:,.0f}, "
+            f"{cal['hashrate0_eh_s']:,.0f} EH/s, height {cal['height0']:,}",
+        ),
+        (
+            "BTC price model",
+            f"{cal['btc_model']}: μ = {cal['mu_annual']:.3f}/yr, σ = {cal['sigma_annual']:.3f}/√yr",
+        ),
+        (
+            "hashrate response",
+            f"Δlog H = {hr['a']:.4f} + {hr['b']:.4f}·log hashprice(t−1) + "
+            f"{hr['c']:.4f}·years; σ = {hr['sigma']:.4f}/month, R² = {hr['r2']:.3f}, n = {hr['n']}",
+        ),
+        (
+            "fees",
+            f"median share of subsidy {cal['fees_fit']['median_share']:.4f}, "
+            f"sd(log) {cal['fees_fit']['sd_log']:.3f}, AR(1) φ {cal['fees_fit']['phi']:.3f}",
+        ),
+        ("shock correlation (btc, hashrate, fees)", str(cal["correlation_btc_hashrate_fees"])),
+        ("antithetic variates", str(cal["antithetic"])),
+    ]
+    assumptions = result.assumptions or [
+        {"what": "(none listed in the plan)", "value": "", "source": ""}
+    ]
+    kpis = [
+        ("NPV mean", _usd(result.npv["mean"])),
+        ("NPV P5 / P50 / P95", " / ".join(_usd(result.npv[k]) for k in ("p5", "p50", "p95"))),
+        ("P(cash < 0) by horizon", f"{result.p_cash_negative_ever[-1]:.1%}"),
+        ("sites", str(len(result.sites))),
+    ]
+    return _template().render(
+        title=result.plan_name,
+        description=description,
+        run_id=run_id,
+        paths=f"{result.n_paths:,}",
+        months=result.n_months,
+        start=result.start_month,
+        seed=result.seed,
+        version=result.version,
+        kpis=kpis,
+        fans=[jinja2.utils.markupsafe.Markup(f) for f in fans],
+        npv_hist=jinja2.utils.markupsafe.Markup(div(figs["npv_hist"])),
+        p_negative=jinja2.utils.markupsafe.Markup(div(figs["p_negative"])),
+        cost_stack=jinja2.utils.markupsafe.Markup(div(figs["cost_stack"])),
+        tornado=jinja2.utils.markupsafe.Markup(div(figs["tornado"])),
+        assumptions=assumptions,
+        calibration=calibration,
+    )
+
+
+def write_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p

@@ -1,0 +1,499 @@
+"""Stochastic market processes, their calibration from the shipped history, and path simulation.
+
+Monthly processes, all driven by correlated standard-normal shocks:
+
+* **BTC price**: geometric Brownian motion with μ, σ estimated from monthly log-returns over a
+  window, or a circular block bootstrap of the real monthly log-returns;
+* **network hashrate**: an error-correction regression calibrated on 2016–2025,
+  ``Δlog H_t = a + b·log hp_{t−1} + c·years_t + ε_t``. Hashrate grows faster when last month's
+  hashprice was high. The time term is the efficiency frontier: the hashprice at which the network
+  holds steady falls by ``c / b`` in log terms a year (see ``docs/scenarios.md``);
+* **difficulty and blocks**: difficulty follows hashrate with half a month's lag (the geometric
+  mean of this and last month's hashrate), so blocks come faster while hashrate grows; heights
+  advance by the simulated blocks and the subsidy halves exactly at each 210,000-block boundary;
+* **fees**: a share of the subsidy, lognormal, AR(1) in logs month to month;
+* **power-price indices**: lognormal around a base with an annual escalator and Ornstein–Uhlenbeck
+  (AR(1)) noise in logs.
+
+Randomness is keyed by fixed blocks of paths: block ``b`` draws from its own generator,
+``np.random.default_rng(SeedSequence(seed).spawn(n_blocks)[b])``. A chunk is a whole number of
+blocks, so results do not depend on the chunk size or on which machine ran a chunk. With
+antithetic variates the second half of every block uses the negated shocks of the first half.
+
+References
+----------
+.. [1] Glasserman, P. (2003). *Monte Carlo Methods in Financial Engineering*, §4.2 (antithetic
+   variates). Springer.
+.. [2] Politis, D. N. & Romano, J. P. (1992). A circular block-resampling procedure for stationary
+   data. In *Exploring the Limits of Bootstrap*, 263–270. Wiley.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from . import history, network
+from .errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Paths per random-number block. Chunks are whole numbers of blocks.
+PATH_BLOCK = 64
+#: Average days per month.
+DAYS_PER_MONTH = 365.25 / 12
+#: Shock order in the correlation matrix.
+SHOCKS = ("btc", "hashrate", "fees")
+
+
+# --------------------------------------------------------------------------- calibration
+def monthly_history(start: str = "2015-01-01", end: str | None = None) -> pd.DataFrame:
+    """Monthly aggregates of the daily history: month-end price, mean hashrate (EH/s), mean
+    hashprice (USD/PH/day), total fees and issuance (BTC), and derived log growth rates."""
+    d = history.btc_daily()
+    hp = history.hashprice_history()["hashprice_usd_per_ph_day"]
+    d = d.assign(hashprice_usd_per_ph_day=hp)
+    m = d.resample("MS").agg(
+        {
+            "price_usd": "last",
+            "hashrate_eh_s": "mean",
+            "hashprice_usd_per_ph_day": "mean",
+            "fees_btc": "sum",
+            "issuance_btc": "sum",
+            "blocks": "sum",
+        }
+    )
+    # Only whole months: the last month of the data is partial.
+    last_day = d.index[-1]
+    if (last_day + pd.Timedelta(days=1)).month == last_day.month:
+        m = m.iloc[:-1]
+    m = m.loc[start:end] if end else m.loc[start:]
+    m["log_return"] = np.log(m["price_usd"]).diff()
+    m["hashrate_growth"] = np.log(m["hashrate_eh_s"]).diff()
+    m["fee_share"] = m["fees_btc"] / m["issuance_btc"]
+    return m
+
+
+@dataclass(frozen=True)
+class GbmFit:
+    """GBM parameters from monthly log-returns: ``mu_annual`` is the drift of the price
+    (``E[P_t] = P_0 e^{μt}``), ``sigma_annual`` the volatility; ``n`` returns were used."""
+
+    mu_annual: float
+    sigma_annual: float
+    n: int
+
+
+def fit_gbm(log_returns: npt.ArrayLike, dt_years: float = 1 / 12) -> GbmFit:
+    """Maximum-likelihood GBM fit: ``σ² = var(r)/Δt``, ``μ = mean(r)/Δt + σ²/2``.
+
+    The sampling error of ``μ`` is ``σ/√T`` (T = years of data), of ``σ`` about ``σ/√(2n)``.
+    """
+    r = np.asarray(log_returns, dtype=np.float64)
+    r = r[np.isfinite(r)]
+    if r.size < 3:
+        raise InputError("log_returns", r.size, "at least 3 finite returns")
+    var = r.var(ddof=1) / dt_years
+    return GbmFit(
+        mu_annual=r.mean() / dt_years + var / 2, sigma_annual=float(np.sqrt(var)), n=r.size
+    )
+
+
+@dataclass(frozen=True)
+class HashrateFit:
+    """``Δlog H_t = a + b·log hp_{t−1} + c·years_since_2016_t + ε``, ε ~ N(0, sigma²)."""
+
+    a: float
+    b: float
+    c: float
+    sigma: float
+    r2: float
+    n: int
+
+    @property
+    def frontier_decline_per_year(self) -> float:
+        """Yearly log decline of the steady-state hashprice implied by the trend (``c/b``)."""
+        return self.c / self.b
+
+
+def years_since_2016(ts: pd.DatetimeIndex | pd.Timestamp) -> FloatArray:
+    return np.asarray((ts - pd.Timestamp("2016-01-01")).days, dtype=np.float64) / 365.25
+
+
+def fit_hashrate(m: pd.DataFrame) -> HashrateFit:
+    """OLS fit of the hashrate response on monthly history ``m`` (from :func:`monthly_history`)."""
+    x = pd.DataFrame(
+        {
+            "g": m["hashrate_growth"],
+            "lhp": np.log(m["hashprice_usd_per_ph_day"]).shift(1),
+            "t": years_since_2016(m.index),
+        },
+        index=m.index,
+    ).dropna()
+    if len(x) < 12:
+        raise InputError("hashrate window", len(x), "at least 12 months of history")
+    design = np.column_stack([np.ones(len(x)), x["lhp"], x["t"]])
+    y = x["g"].to_numpy()
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    r2 = 1 - (resid**2).sum() / ((y - y.mean()) ** 2).sum()
+    return HashrateFit(
+        a=float(coef[0]),
+        b=float(coef[1]),
+        c=float(coef[2]),
+        sigma=float(resid.std(ddof=3)),
+        r2=float(r2),
+        n=len(x),
+    )
+
+
+def hashrate_residuals(m: pd.DataFrame, fit: HashrateFit) -> pd.Series:
+    lhp = np.log(m["hashprice_usd_per_ph_day"]).shift(1)
+    pred = fit.a + fit.b * lhp + fit.c * years_since_2016(m.index)
+    return (m["hashrate_growth"] - pred).dropna()
+
+
+@dataclass(frozen=True)
+class FeeFit:
+    """Log fee share of subsidy: stationary mean ``mean_log``, sd ``sd_log``, AR(1) ``phi``."""
+
+    mean_log: float
+    sd_log: float
+    phi: float
+    n: int
+
+    @property
+    def median_share(self) -> float:
+        return float(np.exp(self.mean_log))
+
+
+def fit_fees(m: pd.DataFrame) -> FeeFit:
+    x = np.log(m["fee_share"].to_numpy())
+    x = x[np.isfinite(x)]
+    if x.size < 12:
+        raise InputError("fee window", x.size, "at least 12 months of history")
+    phi = float(np.corrcoef(x[:-1], x[1:])[0, 1])
+    return FeeFit(float(x.mean()), float(x.std(ddof=1)), float(np.clip(phi, 0.0, 0.99)), x.size)
+
+
+# --------------------------------------------------------------------------- model
+@dataclass(frozen=True)
+class PowerIndex:
+    """A power-price index: ``log p_t = log base + escalator·t + x_t``, ``x`` AR(1) with
+    stationary sd ``volatility`` and half-life ``half_life_months`` (starts at 0)."""
+
+    name: str
+    volatility: float
+    half_life_months: float
+    escalator_annual: float
+    corr_btc: float = 0.0
+
+    @property
+    def phi(self) -> float:
+        return float(0.5 ** (1.0 / self.half_life_months))
+
+
+@dataclass(frozen=True)
+class MarketModel:
+    """Everything the simulation needs; built by :func:`calibrate` (and overridable)."""
+
+    start: pd.Timestamp
+    price0_usd: float
+    hashrate0_eh_s: float
+    height0: int
+    log_hashprice0: float
+    log_fee_share0: float
+    btc_model: str  # "gbm" or "bootstrap"
+    mu_annual: float
+    sigma_annual: float
+    bootstrap_returns: FloatArray
+    bootstrap_block_months: int
+    hashrate: HashrateFit
+    fees: FeeFit
+    correlation: FloatArray  # 3×3 over SHOCKS
+    antithetic: bool
+    power_indices: tuple[PowerIndex, ...] = field(default_factory=tuple)
+
+    @property
+    def n_shocks(self) -> int:
+        return len(SHOCKS) + len(self.power_indices)
+
+    def full_correlation(self) -> FloatArray:
+        """Correlation of all shocks: market block plus one row per power index (correlated with
+        BTC only)."""
+        k = self.n_shocks
+        c = np.eye(k)
+        c[:3, :3] = self.correlation
+        for j, idx in enumerate(self.power_indices):
+            c[0, 3 + j] = c[3 + j, 0] = idx.corr_btc
+        return c
+
+
+def calibrate(
+    *,
+    btc_model: str = "gbm",
+    window_start: str = "2016-01-01",
+    window_end: str | None = None,
+    mu_annual: float | None = None,
+    sigma_annual: float | None = None,
+    bootstrap_block_months: int = 6,
+    hashrate_window_start: str = "2016-01-01",
+    fee_window_start: str = "2016-01-01",
+    antithetic: bool = True,
+    power_indices: tuple[PowerIndex, ...] = (),
+) -> MarketModel:
+    """Calibrate the market model from the shipped history; the simulation starts the month after
+    the data end, from the last day's price, 7-day hashrate, height and hashprice."""
+    if btc_model not in ("gbm", "bootstrap"):
+        raise InputError("market.btc_model", btc_model, "gbm or bootstrap")
+    m_all = monthly_history("2015-01-01")
+    window = m_all.loc[window_start:window_end] if window_end else m_all.loc[window_start:]
+    returns = window["log_return"].dropna().to_numpy()
+    gbm = fit_gbm(returns)
+    hr = fit_hashrate(m_all.loc[hashrate_window_start:])
+    fees = fit_fees(m_all.loc[fee_window_start:])
+    # Correlations of the monthly shocks, estimated on the common months.
+    resid = hashrate_residuals(m_all.loc[hashrate_window_start:], hr)
+    common = pd.concat(
+        [
+            m_all["log_return"].rename("btc"),
+            resid.rename("hashrate"),
+            np.log(m_all["fee_share"]).diff().rename("fees"),
+        ],
+        axis=1,
+    ).dropna()
+    corr = np.corrcoef(common.to_numpy().T)
+    state = history.network_state()
+    daily = history.btc_daily()
+    start = (daily.index[-1] + pd.offsets.MonthBegin(1)).normalize()
+    return MarketModel(
+        start=start,
+        price0_usd=state.price_usd,
+        hashrate0_eh_s=state.hashrate_eh_s,
+        height0=state.height,
+        log_hashprice0=float(np.log(m_all["hashprice_usd_per_ph_day"].iloc[-1])),
+        log_fee_share0=float(np.log(m_all["fee_share"].iloc[-1])),
+        btc_model=btc_model,
+        mu_annual=gbm.mu_annual if mu_annual is None else float(mu_annual),
+        sigma_annual=gbm.sigma_annual if sigma_annual is None else float(sigma_annual),
+        bootstrap_returns=returns,
+        bootstrap_block_months=int(bootstrap_block_months),
+        hashrate=hr,
+        fees=fees,
+        correlation=corr,
+        antithetic=antithetic,
+        power_indices=tuple(power_indices),
+    )
+
+
+# --------------------------------------------------------------------------- simulation
+@dataclass(frozen=True)
+class MarketPaths:
+    """Simulated monthly market state, each array ``[path, month]``.
+
+    ``price_usd`` is the month's average price (geometric mean of the month's start and end),
+    ``btc_per_th_day`` the expected BTC a TH/s earns per day in that month (subsidy and fees at
+    that month's difficulty), ``days`` the days in the month, ``blocks`` and ``subsidy_btc``
+    per-block averages, ``power_index[k]`` the k-th power index (1 at the start).
+    """
+
+    price_usd: FloatArray
+    hashrate_eh_s: FloatArray
+    difficulty: FloatArray
+    blocks: FloatArray
+    subsidy_btc: FloatArray
+    fees_btc_per_block: FloatArray
+    btc_per_th_day: FloatArray
+    days: FloatArray  # [month]
+    power_index: FloatArray  # [index, path, month]
+
+    @property
+    def hashprice_usd_per_ph_day(self) -> FloatArray:
+        return self.btc_per_th_day * 1000.0 * self.price_usd
+
+    def take(self, n: int) -> MarketPaths:
+        """The first ``n`` paths."""
+        return replace(
+            self,
+            **{
+                k: getattr(self, k)[:n]
+                for k in (
+                    "price_usd",
+                    "hashrate_eh_s",
+                    "difficulty",
+                    "blocks",
+                    "subsidy_btc",
+                    "fees_btc_per_block",
+                    "btc_per_th_day",
+                )
+            },
+            power_index=self.power_index[:, :n],
+        )
+
+
+def month_days(start: pd.Timestamp, n_months: int) -> FloatArray:
+    idx = pd.date_range(start, periods=n_months + 1, freq="MS")
+    return np.diff(idx.to_numpy()).astype("timedelta64[D]").astype(np.float64)
+
+
+def supply_btc_at_height(height: npt.ArrayLike) -> FloatArray:
+    """Subsidy issued below a continuous ``height`` [BTC]: ``Σ_era clip(h − start, 0, 210000) ·
+    subsidy_era``. At whole heights ``h`` it equals the supply of blocks ``0..h−1``; between them it
+    interpolates, so ``(supply(h1) − supply(h0)) / (h1 − h0)`` is the exact average subsidy of a
+    fractional run of blocks, halvings included."""
+    h = np.asarray(height, dtype=np.float64)
+    total = np.zeros_like(h)
+    for era in range(34):  # the subsidy is 0 from era 33 on
+        start = era * network.HALVING_INTERVAL_BLOCKS
+        n = np.clip(h - start, 0, network.HALVING_INTERVAL_BLOCKS)
+        total += n * ((network.INITIAL_SUBSIDY_SATS >> era) / network.COIN_SATS)
+    return total
+
+
+def _block_shocks(
+    model: MarketModel, rng: np.random.Generator, n: int, n_months: int
+) -> tuple[FloatArray, FloatArray | None]:
+    """One block's correlated normals ``[shock, path, month]`` and, for the bootstrap model, its
+    resampled monthly log-returns ``[path, month]`` (antithetic pairs inside the block)."""
+    k = model.n_shocks
+    half = (n + 1) // 2 if model.antithetic else n
+    z = rng.standard_normal((k, half, n_months))
+    boot = None
+    if model.btc_model == "bootstrap":
+        returns = model.bootstrap_returns
+        idx = _bootstrap_indices(rng, half, n_months, returns.size, model.bootstrap_block_months)
+        boot = returns[idx]
+        if model.antithetic:
+            # Antithetic pairs reflect the resampled returns about their mean.
+            boot = np.concatenate([boot, 2 * returns.mean() - boot], axis=0)[:n]
+    if model.antithetic:
+        z = np.concatenate([z, -z], axis=1)[:, :n]
+    chol = np.linalg.cholesky(model.full_correlation())
+    z = np.einsum("ij,jpm->ipm", chol, z)
+    return z, boot
+
+
+def _bootstrap_indices(
+    rng: np.random.Generator, n: int, n_months: int, n_obs: int, block: int
+) -> npt.NDArray[np.int64]:
+    n_blocks = -(-n_months // block)
+    starts = rng.integers(0, n_obs, size=(n, n_blocks))
+    idx = (starts[:, :, None] + np.arange(block)[None, None, :]) % n_obs  # circular
+    return idx.reshape(n, n_blocks * block)[:, :n_months]
+
+
+def paths_from_shocks(
+    model: MarketModel, z: FloatArray, boot: FloatArray | None, n_months: int
+) -> MarketPaths:
+    """Run the monthly recursions on shocks ``z`` ``[shock, path, month]`` (vectorised over
+    paths; the only Python loop is over months)."""
+    n = z.shape[1]
+    days = month_days(model.start, n_months)
+    dt = days / 365.25
+    # BTC price: month-end log prices.
+    if model.btc_model == "gbm":
+        sig = model.sigma_annual
+        r = (model.mu_annual - 0.5 * sig**2) * dt + sig * np.sqrt(dt) * z[0]
+    else:
+        r = boot
+    log_p_end = np.log(model.price0_usd) + np.cumsum(r, axis=1)
+    log_p_start = np.concatenate(
+        [np.full((n, 1), np.log(model.price0_usd)), log_p_end[:, :-1]], axis=1
+    )
+    price = np.exp(0.5 * (log_p_start + log_p_end))
+
+    # Fees: AR(1) in log share of subsidy.
+    ff = model.fees
+    x = np.empty((n, n_months))
+    prev = np.full(n, model.log_fee_share0)
+    innov = ff.sd_log * np.sqrt(1 - ff.phi**2)
+    for t in range(n_months):  # a recursion over months, vectorised over paths
+        prev = ff.mean_log + ff.phi * (prev - ff.mean_log) + innov * z[2, :, t]
+        x[:, t] = prev
+    fee_share = np.exp(x)
+
+    # Hashrate, difficulty, blocks and subsidy: a recursion over months.
+    hr = model.hashrate
+    t_years = years_since_2016(model.start) + np.cumsum(dt) - dt
+    log_h = np.log(model.hashrate0_eh_s)
+    log_h_prev = np.full(n, log_h)
+    lhp_prev = np.full(n, model.log_hashprice0)
+    height = np.full(n, float(model.height0 + 1))  # the next block to be mined
+    out_h = np.empty((n, n_months))
+    out_d = np.empty((n, n_months))
+    out_blocks = np.empty((n, n_months))
+    out_sub = np.empty((n, n_months))
+    out_bpt = np.empty((n, n_months))
+    for t in range(n_months):
+        g = hr.a + hr.b * lhp_prev + hr.c * t_years[t] + hr.sigma * z[1, :, t]
+        log_h_now = log_h_prev + g
+        h_eff_eh = np.exp(0.5 * (log_h_prev + log_h_now))
+        difficulty = h_eff_eh * 1e18 * network.TARGET_SPACING_S / network.TWO_32
+        blocks = days[t] * 144.0 * np.exp(log_h_now - np.log(h_eff_eh))
+        new_height = height + blocks
+        subsidy = (supply_btc_at_height(new_height) - supply_btc_at_height(height)) / blocks
+        fees = subsidy * fee_share[:, t]
+        bpt = network.SECONDS_PER_DAY * 1e12 / (difficulty * network.TWO_32) * (subsidy + fees)
+        out_h[:, t] = np.exp(log_h_now)
+        out_d[:, t] = difficulty
+        out_blocks[:, t] = blocks
+        out_sub[:, t] = subsidy
+        out_bpt[:, t] = bpt
+        lhp_prev = np.log(bpt * 1000.0 * price[:, t])
+        log_h_prev = log_h_now
+        height = new_height
+
+    # Power indices.
+    k = len(model.power_indices)
+    power = np.empty((k, n, n_months))
+    t_mid = np.cumsum(dt) - dt / 2
+    for j, idx in enumerate(model.power_indices):
+        phi = idx.phi
+        innov_p = idx.volatility * np.sqrt(1 - phi**2)
+        xp = np.zeros(n)
+        for t in range(n_months):
+            xp = phi * xp + innov_p * z[3 + j, :, t]
+            power[j, :, t] = np.exp(idx.escalator_annual * t_mid[t] + xp)
+    return MarketPaths(
+        price_usd=price,
+        hashrate_eh_s=out_h,
+        difficulty=out_d,
+        blocks=out_blocks,
+        subsidy_btc=out_sub,
+        fees_btc_per_block=out_sub * fee_share,
+        btc_per_th_day=out_bpt,
+        days=days,
+        power_index=power,
+    )
+
+
+def block_seeds(seed: int, n_paths: int) -> list[np.random.SeedSequence]:
+    """One seed sequence per block of :data:`PATH_BLOCK` paths."""
+    n_blocks = -(-n_paths // PATH_BLOCK)
+    return np.random.SeedSequence(seed).spawn(n_blocks)
+
+
+def simulate(
+    model: MarketModel,
+    n_months: int,
+    seeds: list[np.random.SeedSequence],
+    first_block: int,
+    n_blocks: int,
+    n_paths_total: int,
+) -> MarketPaths:
+    """Paths of blocks ``first_block .. first_block + n_blocks − 1``; the last block of the run is
+    cut at ``n_paths_total``. Each block's shocks come from its own generator, so the result is
+    identical whatever the chunking."""
+    zs, boots = [], []
+    for b in range(first_block, first_block + n_blocks):
+        n_here = min(PATH_BLOCK, n_paths_total - b * PATH_BLOCK)
+        z, boot = _block_shocks(model, np.random.default_rng(seeds[b]), PATH_BLOCK, n_months)
+        zs.append(z[:, :n_here])
+        if boot is not None:
+            boots.append(boot[:n_here])
+    z = np.concatenate(zs, axis=1)
+    boot = np.concatenate(boots, axis=0) if boots else None
+    return paths_from_shocks(model, z, boot, n_months)

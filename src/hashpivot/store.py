@@ -1,0 +1,252 @@
+"""Runs and their results in an embedded DuckDB file (``hashpivot.duckdb`` by default).
+
+A run is written in one transaction after it has finished: the plan YAML and its SHA-256, the
+seed, the package version, the summary metrics, per-month series, per-site results, the per-path
+NPVs and the tornado. A run that fails or is killed before the commit leaves no trace, and
+earlier runs stay intact (DuckDB's write-ahead log replays only committed transactions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .errors import HashpivotError, InputError
+from .plan import PlanResult
+
+DEFAULT_DB = "hashpivot.duckdb"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    created_utc TIMESTAMP NOT NULL,
+    plan_name VARCHAR NOT NULL,
+    plan_sha256 VARCHAR NOT NULL,
+    plan_yaml VARCHAR NOT NULL,
+    seed BIGINT NOT NULL,
+    paths BIGINT NOT NULL,
+    months INTEGER NOT NULL,
+    version VARCHAR NOT NULL,
+    summary_json VARCHAR NOT NULL,
+    calibration_json VARCHAR NOT NULL,
+    results_sha256 VARCHAR NOT NULL,
+    report_path VARCHAR
+);
+CREATE TABLE IF NOT EXISTS run_series (
+    run_id VARCHAR NOT NULL, series VARCHAR NOT NULL, month INTEGER NOT NULL,
+    p5 DOUBLE, p25 DOUBLE, p50 DOUBLE, p75 DOUBLE, p95 DOUBLE, mean DOUBLE
+);
+CREATE TABLE IF NOT EXISTS run_sites (
+    run_id VARCHAR NOT NULL, site VARCHAR NOT NULL, result_json VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_npv (
+    run_id VARCHAR NOT NULL, path BIGINT NOT NULL, npv_usd DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_tornado (
+    run_id VARCHAR NOT NULL, driver VARCHAR NOT NULL,
+    low_npv_usd DOUBLE, high_npv_usd DOUBLE, base_npv_usd DOUBLE
+);
+"""
+TABLES = ("runs", "run_series", "run_sites", "run_npv", "run_tornado")
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def results_sha256(result: PlanResult) -> str:
+    """Hash of the run's results: the summary JSON (canonical) and the per-path NPVs."""
+    h = hashlib.sha256()
+    h.update(json.dumps(result.summary(), sort_keys=True, default=float).encode())
+    h.update(np.ascontiguousarray(result.npv_values, dtype="<f8").tobytes())
+    return h.hexdigest()
+
+
+def connect(path: str | Path = DEFAULT_DB, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the run store."""
+    p = Path(path)
+    if read_only and not p.exists():
+        raise InputError("--db", str(p), "an existing hashpivot DuckDB file")
+    try:
+        con = duckdb.connect(str(p), read_only=read_only)
+    except duckdb.Error as exc:
+        raise HashpivotError(f"--db: cannot open {str(p)!r}: {exc}") from None
+    if not read_only:
+        con.execute(SCHEMA)
+    return con
+
+
+def new_run_id() -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def save_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    result: PlanResult,
+    plan_yaml: str,
+    report_path: str | None,
+) -> None:
+    """Write a finished run in a single transaction."""
+    series = []
+    for name, fan in result.fans.items():
+        for t in range(result.n_months):
+            series.append(
+                (
+                    run_id,
+                    name,
+                    t,
+                    fan["p5"][t],
+                    fan["p25"][t],
+                    fan["p50"][t],
+                    fan["p75"][t],
+                    fan["p95"][t],
+                    fan["mean"][t],
+                )
+            )
+    for name in ("p_cash_negative", "p_cash_negative_ever"):
+        for t, v in enumerate(getattr(result, name)):
+            series.append((run_id, name, t, None, None, None, None, None, v))
+    series_df = pd.DataFrame(
+        series, columns=["run_id", "series", "month", "p5", "p25", "p50", "p75", "p95", "mean"]
+    )
+    npv_df = pd.DataFrame(
+        {"run_id": run_id, "path": np.arange(result.npv_values.size), "npv_usd": result.npv_values}
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                result.plan_name,
+                sha256_text(plan_yaml),
+                plan_yaml,
+                result.seed,
+                result.n_paths,
+                result.n_months,
+                result.version,
+                json.dumps(result.summary(), default=float),
+                json.dumps(result.calibration, default=float),
+                results_sha256(result),
+                report_path,
+            ],
+        )
+        con.register("series_df", series_df)
+        con.execute("INSERT INTO run_series SELECT * FROM series_df")
+        con.register("npv_df", npv_df)
+        con.execute("INSERT INTO run_npv SELECT * FROM npv_df")
+        con.executemany(
+            "INSERT INTO run_sites VALUES (?, ?, ?)",
+            [[run_id, s.name, json.dumps(asdict(s), default=float)] for s in result.sites],
+        )
+        if result.tornado:
+            con.executemany(
+                "INSERT INTO run_tornado VALUES (?, ?, ?, ?, ?)",
+                [
+                    [run_id, r["driver"], r["low_npv_usd"], r["high_npv_usd"], r["base_npv_usd"]]
+                    for r in result.tornado
+                ],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        for view in ("series_df", "npv_df"):
+            con.unregister(view)
+
+
+def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    rows = con.execute(
+        "SELECT run_id, created_utc, plan_name, paths, months, seed, summary_json, report_path "
+        "FROM runs ORDER BY created_utc, run_id"
+    ).fetchall()
+    out = []
+    for run_id, created, name, paths, months, seed, summary, report in rows:
+        s = json.loads(summary)
+        out.append(
+            {
+                "run_id": run_id,
+                "created_utc": created.isoformat(),
+                "plan": name,
+                "paths": paths,
+                "months": months,
+                "seed": seed,
+                "npv_usd_mean": s["npv_usd"]["mean"],
+                "report_path": report,
+            }
+        )
+    return out
+
+
+def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    row = con.execute(
+        "SELECT run_id, created_utc, plan_name, plan_sha256, seed, paths, months, version, "
+        "summary_json, calibration_json, results_sha256, report_path FROM runs WHERE run_id = ?",
+        [run_id],
+    ).fetchone()
+    if row is None:
+        known = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
+        raise InputError(
+            "run_id", run_id, "one of the stored runs: " + (", ".join(known) or "(none)")
+        )
+    keys = [
+        "run_id",
+        "created_utc",
+        "plan",
+        "plan_sha256",
+        "seed",
+        "paths",
+        "months",
+        "version",
+        "summary",
+        "calibration",
+        "results_sha256",
+        "report_path",
+    ]
+    out = dict(zip(keys, row, strict=True))
+    out["created_utc"] = out["created_utc"].isoformat()
+    out["summary"] = json.loads(out["summary"])
+    out["calibration"] = json.loads(out["calibration"])
+    return out
+
+
+def export_run(con: duckdb.DuckDBPyConnection, run_id: str, directory: str | Path) -> list[Path]:
+    """Write every table's rows of ``run_id`` to ``DIR/<table>.parquet``. Files are written into a
+    temporary folder beside ``DIR`` and moved in only when all are complete."""
+    get_run(con, run_id)  # raises if unknown
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+    try:
+        for table in TABLES:
+            out = tmp / f"{table}.parquet"
+            rid = run_id.replace("'", "''")
+            path = str(out).replace("'", "''")
+            con.execute(
+                f"COPY (SELECT * FROM {table} WHERE run_id = '{rid}') TO '{path}' (FORMAT PARQUET)"
+            )
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for table in TABLES:
+            dest = target / f"{table}.parquet"
+            os.replace(tmp / f"{table}.parquet", dest)
+            written.append(dest)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
