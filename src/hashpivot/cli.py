@@ -345,6 +345,21 @@ def hardware_cmd(
     console.print(table)
 
 
+# --------------------------------------------------------------------------- schema
+@app.command()
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+) -> None:
+    """The plan and site-file schema (fields, units, ranges, defaults) as Markdown."""
+    from . import config, report
+
+    text = config.schema_markdown()
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        report.write_atomic(out, text + "\n")
+
+
 # --------------------------------------------------------------------------- plan
 @app.command(name="plan")
 def plan_cmd(

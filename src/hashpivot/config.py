@@ -233,8 +233,8 @@ class MarketConfig(_Strict):
 class SiteFile(_Strict):
     """A site file for ``hashpivot cost``: one site and the market to price it in."""
 
-    site: SiteConfig
-    market: MarketConfig
+    site: SiteConfig = Field(description="The site (see SiteConfig).")
+    market: MarketConfig = Field(description="Network state to price it in (see MarketConfig).")
 
 
 # --------------------------------------------------------------------------- loading
@@ -383,7 +383,14 @@ class MarketModelConfig(_Strict):
     )
     bootstrap_block_months: int = Field(6, ge=1, le=60, description="Bootstrap block [months].")
     antithetic: bool = Field(True, description="Antithetic variates (pairs of mirrored shocks).")
-    power_indices: list[PowerIndexConfig] = Field(default_factory=list)
+    stochastic: bool = Field(
+        True,
+        description="false switches every shock off (BTC, hashrate, fees, power): one "
+        "deterministic path per seed, the price growing at mu_annual — a base-case what-if.",
+    )
+    power_indices: list[PowerIndexConfig] = Field(
+        default_factory=list, description="Power-price indices sites can be indexed to."
+    )
 
     @model_validator(mode="after")
     def _window(self) -> Self:
@@ -430,9 +437,11 @@ class PlanConfig(_Strict):
     discount_rate_annual: float = Field(
         ge=-0.5, le=2, description="Discount rate for NPV [1/yr], monthly compounding."
     )
-    market: MarketModelConfig = Field(default_factory=MarketModelConfig)
-    company: CompanyConfig
-    sites: list[PlanSiteConfig] = Field(min_length=1)
+    market: MarketModelConfig = Field(
+        default_factory=MarketModelConfig, description="Market model (see MarketModelConfig)."
+    )
+    company: CompanyConfig = Field(description="The company (see CompanyConfig).")
+    sites: list[PlanSiteConfig] = Field(min_length=1, description="Sites (see PlanSiteConfig).")
     assumptions: list[dict[str, str]] = Field(
         default_factory=list,
         description="Sourced assumptions to list in the report: {what, value, source}.",
@@ -520,3 +529,66 @@ def load_plan(path: str | Path, overrides: list[str] | None = None) -> tuple[Pla
         data = apply_overrides(data, overrides)
     plan = validate(PlanConfig, data, str(path))
     return plan, yaml.safe_dump(data, sort_keys=False)
+
+
+# --------------------------------------------------------------------------- schema reference
+def _constraints(info: Any) -> str:
+    parts = []
+    for meta in info.metadata:
+        for attr, sym in (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤")):
+            v = getattr(meta, attr, None)
+            if v is not None:
+                parts.append(f"{sym} {v}")
+        if getattr(meta, "min_length", None):
+            parts.append(f"at least {meta.min_length} item(s)/char(s)")
+    return ", ".join(parts)
+
+
+def _type_name(annotation: Any) -> str:
+    from typing import get_args, get_origin
+
+    generic = get_origin(annotation) is not None or get_args(annotation)
+    text = str(annotation) if generic else getattr(annotation, "__name__", str(annotation))
+    return text.replace("typing.", "").replace("hashpivot.config.", "").replace("datetime.", "")
+
+
+def schema_markdown() -> str:
+    """The plan and site-file schema as Markdown tables, generated from the pydantic models."""
+    models = [
+        PlanConfig,
+        CompanyConfig,
+        MarketModelConfig,
+        PowerIndexConfig,
+        PlanSiteConfig,
+        FleetEntryConfig,
+        AssetConfig,
+        CapexConfig,
+        SiteFile,
+        SiteConfig,
+        MarketConfig,
+    ]
+    out = [
+        "# Plan and site file schema",
+        "",
+        "Generated from `hashpivot.config` by `hashpivot schema` — do not edit by hand.",
+        "Units are in the field names. Unknown keys are errors. Fields without a default are",
+        "required. Top-level plan keys starting with `x-` are ignored (use them for YAML anchors).",
+        "",
+    ]
+    for model in models:
+        out += [f"## {model.__name__}", "", (model.__doc__ or "").strip().split("\n\n")[0], ""]
+        out += ["| field | type | default | allowed | description |", "|---|---|---|---|---|"]
+        for name, info in model.model_fields.items():
+            if info.is_required():
+                default = "required"
+            elif info.default_factory is not None:
+                default = "[]" if info.default_factory is list else "(see section)"
+            else:
+                default = repr(info.default)
+            desc = (info.description or "").replace("|", "\\|").replace("\n", " ")
+            out.append(
+                f"| `{name}` | {_type_name(info.annotation)} | {default} | "
+                f"{_constraints(info)} | {desc} |"
+            )
+        out.append("")
+    return "\n".join(out)

@@ -124,21 +124,17 @@ def site_cashflows_numpy(
 
 if HAVE_NUMBA:
 
-    @njit(parallel=True, cache=True, fastmath=False)
+    @njit(parallel=True, cache=True)
     def _fused(
-        h,
-        hf,
-        pfac,
-        up,
+        th_month,
+        mwh_month,
+        fixed_month,
         fee,
         pp,
         pidx,
-        start,
-        fixed,
         curtail,
         price,
         bpt,
-        days,
         pindex,
         cash,
         o_btc,
@@ -147,40 +143,61 @@ if HAVE_NUMBA:
         o_energy,
         o_mwh,
     ):  # pragma: no cover - compiled
+        # Loop order path → site → month: the inner loop runs over contiguous months with the
+        # site's accumulators in registers, so it vectorises; the path's cash row stays in L1.
         n, n_months = price.shape
-        n_sites = h.shape[0]
+        n_sites = th_month.shape[0]
         for i in prange(n):
             for t in range(n_months):
-                p_t = price[i, t]
-                b_t = bpt[i, t] * days[t]
-                hours_t = 24.0 * days[t]
-                month_share = days[t] / 30.4375
-                c = 0.0
-                for s in range(n_sites):
-                    if t < start[s]:
-                        continue
-                    f = fixed[s] * month_share
-                    btc = h[s] * hf[s, t] * up[s] * b_t
-                    rev = btc * p_t
-                    pool = rev * fee[s]
-                    unit = pp[s]
-                    if pidx[s] >= 0:
-                        unit *= pindex[pidx[s], i, t]
-                    mwh = pfac[s] * hours_t * up[s]
+                cash[i, t] = 0.0
+            for s in range(n_sites):
+                k = pidx[s]
+                f = fee[s]
+                unit0 = pp[s]
+                cur = curtail[s]
+                a_btc = 0.0
+                a_rev = 0.0
+                a_pool = 0.0
+                a_energy = 0.0
+                a_mwh = 0.0
+                for t in range(n_months):
+                    btc = th_month[s, t] * bpt[i, t]
+                    rev = btc * price[i, t]
+                    pool = rev * f
+                    mwh = mwh_month[s, t]
+                    unit = unit0 * pindex[k, i, t] if k >= 0 else unit0
                     energy = mwh * unit
-                    if curtail[s] and rev - pool < energy:
-                        btc = 0.0
-                        rev = 0.0
-                        pool = 0.0
-                        energy = 0.0
-                        mwh = 0.0
-                    c += rev - pool - energy - f
-                    o_btc[s, i] += btc
-                    o_rev[s, i] += rev
-                    o_pool[s, i] += pool
-                    o_energy[s, i] += energy
-                    o_mwh[s, i] += mwh
-                cash[i, t] = c
+                    run = 0.0 if (cur and rev - pool < energy) else 1.0
+                    cash[i, t] += run * (rev - pool - energy) - fixed_month[s, t]
+                    a_btc += run * btc
+                    a_rev += run * rev
+                    a_pool += run * pool
+                    a_energy += run * energy
+                    a_mwh += run * mwh
+                o_btc[s, i] = a_btc
+                o_rev[s, i] = a_rev
+                o_pool[s, i] = a_pool
+                o_energy[s, i] = a_energy
+                o_mwh[s, i] = a_mwh
+
+
+def site_month_factors(params: SiteParams, days: FloatArray) -> tuple[FloatArray, ...]:
+    """Per-site, per-month constants ``[site, month]`` of the kernel: TH/s-days hashed
+    (hashrate × degradation × uptime × days, 0 before the start month), MWh drawn when running,
+    and fixed cost for the month."""
+    n_months = days.shape[0]
+    active = (np.arange(n_months)[None, :] >= params.start_month[:, None]).astype(np.float64)
+    th_month = (
+        params.hashrate_th_s[:, None]
+        * params.hashrate_factor
+        * params.uptime[:, None]
+        * days[None, :]
+        * active
+    )
+    mwh_month = params.facility_power_mw[:, None] * 24.0 * params.uptime[:, None] * days[None, :]
+    mwh_month = mwh_month * active
+    fixed_month = params.fixed_usd_per_month[:, None] * days[None, :] / DAYS_PER_MONTH * active
+    return th_month, mwh_month, fixed_month
 
 
 def site_cashflows_numba(
@@ -196,20 +213,17 @@ def site_cashflows_numba(
     n, n_months = price_usd.shape
     out = _empty_totals(params.n_sites, n, n_months)
     pindex = power_index if power_index.shape[0] else np.ones((1, 1, 1))
+    th_month, mwh_month, fixed_month = site_month_factors(params, days)
     _fused(
-        params.hashrate_th_s,
-        np.ascontiguousarray(params.hashrate_factor),
-        params.facility_power_mw,
-        params.uptime,
+        th_month,
+        mwh_month,
+        fixed_month,
         params.pool_fee,
         params.power_usd_per_mwh,
         params.power_index,
-        params.start_month,
-        params.fixed_usd_per_month,
         params.curtail,
         np.ascontiguousarray(price_usd),
         np.ascontiguousarray(btc_per_th_day),
-        days,
         pindex,
         out.cash_usd,
         out.btc,
@@ -231,3 +245,133 @@ def site_cashflows(
     """The fastest available implementation."""
     impl = site_cashflows_numba if HAVE_NUMBA else site_cashflows_numpy
     return impl(params, price_usd, btc_per_th_day, days, power_index)
+
+
+# --------------------------------------------------------------------------- market recursion
+if HAVE_NUMBA:
+
+    @njit(cache=True)
+    def _avg_subsidy(h0, h1, era_subsidy):  # pragma: no cover - compiled
+        total = 0.0
+        era = int(h0 // 210000.0)
+        while era < era_subsidy.shape[0]:
+            start = era * 210000.0
+            if start >= h1:
+                break
+            end = start + 210000.0
+            lo = h0 if h0 > start else start
+            hi = h1 if h1 < end else end
+            if hi > lo:
+                total += (hi - lo) * era_subsidy[era]
+            era += 1
+        return total / (h1 - h0)
+
+    @njit(parallel=True, cache=True)
+    def _market(
+        r,
+        zh,
+        zf,
+        zp,
+        days,
+        t_years,
+        t_mid,
+        lp0,
+        lh0,
+        lhp0,
+        height0,
+        lf0,
+        hc,
+        fc,
+        pc,
+        era_sub,
+        price,
+        hash_eh,
+        diff,
+        blocks_o,
+        sub_o,
+        fees_o,
+        bpt_o,
+        power,
+    ):  # pragma: no cover - compiled
+        n, n_months = r.shape
+        k = pc.shape[0]
+        a, b, c, sig = hc[0], hc[1], hc[2], hc[3]
+        f_mean, f_phi, f_innov = fc[0], fc[1], fc[2]
+        to_diff = 1e18 * 600.0 / 4294967296.0
+        for i in prange(n):
+            lp = lp0
+            lh = lh0
+            lhp = lhp0
+            height = height0
+            lf = lf0
+            for t in range(n_months):
+                lp_new = lp + r[i, t]
+                p = np.exp(0.5 * (lp + lp_new))
+                price[i, t] = p
+                lp = lp_new
+                lf = f_mean + f_phi * (lf - f_mean) + f_innov * zf[i, t]
+                lh_new = lh + a + b * lhp + c * t_years[t] + sig * zh[i, t]
+                l_eff = 0.5 * (lh + lh_new)
+                d = np.exp(l_eff) * to_diff
+                blk = days[t] * 144.0 * np.exp(lh_new - l_eff)
+                sub = _avg_subsidy(height, height + blk, era_sub)
+                fee = sub * np.exp(lf)
+                bpt = 86400.0 * 1e12 / (d * 4294967296.0) * (sub + fee)
+                hash_eh[i, t] = np.exp(lh_new)
+                diff[i, t] = d
+                blocks_o[i, t] = blk
+                sub_o[i, t] = sub
+                fees_o[i, t] = fee
+                bpt_o[i, t] = bpt
+                lhp = np.log(bpt * 1000.0 * p)
+                lh = lh_new
+                height += blk
+            for j in range(k):
+                x = 0.0
+                for t in range(n_months):
+                    x = pc[j, 0] * x + pc[j, 1] * zp[j, i, t]
+                    power[j, i, t] = np.exp(pc[j, 2] * t_mid[t] + x)
+
+
+def market_recursion_numba(inp):  # type: ignore[no-untyped-def]
+    """Fused market recursion (numba, parallel over paths); agrees with
+    :func:`hashpivot.scenarios.recursion_numpy`."""
+    from .scenarios import ERA_SUBSIDY_BTC, MarketPaths
+
+    n, n_months = inp.log_return.shape
+    k = inp.power_coef.shape[0]
+    out = [np.empty((n, n_months)) for _ in range(7)]
+    power = np.empty((k, n, n_months))
+    zp = inp.z_power if k else np.zeros((0, n, n_months))
+    _market(
+        inp.log_return,
+        inp.z_hashrate,
+        inp.z_fees,
+        zp,
+        inp.days,
+        inp.t_years,
+        inp.t_mid,
+        inp.log_price0,
+        inp.log_hashrate0,
+        inp.log_hashprice0,
+        inp.height0,
+        inp.log_fee_share0,
+        inp.hashrate_coef,
+        inp.fee_coef,
+        inp.power_coef,
+        ERA_SUBSIDY_BTC,
+        *out,
+        power,
+    )
+    price, hash_eh, diff, blocks, sub, fees, bpt = out
+    return MarketPaths(
+        price_usd=price,
+        hashrate_eh_s=hash_eh,
+        difficulty=diff,
+        blocks=blocks,
+        subsidy_btc=sub,
+        fees_btc_per_block=fees,
+        btc_per_th_day=bpt,
+        days=inp.days,
+        power_index=power,
+    )

@@ -82,6 +82,7 @@ def build_model(plan: PlanConfig) -> PlanModel:
         sigma_annual=mc.sigma_annual,
         bootstrap_block_months=mc.bootstrap_block_months,
         antithetic=mc.antithetic,
+        stochastic=mc.stochastic,
         power_indices=tuple(
             scenarios.PowerIndex(
                 p.name, p.volatility, p.half_life_months, p.escalator_annual, p.corr_btc
@@ -175,7 +176,7 @@ class SiteResult:
     hashrate_eh_s: float
     start_month: int
     cost_usd_per_btc: dict[str, float | None]
-    stack_usd_per_btc: dict[str, float | None]
+    stack_usd_per_btc: dict[str, float | None]  # cost lines of the median all-in path
     breakeven_btc_price_usd: float | None
     breakeven_power_usd_per_kwh: float | None
     btc_mined: float
@@ -302,62 +303,101 @@ def fold_chunk(
     acc.add_fan("company_cash_usd", first_path, cum)
 
 
-def _median(x: FloatArray) -> float | None:
-    x = x[np.isfinite(x)]
-    return float(np.median(x)) if x.size else None
+def row_medians(x: FloatArray) -> list[float | None]:
+    """Median of the finite values of each row of ``x`` ``[row, path]`` (None for a row with
+    none), in one sort for all rows."""
+    finite = np.isfinite(x)
+    srt = np.sort(np.where(finite, x, np.inf), axis=1)
+    out: list[float | None] = []
+    for r, k in enumerate(finite.sum(axis=1)):
+        out.append(None if k == 0 else float(0.5 * (srt[r, (k - 1) // 2] + srt[r, k // 2])))
+    return out
+
+
+def _median_path(all_in: FloatArray) -> int | None:
+    """Index of the path whose all-in cost per BTC is the lower median (finite values only), so a
+    site's cost stack is a real path's and adds up to its all-in cost."""
+    finite = np.isfinite(all_in)
+    k = int(finite.sum())
+    if k == 0:
+        return None
+    filled = np.where(finite, all_in, np.inf)
+    return int(np.argpartition(filled, (k - 1) // 2)[(k - 1) // 2])
 
 
 def _site_results(model: PlanModel, acc: metrics.PathAccumulator) -> list[SiteResult]:
+    """Per-site cost per BTC (energy, cash, all-in), cost lines and breakevens as medians over
+    paths, for all sites at once as ``[site, path]`` arrays."""
     c = model.plan.company
-    btc_all = acc.values("btc")
+    v = {
+        name: acc.values(name)
+        for name in ("btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh")
+    }
+    btc = v["btc"]
+    mined = btc > 0
+    safe_btc = np.where(mined, btc, 1.0)
+
+    def per(usd: FloatArray) -> FloatArray:
+        usd = np.asarray(usd, dtype=np.float64)
+        if usd.ndim == 1:
+            usd = usd[:, None]
+        return np.where(mined, usd / safe_btc, np.nan)
+
+    months, share = model.active_months, model.corporate_share
+    costs = [site.costs for site in model.sites]
+    opex = np.array([x.site_opex_usd_per_month for x in costs]) * months
+    sga = (
+        np.array([x.sga_cash_usd_per_month for x in costs]) + c.sga_cash_usd_per_month * share
+    ) * months
+    dep = model.depreciation_usd.sum(axis=1)
+    sbc = (
+        np.array([x.stock_comp_usd_per_month for x in costs]) + c.stock_comp_usd_per_month * share
+    ) * months
+    interest = (
+        np.array([x.interest_usd_per_month for x in costs]) + c.interest_usd_per_month * share
+    ) * months
+    stack = {
+        "energy": per(v["energy_usd"]),
+        "site_opex": per(opex),
+        "pool_fees": per(v["pool_fee_usd"]),
+        "sga_cash": per(sga),
+        "depreciation": per(dep),
+        "stock_comp": per(sbc),
+        "interest": per(interest),
+    }
+    cash_c = stack["energy"] + stack["site_opex"] + stack["pool_fees"] + stack["sga_cash"]
+    all_in = cash_c + stack["depreciation"] + stack["stock_comp"] + stack["interest"]
+    net = 1.0 - model.params.pool_fee[:, None]
+    breakeven_btc = per(v["energy_usd"] + opex[:, None] + sga[:, None]) / net
+    mwh = v["energy_mwh"]
+    breakeven_power = np.where(
+        mwh > 0, (v["revenue_usd"] - v["pool_fee_usd"]) / np.where(mwh > 0, mwh, 1) / 1000, np.nan
+    )
+    med = {
+        "energy": row_medians(stack["energy"]),
+        "cash": row_medians(cash_c),
+        "all_in": row_medians(all_in),
+        "breakeven_btc": row_medians(breakeven_btc),
+        "breakeven_power": row_medians(breakeven_power),
+    }
+    btc_median = np.median(btc, axis=1)
     out = []
     for k, site in enumerate(model.sites):
-        btc = btc_all[k]
-        mined = btc > 0
-        per = lambda usd, b=btc, m=mined: np.where(m, usd / np.where(m, b, 1), np.nan)  # noqa: E731
-        months = model.active_months[k]
-        share = model.corporate_share[k]
-        costs = site.costs
-        energy = acc.values("energy_usd")[k]
-        pool = acc.values("pool_fee_usd")[k]
-        revenue = acc.values("revenue_usd")[k]
-        mwh = acc.values("energy_mwh")[k]
-        opex = costs.site_opex_usd_per_month * months
-        sga = (costs.sga_cash_usd_per_month + c.sga_cash_usd_per_month * share) * months
-        dep = model.depreciation_usd[k].sum()
-        sbc = (costs.stock_comp_usd_per_month + c.stock_comp_usd_per_month * share) * months
-        interest = (costs.interest_usd_per_month + c.interest_usd_per_month * share) * months
-        stack = {
-            "energy": per(energy),
-            "site_opex": per(opex),
-            "pool_fees": per(pool),
-            "sga_cash": per(sga),
-            "depreciation": per(dep),
-            "stock_comp": per(sbc),
-            "interest": per(interest),
-        }
-        energy_c = stack["energy"]
-        cash_c = energy_c + stack["site_opex"] + stack["pool_fees"] + stack["sga_cash"]
-        all_in = cash_c + stack["depreciation"] + stack["stock_comp"] + stack["interest"]
-        net = 1.0 - site.pool_fee
+        idx = _median_path(all_in[k])
         out.append(
             SiteResult(
                 name=site.name,
                 power_capacity_mw=site.power_capacity_mw,
                 hashrate_eh_s=site.hashrate_th_s / 1e6,
                 start_month=int(model.params.start_month[k]),
-                cost_usd_per_btc={
-                    "energy": _median(energy_c),
-                    "cash": _median(cash_c),
-                    "all_in": _median(all_in),
+                cost_usd_per_btc={key: med[key][k] for key in ("energy", "cash", "all_in")},
+                stack_usd_per_btc={
+                    key: None if idx is None else float(arr[k, idx]) for key, arr in stack.items()
                 },
-                stack_usd_per_btc={key: _median(v) for key, v in stack.items()},
-                breakeven_btc_price_usd=_median(per(energy + opex + sga) / net),
-                breakeven_power_usd_per_kwh=_median(
-                    np.where(mwh > 0, (revenue - pool) / np.where(mwh > 0, mwh, 1) / 1000, np.nan)
-                ),
-                btc_mined=float(np.median(btc)),
-                share_of_paths_mining=float(mined.mean()),
+                breakeven_btc_price_usd=med["breakeven_btc"][k],
+                breakeven_power_usd_per_kwh=med["breakeven_power"][k],
+                btc_mined=float(btc_median[k]),
+                share_of_paths_mining=float(mined[k].mean()),
             )
         )
     return out

@@ -244,6 +244,7 @@ def calibrate(
     fee_window_start: str = "2016-01-01",
     antithetic: bool = True,
     power_indices: tuple[PowerIndex, ...] = (),
+    stochastic: bool = True,
 ) -> MarketModel:
     """Calibrate the market model from the shipped history; the simulation starts the month after
     the data end, from the last day's price, 7-day hashrate, height and hashprice."""
@@ -269,7 +270,7 @@ def calibrate(
     state = history.network_state()
     daily = history.btc_daily()
     start = (daily.index[-1] + pd.offsets.MonthBegin(1)).normalize()
-    return MarketModel(
+    model = MarketModel(
         start=start,
         price0_usd=state.price_usd,
         hashrate0_eh_s=state.hashrate_eh_s,
@@ -286,6 +287,19 @@ def calibrate(
         correlation=corr,
         antithetic=antithetic,
         power_indices=tuple(power_indices),
+    )
+    return model if stochastic else deterministic(model)
+
+
+def deterministic(model: MarketModel) -> MarketModel:
+    """The same model with every shock switched off (σ = 0 for price, hashrate, fees, power)."""
+    return replace(
+        model,
+        sigma_annual=0.0,
+        btc_model="gbm",
+        hashrate=replace(model.hashrate, sigma=0.0),
+        fees=replace(model.fees, sd_log=0.0),
+        power_indices=tuple(replace(p, volatility=0.0) for p in model.power_indices),
     )
 
 
@@ -339,18 +353,24 @@ def month_days(start: pd.Timestamp, n_months: int) -> FloatArray:
     return np.diff(idx.to_numpy()).astype("timedelta64[D]").astype(np.float64)
 
 
-def supply_btc_at_height(height: npt.ArrayLike) -> FloatArray:
-    """Subsidy issued below a continuous ``height`` [BTC]: ``Σ_era clip(h − start, 0, 210000) ·
-    subsidy_era``. At whole heights ``h`` it equals the supply of blocks ``0..h−1``; between them it
-    interpolates, so ``(supply(h1) − supply(h0)) / (h1 − h0)`` is the exact average subsidy of a
-    fractional run of blocks, halvings included."""
-    h = np.asarray(height, dtype=np.float64)
-    total = np.zeros_like(h)
-    for era in range(34):  # the subsidy is 0 from era 33 on
+def average_subsidy_btc(height_from: FloatArray, height_to: FloatArray) -> FloatArray:
+    """Average subsidy per block [BTC] over the continuous height interval ``[from, to)``.
+
+    Sums each era's overlap with the interval times that era's subsidy, so a month that crosses a
+    halving blends both eras by the share of its blocks in each, and a month inside one era gets
+    that era's subsidy to rounding (block counts are differenced, never supply totals).
+    """
+    h0 = np.asarray(height_from, dtype=np.float64)
+    h1 = np.asarray(height_to, dtype=np.float64)
+    total = np.zeros(np.broadcast(h0, h1).shape)
+    first_era = int(np.floor(h0.min() / network.HALVING_INTERVAL_BLOCKS))
+    last_era = min(33, int(np.floor(h1.max() / network.HALVING_INTERVAL_BLOCKS)))
+    for era in range(first_era, last_era + 1):
         start = era * network.HALVING_INTERVAL_BLOCKS
-        n = np.clip(h - start, 0, network.HALVING_INTERVAL_BLOCKS)
-        total += n * ((network.INITIAL_SUBSIDY_SATS >> era) / network.COIN_SATS)
-    return total
+        end = start + network.HALVING_INTERVAL_BLOCKS
+        overlap = np.clip(np.minimum(h1, end) - np.maximum(h0, start), 0.0, None)
+        total += overlap * ((network.INITIAL_SUBSIDY_SATS >> era) / network.COIN_SATS)
+    return total / (h1 - h0)
 
 
 def _block_shocks(
@@ -385,89 +405,135 @@ def _bootstrap_indices(
     return idx.reshape(n, n_blocks * block)[:, :n_months]
 
 
-def paths_from_shocks(
+@dataclass(frozen=True)
+class RecursionInputs:
+    """Shocks and coefficients of the monthly recursions (what both implementations take)."""
+
+    log_return: FloatArray  # [path, month] BTC month-end log-returns
+    z_hashrate: FloatArray  # [path, month]
+    z_fees: FloatArray  # [path, month]
+    z_power: FloatArray  # [index, path, month]
+    days: FloatArray
+    t_years: FloatArray  # years since 2016 at each month's start
+    t_mid: FloatArray  # years since the plan start at each month's middle
+    log_price0: float
+    log_hashrate0: float
+    log_hashprice0: float
+    height0: float
+    log_fee_share0: float
+    hashrate_coef: FloatArray  # a, b, c, sigma
+    fee_coef: FloatArray  # mean_log, phi, innovation sd
+    power_coef: FloatArray  # [index, 3]: phi, innovation sd, escalator
+
+
+ERA_SUBSIDY_BTC = np.array(
+    [(network.INITIAL_SUBSIDY_SATS >> e) / network.COIN_SATS for e in range(34)]
+)
+
+
+def recursion_inputs(
     model: MarketModel, z: FloatArray, boot: FloatArray | None, n_months: int
-) -> MarketPaths:
-    """Run the monthly recursions on shocks ``z`` ``[shock, path, month]`` (vectorised over
-    paths; the only Python loop is over months)."""
-    n = z.shape[1]
+) -> RecursionInputs:
     days = month_days(model.start, n_months)
     dt = days / 365.25
-    # BTC price: month-end log prices.
     if model.btc_model == "gbm":
         sig = model.sigma_annual
         r = (model.mu_annual - 0.5 * sig**2) * dt + sig * np.sqrt(dt) * z[0]
     else:
         r = boot
-    log_p_end = np.log(model.price0_usd) + np.cumsum(r, axis=1)
-    log_p_start = np.concatenate(
-        [np.full((n, 1), np.log(model.price0_usd)), log_p_end[:, :-1]], axis=1
+    hr, ff = model.hashrate, model.fees
+    return RecursionInputs(
+        log_return=np.ascontiguousarray(r),
+        z_hashrate=np.ascontiguousarray(z[1]),
+        z_fees=np.ascontiguousarray(z[2]),
+        z_power=np.ascontiguousarray(z[3:]),
+        days=days,
+        t_years=years_since_2016(model.start) + np.cumsum(dt) - dt,
+        t_mid=np.cumsum(dt) - dt / 2,
+        log_price0=float(np.log(model.price0_usd)),
+        log_hashrate0=float(np.log(model.hashrate0_eh_s)),
+        log_hashprice0=model.log_hashprice0,
+        height0=float(model.height0 + 1),  # the next block to be mined
+        log_fee_share0=model.log_fee_share0,
+        hashrate_coef=np.array([hr.a, hr.b, hr.c, hr.sigma]),
+        fee_coef=np.array([ff.mean_log, ff.phi, ff.sd_log * np.sqrt(1 - ff.phi**2)]),
+        power_coef=np.array(
+            [
+                [p.phi, p.volatility * np.sqrt(1 - p.phi**2), p.escalator_annual]
+                for p in model.power_indices
+            ]
+        ).reshape(-1, 3),
     )
+
+
+def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
+    """Reference implementation of the monthly recursions: vectorised over paths, a Python loop
+    over months. :func:`hashpivot.kernels.market_recursion_numba` must agree with it."""
+    n, n_months = inp.log_return.shape
+    days = inp.days
+    log_p_end = inp.log_price0 + np.cumsum(inp.log_return, axis=1)
+    log_p_start = np.concatenate([np.full((n, 1), inp.log_price0), log_p_end[:, :-1]], axis=1)
     price = np.exp(0.5 * (log_p_start + log_p_end))
-
-    # Fees: AR(1) in log share of subsidy.
-    ff = model.fees
-    x = np.empty((n, n_months))
-    prev = np.full(n, model.log_fee_share0)
-    innov = ff.sd_log * np.sqrt(1 - ff.phi**2)
-    for t in range(n_months):  # a recursion over months, vectorised over paths
-        prev = ff.mean_log + ff.phi * (prev - ff.mean_log) + innov * z[2, :, t]
-        x[:, t] = prev
-    fee_share = np.exp(x)
-
-    # Hashrate, difficulty, blocks and subsidy: a recursion over months.
-    hr = model.hashrate
-    t_years = years_since_2016(model.start) + np.cumsum(dt) - dt
-    log_h = np.log(model.hashrate0_eh_s)
-    log_h_prev = np.full(n, log_h)
-    lhp_prev = np.full(n, model.log_hashprice0)
-    height = np.full(n, float(model.height0 + 1))  # the next block to be mined
-    out_h = np.empty((n, n_months))
-    out_d = np.empty((n, n_months))
-    out_blocks = np.empty((n, n_months))
-    out_sub = np.empty((n, n_months))
-    out_bpt = np.empty((n, n_months))
+    a, b, c, sig = inp.hashrate_coef
+    fee_mean, fee_phi, fee_innov = inp.fee_coef
+    log_fee = np.full(n, inp.log_fee_share0)
+    log_h_prev = np.full(n, inp.log_hashrate0)
+    lhp_prev = np.full(n, inp.log_hashprice0)
+    height = np.full(n, inp.height0)
+    out = {k: np.empty((n, n_months)) for k in ("h", "d", "blocks", "sub", "fees", "bpt")}
     for t in range(n_months):
-        g = hr.a + hr.b * lhp_prev + hr.c * t_years[t] + hr.sigma * z[1, :, t]
-        log_h_now = log_h_prev + g
-        h_eff_eh = np.exp(0.5 * (log_h_prev + log_h_now))
-        difficulty = h_eff_eh * 1e18 * network.TARGET_SPACING_S / network.TWO_32
-        blocks = days[t] * 144.0 * np.exp(log_h_now - np.log(h_eff_eh))
-        new_height = height + blocks
-        subsidy = (supply_btc_at_height(new_height) - supply_btc_at_height(height)) / blocks
-        fees = subsidy * fee_share[:, t]
+        log_fee = fee_mean + fee_phi * (log_fee - fee_mean) + fee_innov * inp.z_fees[:, t]
+        log_h_now = log_h_prev + a + b * lhp_prev + c * inp.t_years[t] + sig * inp.z_hashrate[:, t]
+        log_h_eff = 0.5 * (log_h_prev + log_h_now)
+        difficulty = np.exp(log_h_eff) * 1e18 * network.TARGET_SPACING_S / network.TWO_32
+        blocks = days[t] * 144.0 * np.exp(log_h_now - log_h_eff)
+        subsidy = average_subsidy_btc(height, height + blocks)
+        fees = subsidy * np.exp(log_fee)
         bpt = network.SECONDS_PER_DAY * 1e12 / (difficulty * network.TWO_32) * (subsidy + fees)
-        out_h[:, t] = np.exp(log_h_now)
-        out_d[:, t] = difficulty
-        out_blocks[:, t] = blocks
-        out_sub[:, t] = subsidy
-        out_bpt[:, t] = bpt
+        for key, val in (
+            ("h", np.exp(log_h_now)),
+            ("d", difficulty),
+            ("blocks", blocks),
+            ("sub", subsidy),
+            ("fees", fees),
+            ("bpt", bpt),
+        ):
+            out[key][:, t] = val
         lhp_prev = np.log(bpt * 1000.0 * price[:, t])
         log_h_prev = log_h_now
-        height = new_height
-
-    # Power indices.
-    k = len(model.power_indices)
+        height = height + blocks
+    k = inp.power_coef.shape[0]
     power = np.empty((k, n, n_months))
-    t_mid = np.cumsum(dt) - dt / 2
-    for j, idx in enumerate(model.power_indices):
-        phi = idx.phi
-        innov_p = idx.volatility * np.sqrt(1 - phi**2)
+    for j in range(k):
+        phi, innov, esc = inp.power_coef[j]
         xp = np.zeros(n)
         for t in range(n_months):
-            xp = phi * xp + innov_p * z[3 + j, :, t]
-            power[j, :, t] = np.exp(idx.escalator_annual * t_mid[t] + xp)
+            xp = phi * xp + innov * inp.z_power[j, :, t]
+            power[j, :, t] = np.exp(esc * inp.t_mid[t] + xp)
     return MarketPaths(
         price_usd=price,
-        hashrate_eh_s=out_h,
-        difficulty=out_d,
-        blocks=out_blocks,
-        subsidy_btc=out_sub,
-        fees_btc_per_block=out_sub * fee_share,
-        btc_per_th_day=out_bpt,
+        hashrate_eh_s=out["h"],
+        difficulty=out["d"],
+        blocks=out["blocks"],
+        subsidy_btc=out["sub"],
+        fees_btc_per_block=out["fees"],
+        btc_per_th_day=out["bpt"],
         days=days,
         power_index=power,
     )
+
+
+def paths_from_shocks(
+    model: MarketModel, z: FloatArray, boot: FloatArray | None, n_months: int
+) -> MarketPaths:
+    """Run the monthly recursions on shocks ``z`` ``[shock, path, month]`` (the fused numba
+    kernel when available, else :func:`recursion_numpy`)."""
+    from . import kernels
+
+    inp = recursion_inputs(model, z, boot, n_months)
+    if kernels.HAVE_NUMBA:
+        return kernels.market_recursion_numba(inp)
+    return recursion_numpy(inp)
 
 
 def block_seeds(seed: int, n_paths: int) -> list[np.random.SeedSequence]:

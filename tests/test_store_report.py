@@ -1,0 +1,218 @@
+"""The run store (a real DuckDB file), the plan CLI end to end, and the HTML report in Chromium."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from hashpivot import config, plan, store
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = shutil.which("hashpivot", path=str(Path(sys.executable).parent)) or "hashpivot"
+TEXAS = ROOT / "examples" / "texas_miner.yaml"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def count_runs(db: Path) -> int:
+    if not db.exists():
+        return 0
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute("SELECT count(*) FROM runs").fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    d = tmp_path_factory.mktemp("store")
+    db, out = d / "runs.duckdb", d / "out"
+    r = run_cli(
+        "plan",
+        str(TEXAS),
+        "--paths",
+        "512",
+        "--months",
+        "24",
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "--json",
+    )
+    assert r.returncode == 0, r.stderr
+    return {"db": db, "out": out, "dir": d, "result": json.loads(r.stdout)}
+
+
+def test_plan_json_keys(stored: dict) -> None:
+    res = stored["result"]
+    for key in ("run_id", "report_path", "npv_usd", "p_cash_negative_by_horizon", "sites"):
+        assert key in res
+    assert set(res["npv_usd"]) >= {"mean", "p5", "p50", "p95"}
+    assert res["npv_usd"]["p5"] <= res["npv_usd"]["p50"] <= res["npv_usd"]["p95"]
+    assert set(res["p_cash_negative_by_horizon"]) == {"12m", "24m", "horizon"}
+    for site in res["sites"].values():
+        assert set(site["cost_usd_per_btc"]) == {"energy", "cash", "all_in"}
+    assert Path(res["report_path"]).exists()
+
+
+def test_runs_list_show_export(stored: dict) -> None:
+    db, run_id = str(stored["db"]), stored["result"]["run_id"]
+    listed = json.loads(run_cli("runs", "--db", db, "--json").stdout)
+    assert [r["run_id"] for r in listed] == [run_id]
+    shown = json.loads(run_cli("runs", "show", run_id, "--db", db, "--json").stdout)
+    assert shown["summary"]["npv_usd"] == stored["result"]["npv_usd"]
+    con = duckdb.connect(db, read_only=True)
+    plan_yaml = con.execute("SELECT plan_yaml FROM runs").fetchone()[0]
+    con.close()
+    assert shown["plan_sha256"] == store.sha256_text(plan_yaml)
+    target = stored["dir"] / "export"
+    r = run_cli("runs", "export", run_id, "--parquet", str(target), "--db", db)
+    assert r.returncode == 0, r.stderr
+    con = duckdb.connect()
+    npv_rows = con.execute(f"SELECT count(*) FROM '{target / 'run_npv.parquet'}'").fetchone()[0]
+    con.close()
+    assert npv_rows == 512
+    r = run_cli("runs", "show", "no-such-run", "--db", db)
+    assert r.returncode == 2 and run_id in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--set", "sites[0].power_capacity_mw=-5"], "sites[0].power_capacity_mw: -5"),
+        (["--set", "sites[0].fleet[0].model=Antminer S99"], "sites[0].fleet[0].model"),
+        (["--set", "horizon_months=-3"], "horizon_months: -3"),
+        (["--paths", "0"], "paths: 0"),
+        (["--set", "discount_rate_annual=.nan"], "discount_rate_annual"),
+        (["--set", "sites[0].pwer_usd_per_mwh=3"], "sites[0].pwer_usd_per_mwh: unknown key"),
+        (["--chunk-size", "100"], "--chunk-size"),
+    ],
+)
+def test_bad_plans_write_nothing(stored: dict, args: list[str], field: str) -> None:
+    db = stored["db"]
+    before = count_runs(db)
+    r = run_cli("plan", str(TEXAS), "--db", str(db), "--out", str(stored["out"]), *args)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and field in r.stderr
+    assert count_runs(db) == before
+
+
+def test_failed_save_rolls_back_and_keeps_earlier_runs(tmp_path: Path) -> None:
+    cfg, text = config.load_plan(TEXAS, ["paths=64", "horizon_months=12"])
+    result = plan.run(cfg, chunk_size=64)
+    db = tmp_path / "s.duckdb"
+    con = store.connect(db)
+    store.save_run(con, "first", result, text, None)
+    result.tornado.append(
+        {
+            "driver": "broken",
+            "low_npv_usd": "not a number",
+            "high_npv_usd": 0.0,
+            "base_npv_usd": 0.0,
+        }
+    )
+    with pytest.raises(duckdb.Error):
+        store.save_run(con, "second", result, text, None)
+    for table in store.TABLES:
+        n = con.execute(f"SELECT count(*) FROM {table} WHERE run_id = 'second'").fetchone()[0]
+        assert n == 0, table
+    assert [r["run_id"] for r in store.list_runs(con)] == ["first"]
+    con.close()
+
+
+def test_killed_run_leaves_store_readable(tmp_path: Path) -> None:
+    db, out = tmp_path / "k.duckdb", tmp_path / "out"
+    ok = run_cli(
+        "plan",
+        str(TEXAS),
+        "--paths",
+        "128",
+        "--months",
+        "12",
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "--json",
+    )
+    assert ok.returncode == 0, ok.stderr
+    first = json.loads(ok.stdout)["run_id"]
+    # A long run, killed with SIGKILL part-way (during simulation or while writing).
+    for delay in (1.5, 4.0):
+        proc = subprocess.Popen(
+            [
+                EXE,
+                "plan",
+                str(TEXAS),
+                "--paths",
+                "200000",
+                "--months",
+                "120",
+                "--db",
+                str(db),
+                "--out",
+                str(out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        listed = json.loads(run_cli("runs", "--db", str(db), "--json").stdout)
+        assert first in [r["run_id"] for r in listed]
+        shown = run_cli("runs", "show", first, "--db", str(db), "--json")
+        assert shown.returncode == 0 and json.loads(shown.stdout)["run_id"] == first
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_report_renders_in_chromium(stored: dict) -> None:
+    from playwright.sync_api import sync_playwright
+
+    report = Path(stored["result"]["report_path"]).resolve()
+    errors: list[str] = []
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report.as_uri())
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 8")
+        n_plots = page.eval_on_selector_all(".js-plotly-plot", "els => els.length")
+        # Every chart drew at least one trace into its SVG.
+        drawn = page.eval_on_selector_all(
+            ".js-plotly-plot",
+            "els => els.filter(e => e.querySelectorAll('g.trace, g.barlayer g.point').length > 0)"
+            ".length",
+        )
+        page.screenshot(path=str(ARTIFACTS / "plan_report.png"), full_page=True)
+        browser.close()
+    assert n_plots == 8
+    assert drawn == n_plots
+    assert errors == []
