@@ -3,10 +3,11 @@
 Prints one JSON line:
 
 * ``path_site_months_per_s`` — the whole run (simulation, site kernel, consolidation, metrics;
-  calibration and the tornado excluded), best of 3 after a warm-up that compiles the kernels;
+  calibration and the tornado excluded), best of 5 after a warm-up that compiles the kernels;
 * ``loop_path_site_months_per_s`` — the same model as a plain Python loop over paths, months and
-  sites with scalar arithmetic (no NumPy inside the loop), on a subset of paths, scaled. Its
-  NPVs are checked against the engine's for the same paths;
+  sites with scalar arithmetic (no NumPy inside the loop), on a subset of paths, scaled; it also
+  draws its normals (``random.gauss``), as the engine does. Its NPVs, computed on the engine's
+  own shocks, are checked against the engine's for the same paths;
 * ``roofline_path_site_months_per_s`` — memory bandwidth measured here (the better of a NumPy
   triad ``a = b + s·c`` counted as 24 bytes/element, STREAM's convention, and a copy counted as
   16 bytes/element, on arrays much larger than cache), divided by 16 bytes per path·site·month.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import random
 import time
 from pathlib import Path
 
@@ -49,10 +51,11 @@ def loop_model(model: plan.PlanModel, inp: scenarios.RecursionInputs, rate: floa
     n, n_months = inp.log_return.shape
     r, zh, zf = inp.log_return.tolist(), inp.z_hashrate.tolist(), inp.z_fees.tolist()
     zp = inp.z_power.tolist()
-    days, t_years, t_mid = inp.days.tolist(), inp.t_years.tolist(), inp.t_mid.tolist()
-    a, b, c, sig = inp.hashrate_coef.tolist()
-    f_mean, f_phi, f_innov = inp.fee_coef.tolist()
-    pc = inp.power_coef.tolist()
+    c0 = inp.coef
+    days, t_years, t_mid = c0.days.tolist(), c0.t_years.tolist(), c0.t_mid.tolist()
+    a, b, c, sig = c0.hashrate_coef.tolist()
+    f_mean, f_phi, f_innov = c0.fee_coef.tolist()
+    pc = c0.power_coef.tolist()
     era_sub = scenarios.ERA_SUBSIDY_BTC.tolist()
     p = model.params
     sites = list(
@@ -75,11 +78,11 @@ def loop_model(model: plan.PlanModel, inp: scenarios.RecursionInputs, rate: floa
     npvs = []
     for i in range(n):
         lp, lh, lhp, height, lf = (
-            inp.log_price0,
-            inp.log_hashrate0,
-            inp.log_hashprice0,
-            inp.height0,
-            inp.log_fee_share0,
+            c0.log_price0,
+            c0.log_hashrate0,
+            c0.log_hashprice0,
+            c0.height0,
+            c0.log_fee_share0,
         )
         x = [0.0] * len(pc)
         total = 0.0
@@ -141,7 +144,7 @@ def main() -> None:
     plan.run(cfg.model_copy(update={"paths": 128}), model=model, with_tornado=False)  # compile
     best = math.inf
     result = None
-    for _ in range(3):
+    for _ in range(5):
         t = time.perf_counter()
         result = plan.run(cfg, model=model, with_tornado=False)
         best = min(best, time.perf_counter() - t)
@@ -149,16 +152,29 @@ def main() -> None:
 
     # The same model as a plain Python loop, on the first paths (same shocks).
     seeds = scenarios.block_seeds(cfg.seed, args.paths)
-    z, boot = scenarios._block_shocks(
-        model.market, np.random.default_rng(seeds[0]), scenarios.PATH_BLOCK, args.months
-    )
     k = args.loop_paths
-    inp = scenarios.recursion_inputs(
-        model.market, z[:, :k], None if boot is None else boot[:k], args.months
+    shocks = scenarios.draw_shocks(model.market, seeds, 0, 1, args.paths, args.months)
+    full = scenarios.recursion_inputs(model.market, shocks, args.months)
+    inp = scenarios.RecursionInputs(
+        coef=full.coef,
+        log_return=full.log_return[:k],
+        z_hashrate=full.z_hashrate[:k],
+        z_fees=full.z_fees[:k],
+        z_power=full.z_power[:, :k],
     )
     t = time.perf_counter()
     loop_npv = loop_model(model, inp, cfg.discount_rate_annual)
     loop_s = time.perf_counter() - t
+    # The engine's time includes drawing its normals; the loop draws the same number per path
+    # with random.gauss (scalar Python), timed here and added.
+    n_normals = model.market.n_shocks * args.months * k
+    if model.market.antithetic:
+        n_normals //= 2
+    gauss = random.Random(cfg.seed).gauss
+    t = time.perf_counter()
+    for _ in range(n_normals):
+        gauss(0.0, 1.0)
+    loop_s += time.perf_counter() - t
     np.testing.assert_allclose(loop_npv, result.npv_values[:k], rtol=1e-9)
     loop_rate = k * n_sites * args.months / loop_s
 

@@ -258,7 +258,7 @@ def test_overrides_apply_and_name_bad_paths(tmp_path: Path) -> None:
     assert "power_usd_per_mwh: 55" in text
     with pytest.raises(ConfigError, match=r"sites\[3\]: index 3 out of range"):
         config.load_plan(p, ["sites[3].pue=1.2"])
-    with pytest.raises(ConfigError, match="sites\\[0\\].pue: -1 is below 1"):
+    with pytest.raises(ConfigError, match=r"sites\[0\]\.pue: -1 is below 1"):
         config.load_plan(p, ["sites[0].pue=-1"])
     with pytest.raises(ConfigError, match="KEY=VALUE"):
         config.load_plan(p, ["paths"])
@@ -291,3 +291,43 @@ def test_average_subsidy_equals_integer_sums_on_whole_heights() -> None:
     for a, b, g in zip(h0, h1, got, strict=True):
         sats = network.supply_sats_at_height(int(b) - 1) - network.supply_sats_at_height(int(a) - 1)
         assert g == pytest.approx(sats / 1e8 / (b - a), rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    "market",
+    [
+        {"btc_model": "gbm", "window_start": "2020-01-01"},
+        {"btc_model": "bootstrap", "window_start": "2018-01-01", "bootstrap_block_months": 3},
+        {
+            "btc_model": "gbm",
+            "antithetic": False,
+            "power_indices": [
+                {"name": "x", "volatility": 0.3, "half_life_months": 4, "corr_btc": 0.5}
+            ],
+        },
+    ],
+)
+def test_fused_market_recursion_equals_numpy_reference(market: dict) -> None:
+    data = with_(ONE_SITE, paths=200, market=market)
+    cfg = make_plan(data)
+    model = plan.build_model(cfg).market
+    seeds = scenarios.block_seeds(3, 200)
+    shocks = scenarios.draw_shocks(model, seeds, 0, 4, 200, 48)
+    fused = kernels.market_recursion_numba(
+        scenarios.recursion_coefficients(model, 48),
+        shocks,
+        np.linalg.cholesky(model.full_correlation()),
+    )
+    ref = scenarios.recursion_numpy(scenarios.recursion_inputs(model, shocks, 48))
+    for name in (
+        "price_usd",
+        "hashrate_eh_s",
+        "difficulty",
+        "blocks",
+        "subsidy_btc",
+        "fees_btc_per_block",
+        "btc_per_th_day",
+        "power_index",
+    ):
+        np.testing.assert_allclose(getattr(fused, name), getattr(ref, name), rtol=1e-12)
+    assert fused.price_usd.shape == (200, 48)

@@ -124,7 +124,7 @@ def site_cashflows_numpy(
 
 if HAVE_NUMBA:
 
-    @njit(parallel=True, cache=True)
+    @njit(parallel=True, cache=True, fastmath=True)
     def _fused(
         th_month,
         mwh_month,
@@ -132,7 +132,7 @@ if HAVE_NUMBA:
         fee,
         pp,
         pidx,
-        curtail,
+        not_curtail,
         price,
         bpt,
         pindex,
@@ -144,7 +144,9 @@ if HAVE_NUMBA:
         o_mwh,
     ):  # pragma: no cover - compiled
         # Loop order path → site → month: the inner loop runs over contiguous months with the
-        # site's accumulators in registers, so it vectorises; the path's cash row stays in L1.
+        # site's accumulators in registers and no branches (fixed-price sites read a row of ones
+        # in ``pindex``; curtailment is a 0/1 factor), so it vectorises; the path's cash row
+        # stays in L1.
         n, n_months = price.shape
         n_sites = th_month.shape[0]
         for i in prange(n):
@@ -154,7 +156,7 @@ if HAVE_NUMBA:
                 k = pidx[s]
                 f = fee[s]
                 unit0 = pp[s]
-                cur = curtail[s]
+                keep = not_curtail[s]
                 a_btc = 0.0
                 a_rev = 0.0
                 a_pool = 0.0
@@ -165,9 +167,8 @@ if HAVE_NUMBA:
                     rev = btc * price[i, t]
                     pool = rev * f
                     mwh = mwh_month[s, t]
-                    unit = unit0 * pindex[k, i, t] if k >= 0 else unit0
-                    energy = mwh * unit
-                    run = 0.0 if (cur and rev - pool < energy) else 1.0
+                    energy = mwh * unit0 * pindex[k, i, t]
+                    run = max(keep, 1.0 if rev - pool >= energy else 0.0)
                     cash[i, t] += run * (rev - pool - energy) - fixed_month[s, t]
                     a_btc += run * btc
                     a_rev += run * rev
@@ -212,7 +213,10 @@ def site_cashflows_numba(
         return site_cashflows_numpy(params, price_usd, btc_per_th_day, days, power_index)
     n, n_months = price_usd.shape
     out = _empty_totals(params.n_sites, n, n_months)
-    pindex = power_index if power_index.shape[0] else np.ones((1, 1, 1))
+    # Fixed-price sites read the appended row of ones.
+    ones = np.ones((1, n, n_months))
+    pindex = np.concatenate([power_index, ones]) if power_index.shape[0] else ones
+    pidx = np.where(params.power_index >= 0, params.power_index, pindex.shape[0] - 1)
     th_month, mwh_month, fixed_month = site_month_factors(params, days)
     _fused(
         th_month,
@@ -220,8 +224,8 @@ def site_cashflows_numba(
         fixed_month,
         params.pool_fee,
         params.power_usd_per_mwh,
-        params.power_index,
-        params.curtail,
+        pidx,
+        (~params.curtail).astype(np.float64),
         np.ascontiguousarray(price_usd),
         np.ascontiguousarray(btc_per_th_day),
         pindex,
@@ -268,10 +272,14 @@ if HAVE_NUMBA:
 
     @njit(parallel=True, cache=True)
     def _market(
-        r,
-        zh,
-        zf,
-        zp,
+        u,
+        block,
+        chol,
+        antithetic,
+        boot,
+        use_boot,
+        drift,
+        vol,
         days,
         t_years,
         t_mid,
@@ -293,76 +301,98 @@ if HAVE_NUMBA:
         bpt_o,
         power,
     ):  # pragma: no cover - compiled
-        n, n_months = r.shape
-        k = pc.shape[0]
+        n, n_months = price.shape
+        k = chol.shape[0]
+        n_power = pc.shape[0]
         a, b, c, sig = hc[0], hc[1], hc[2], hc[3]
         f_mean, f_phi, f_innov = fc[0], fc[1], fc[2]
         to_diff = 1e18 * 600.0 / 4294967296.0
+        half = u.shape[2]
         for i in prange(n):
+            blk_i = i // block
+            j = i % block
+            sign = 1.0
+            row = j
+            if antithetic and j >= half:
+                sign = -1.0
+                row = j - half
+            z = np.empty(k)
+            x = np.zeros(n_power)
             lp = lp0
-            lh = lh0
+            level_h = np.exp(lh0)  # hashrate [EH/s], carried as a level: one exp a month
             lhp = lhp0
             height = height0
             lf = lf0
             for t in range(n_months):
-                lp_new = lp + r[i, t]
+                for q in range(k):  # correlate: z = sign · L u
+                    acc = 0.0
+                    for m in range(q + 1):
+                        acc += chol[q, m] * u[blk_i, m, row, t]
+                    z[q] = sign * acc
+                r = boot[i, t] if use_boot else drift[t] + vol[t] * z[0]
+                lp_new = lp + r
                 p = np.exp(0.5 * (lp + lp_new))
                 price[i, t] = p
                 lp = lp_new
-                lf = f_mean + f_phi * (lf - f_mean) + f_innov * zf[i, t]
-                lh_new = lh + a + b * lhp + c * t_years[t] + sig * zh[i, t]
-                l_eff = 0.5 * (lh + lh_new)
-                d = np.exp(l_eff) * to_diff
-                blk = days[t] * 144.0 * np.exp(lh_new - l_eff)
+                lf = f_mean + f_phi * (lf - f_mean) + f_innov * z[2]
+                growth = a + b * lhp + c * t_years[t] + sig * z[1]
+                half_growth = np.exp(0.5 * growth)
+                e_eff = level_h * half_growth  # geometric mean of last and this month
+                level_h = e_eff * half_growth
+                d = e_eff * to_diff
+                blk = days[t] * 144.0 * half_growth
                 sub = _avg_subsidy(height, height + blk, era_sub)
                 fee = sub * np.exp(lf)
                 bpt = 86400.0 * 1e12 / (d * 4294967296.0) * (sub + fee)
-                hash_eh[i, t] = np.exp(lh_new)
+                hash_eh[i, t] = level_h
                 diff[i, t] = d
                 blocks_o[i, t] = blk
                 sub_o[i, t] = sub
                 fees_o[i, t] = fee
                 bpt_o[i, t] = bpt
                 lhp = np.log(bpt * 1000.0 * p)
-                lh = lh_new
                 height += blk
-            for j in range(k):
-                x = 0.0
-                for t in range(n_months):
-                    x = pc[j, 0] * x + pc[j, 1] * zp[j, i, t]
-                    power[j, i, t] = np.exp(pc[j, 2] * t_mid[t] + x)
+                for q in range(n_power):  # log levels; exponentiated in one vector pass after
+                    x[q] = pc[q, 0] * x[q] + pc[q, 1] * z[3 + q]
+                    power[q, i, t] = pc[q, 2] * t_mid[t] + x[q]
 
 
-def market_recursion_numba(inp):  # type: ignore[no-untyped-def]
-    """Fused market recursion (numba, parallel over paths); agrees with
-    :func:`hashpivot.scenarios.recursion_numpy`."""
-    from .scenarios import ERA_SUBSIDY_BTC, MarketPaths
+def market_recursion_numba(coef, shocks, chol):  # type: ignore[no-untyped-def]
+    """Fused market recursion (numba, parallel over paths) on the raw block shocks; agrees with
+    :func:`hashpivot.scenarios.recursion_numpy` on the same shocks."""
+    from .scenarios import ERA_SUBSIDY_BTC, PATH_BLOCK, MarketPaths
 
-    n, n_months = inp.log_return.shape
-    k = inp.power_coef.shape[0]
+    n, n_months = shocks.n_paths, coef.days.shape[0]
+    k = coef.power_coef.shape[0]
     out = [np.empty((n, n_months)) for _ in range(7)]
     power = np.empty((k, n, n_months))
-    zp = inp.z_power if k else np.zeros((0, n, n_months))
+    use_boot = shocks.boot is not None
+    boot = shocks.boot if use_boot else np.zeros((1, 1))
     _market(
-        inp.log_return,
-        inp.z_hashrate,
-        inp.z_fees,
-        zp,
-        inp.days,
-        inp.t_years,
-        inp.t_mid,
-        inp.log_price0,
-        inp.log_hashrate0,
-        inp.log_hashprice0,
-        inp.height0,
-        inp.log_fee_share0,
-        inp.hashrate_coef,
-        inp.fee_coef,
-        inp.power_coef,
+        shocks.u,
+        PATH_BLOCK,
+        chol,
+        shocks.antithetic,
+        boot,
+        use_boot,
+        coef.drift,
+        coef.vol,
+        coef.days,
+        coef.t_years,
+        coef.t_mid,
+        coef.log_price0,
+        coef.log_hashrate0,
+        coef.log_hashprice0,
+        coef.height0,
+        coef.log_fee_share0,
+        coef.hashrate_coef,
+        coef.fee_coef,
+        coef.power_coef,
         ERA_SUBSIDY_BTC,
         *out,
         power,
     )
+    np.exp(power, out=power)
     price, hash_eh, diff, blocks, sub, fees, bpt = out
     return MarketPaths(
         price_usd=price,
@@ -372,6 +402,6 @@ def market_recursion_numba(inp):  # type: ignore[no-untyped-def]
         subsidy_btc=sub,
         fees_btc_per_block=fees,
         btc_per_th_day=bpt,
-        days=inp.days,
+        days=coef.days,
         power_index=power,
     )

@@ -78,9 +78,17 @@ def summary(values: FloatArray) -> dict[str, float]:
 
 
 def fan(series: FloatArray) -> dict[str, list[float]]:
-    """Per-month quantiles (and mean) of ``[path, month]`` series."""
-    q = np.quantile(series, FAN_QUANTILES, axis=0)
-    out = {f"p{round(p * 100)}": q[i].tolist() for i, p in enumerate(FAN_QUANTILES)}
+    """Per-month quantiles (NumPy's default linear interpolation) and mean of ``[path, month]``
+    series; one sort of contiguous month rows serves every quantile."""
+    rows = np.sort(np.ascontiguousarray(series.T), axis=1)
+    n = rows.shape[1]
+    out = {}
+    for p in FAN_QUANTILES:
+        pos = p * (n - 1)
+        lo = int(np.floor(pos))
+        hi = min(lo + 1, n - 1)
+        w = pos - lo
+        out[f"p{round(p * 100)}"] = ((1 - w) * rows[:, lo] + w * rows[:, hi]).tolist()
     out["mean"] = series.mean(axis=0).tolist()
     return out
 

@@ -307,9 +307,14 @@ def row_medians(x: FloatArray) -> list[float | None]:
     """Median of the finite values of each row of ``x`` ``[row, path]`` (None for a row with
     none), in one sort for all rows."""
     finite = np.isfinite(x)
+    counts = finite.sum(axis=1)
+    n = x.shape[1]
+    if np.all(counts == n):  # the usual case: a linear-time partition serves every row
+        mid = np.partition(x, [(n - 1) // 2, n // 2], axis=1)
+        return [float(v) for v in 0.5 * (mid[:, (n - 1) // 2] + mid[:, n // 2])]
     srt = np.sort(np.where(finite, x, np.inf), axis=1)
     out: list[float | None] = []
-    for r, k in enumerate(finite.sum(axis=1)):
+    for r, k in enumerate(counts):
         out.append(None if k == 0 else float(0.5 * (srt[r, (k - 1) // 2] + srt[r, k // 2])))
     return out
 
@@ -335,13 +340,12 @@ def _site_results(model: PlanModel, acc: metrics.PathAccumulator) -> list[SiteRe
     }
     btc = v["btc"]
     mined = btc > 0
-    safe_btc = np.where(mined, btc, 1.0)
+    inv_btc = np.full(btc.shape, np.nan)  # 1/BTC where the path mined, NaN where it did not
+    np.divide(1.0, btc, out=inv_btc, where=mined)
 
     def per(usd: FloatArray) -> FloatArray:
         usd = np.asarray(usd, dtype=np.float64)
-        if usd.ndim == 1:
-            usd = usd[:, None]
-        return np.where(mined, usd / safe_btc, np.nan)
+        return (usd[:, None] if usd.ndim == 1 else usd) * inv_btc
 
     months, share = model.active_months, model.corporate_share
     costs = [site.costs for site in model.sites]

@@ -373,27 +373,65 @@ def average_subsidy_btc(height_from: FloatArray, height_to: FloatArray) -> Float
     return total / (h1 - h0)
 
 
-def _block_shocks(
-    model: MarketModel, rng: np.random.Generator, n: int, n_months: int
-) -> tuple[FloatArray, FloatArray | None]:
-    """One block's correlated normals ``[shock, path, month]`` and, for the bootstrap model, its
-    resampled monthly log-returns ``[path, month]`` (antithetic pairs inside the block)."""
+@dataclass(frozen=True)
+class BlockShocks:
+    """Uncorrelated standard normals of a run of blocks as drawn, ``u[block, shock, row, month]``
+    (``row`` < half a block with antithetic variates: the second half of each block uses the
+    negated rows of the first), the bootstrap log-returns ``[path, month]`` if the BTC model
+    resamples, and the number of paths covered (the run's last block may be cut short)."""
+
+    u: FloatArray
+    boot: FloatArray | None
+    n_paths: int
+    antithetic: bool
+
+    def path_rows(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
+        """For each path: its block, its row in ``u`` and the sign of its shocks."""
+        i = np.arange(self.n_paths)
+        block, j = i // PATH_BLOCK, i % PATH_BLOCK
+        if not self.antithetic:
+            return block, j, np.ones(self.n_paths)
+        half = PATH_BLOCK // 2
+        return block, np.where(j < half, j, j - half), np.where(j < half, 1.0, -1.0)
+
+
+def draw_shocks(
+    model: MarketModel,
+    seeds: list[np.random.SeedSequence],
+    first_block: int,
+    n_blocks: int,
+    n_paths_total: int,
+    n_months: int,
+) -> BlockShocks:
+    """Draw blocks ``first_block .. + n_blocks − 1``, each from its own generator."""
     k = model.n_shocks
-    half = (n + 1) // 2 if model.antithetic else n
-    z = rng.standard_normal((k, half, n_months))
-    boot = None
-    if model.btc_model == "bootstrap":
-        returns = model.bootstrap_returns
-        idx = _bootstrap_indices(rng, half, n_months, returns.size, model.bootstrap_block_months)
-        boot = returns[idx]
-        if model.antithetic:
-            # Antithetic pairs reflect the resampled returns about their mean.
-            boot = np.concatenate([boot, 2 * returns.mean() - boot], axis=0)[:n]
-    if model.antithetic:
-        z = np.concatenate([z, -z], axis=1)[:, :n]
+    half = PATH_BLOCK // 2 if model.antithetic else PATH_BLOCK
+    u = np.empty((n_blocks, k, half, n_months))
+    boots = []
+    for j, b in enumerate(range(first_block, first_block + n_blocks)):
+        rng = np.random.default_rng(seeds[b])
+        rng.standard_normal(out=u[j])
+        if model.btc_model == "bootstrap":
+            returns = model.bootstrap_returns
+            idx = _bootstrap_indices(
+                rng, half, n_months, returns.size, model.bootstrap_block_months
+            )
+            boot = returns[idx]
+            if model.antithetic:
+                # Antithetic pairs reflect the resampled returns about their mean.
+                boot = np.concatenate([boot, 2 * returns.mean() - boot], axis=0)
+            boots.append(boot)
+    n = min(n_blocks * PATH_BLOCK, n_paths_total - first_block * PATH_BLOCK)
+    boot_all = np.concatenate(boots, axis=0)[:n] if boots else None
+    return BlockShocks(u, boot_all, n, model.antithetic)
+
+
+def correlated_normals(model: MarketModel, shocks: BlockShocks) -> FloatArray:
+    """The shocks materialised as correlated normals ``[shock, path, month]``."""
+    block, row, sign = shocks.path_rows()
+    raw = np.moveaxis(shocks.u[block, :, row, :], 1, 0) * sign[None, :, None]
     chol = np.linalg.cholesky(model.full_correlation())
-    z = np.einsum("ij,jpm->ipm", chol, z)
-    return z, boot
+    return np.einsum("ij,jpm->ipm", chol, raw)
 
 
 def _bootstrap_indices(
@@ -406,16 +444,14 @@ def _bootstrap_indices(
 
 
 @dataclass(frozen=True)
-class RecursionInputs:
-    """Shocks and coefficients of the monthly recursions (what both implementations take)."""
+class RecursionCoefficients:
+    """Everything the monthly recursions need besides the shocks."""
 
-    log_return: FloatArray  # [path, month] BTC month-end log-returns
-    z_hashrate: FloatArray  # [path, month]
-    z_fees: FloatArray  # [path, month]
-    z_power: FloatArray  # [index, path, month]
     days: FloatArray
     t_years: FloatArray  # years since 2016 at each month's start
     t_mid: FloatArray  # years since the plan start at each month's middle
+    drift: FloatArray  # GBM log-drift of each month
+    vol: FloatArray  # GBM sd of each month's log-return
     log_price0: float
     log_hashrate0: float
     log_hashprice0: float
@@ -426,30 +462,33 @@ class RecursionInputs:
     power_coef: FloatArray  # [index, 3]: phi, innovation sd, escalator
 
 
+@dataclass(frozen=True)
+class RecursionInputs:
+    """Coefficients and materialised shocks (the NumPy reference's input)."""
+
+    coef: RecursionCoefficients
+    log_return: FloatArray  # [path, month] BTC month-end log-returns
+    z_hashrate: FloatArray  # [path, month]
+    z_fees: FloatArray  # [path, month]
+    z_power: FloatArray  # [index, path, month]
+
+
 ERA_SUBSIDY_BTC = np.array(
     [(network.INITIAL_SUBSIDY_SATS >> e) / network.COIN_SATS for e in range(34)]
 )
 
 
-def recursion_inputs(
-    model: MarketModel, z: FloatArray, boot: FloatArray | None, n_months: int
-) -> RecursionInputs:
+def recursion_coefficients(model: MarketModel, n_months: int) -> RecursionCoefficients:
     days = month_days(model.start, n_months)
     dt = days / 365.25
-    if model.btc_model == "gbm":
-        sig = model.sigma_annual
-        r = (model.mu_annual - 0.5 * sig**2) * dt + sig * np.sqrt(dt) * z[0]
-    else:
-        r = boot
+    sig = model.sigma_annual
     hr, ff = model.hashrate, model.fees
-    return RecursionInputs(
-        log_return=np.ascontiguousarray(r),
-        z_hashrate=np.ascontiguousarray(z[1]),
-        z_fees=np.ascontiguousarray(z[2]),
-        z_power=np.ascontiguousarray(z[3:]),
+    return RecursionCoefficients(
         days=days,
         t_years=years_since_2016(model.start) + np.cumsum(dt) - dt,
         t_mid=np.cumsum(dt) - dt / 2,
+        drift=(model.mu_annual - 0.5 * sig**2) * dt,
+        vol=sig * np.sqrt(dt),
         log_price0=float(np.log(model.price0_usd)),
         log_hashrate0=float(np.log(model.hashrate0_eh_s)),
         log_hashprice0=model.log_hashprice0,
@@ -466,24 +505,39 @@ def recursion_inputs(
     )
 
 
+def recursion_inputs(model: MarketModel, shocks: BlockShocks, n_months: int) -> RecursionInputs:
+    coef = recursion_coefficients(model, n_months)
+    z = correlated_normals(model, shocks)
+    r = coef.drift + coef.vol * z[0] if shocks.boot is None else shocks.boot
+    return RecursionInputs(
+        coef=coef,
+        log_return=np.ascontiguousarray(r),
+        z_hashrate=np.ascontiguousarray(z[1]),
+        z_fees=np.ascontiguousarray(z[2]),
+        z_power=np.ascontiguousarray(z[3:]),
+    )
+
+
 def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
     """Reference implementation of the monthly recursions: vectorised over paths, a Python loop
     over months. :func:`hashpivot.kernels.market_recursion_numba` must agree with it."""
     n, n_months = inp.log_return.shape
-    days = inp.days
-    log_p_end = inp.log_price0 + np.cumsum(inp.log_return, axis=1)
-    log_p_start = np.concatenate([np.full((n, 1), inp.log_price0), log_p_end[:, :-1]], axis=1)
+    days = inp.coef.days
+    log_p_end = inp.coef.log_price0 + np.cumsum(inp.log_return, axis=1)
+    log_p_start = np.concatenate([np.full((n, 1), inp.coef.log_price0), log_p_end[:, :-1]], axis=1)
     price = np.exp(0.5 * (log_p_start + log_p_end))
-    a, b, c, sig = inp.hashrate_coef
-    fee_mean, fee_phi, fee_innov = inp.fee_coef
-    log_fee = np.full(n, inp.log_fee_share0)
-    log_h_prev = np.full(n, inp.log_hashrate0)
-    lhp_prev = np.full(n, inp.log_hashprice0)
-    height = np.full(n, inp.height0)
+    a, b, c, sig = inp.coef.hashrate_coef
+    fee_mean, fee_phi, fee_innov = inp.coef.fee_coef
+    log_fee = np.full(n, inp.coef.log_fee_share0)
+    log_h_prev = np.full(n, inp.coef.log_hashrate0)
+    lhp_prev = np.full(n, inp.coef.log_hashprice0)
+    height = np.full(n, inp.coef.height0)
     out = {k: np.empty((n, n_months)) for k in ("h", "d", "blocks", "sub", "fees", "bpt")}
     for t in range(n_months):
         log_fee = fee_mean + fee_phi * (log_fee - fee_mean) + fee_innov * inp.z_fees[:, t]
-        log_h_now = log_h_prev + a + b * lhp_prev + c * inp.t_years[t] + sig * inp.z_hashrate[:, t]
+        log_h_now = (
+            log_h_prev + a + b * lhp_prev + c * inp.coef.t_years[t] + sig * inp.z_hashrate[:, t]
+        )
         log_h_eff = 0.5 * (log_h_prev + log_h_now)
         difficulty = np.exp(log_h_eff) * 1e18 * network.TARGET_SPACING_S / network.TWO_32
         blocks = days[t] * 144.0 * np.exp(log_h_now - log_h_eff)
@@ -502,14 +556,14 @@ def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
         lhp_prev = np.log(bpt * 1000.0 * price[:, t])
         log_h_prev = log_h_now
         height = height + blocks
-    k = inp.power_coef.shape[0]
+    k = inp.coef.power_coef.shape[0]
     power = np.empty((k, n, n_months))
     for j in range(k):
-        phi, innov, esc = inp.power_coef[j]
+        phi, innov, esc = inp.coef.power_coef[j]
         xp = np.zeros(n)
         for t in range(n_months):
             xp = phi * xp + innov * inp.z_power[j, :, t]
-            power[j, :, t] = np.exp(esc * inp.t_mid[t] + xp)
+            power[j, :, t] = np.exp(esc * inp.coef.t_mid[t] + xp)
     return MarketPaths(
         price_usd=price,
         hashrate_eh_s=out["h"],
@@ -521,19 +575,6 @@ def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
         days=days,
         power_index=power,
     )
-
-
-def paths_from_shocks(
-    model: MarketModel, z: FloatArray, boot: FloatArray | None, n_months: int
-) -> MarketPaths:
-    """Run the monthly recursions on shocks ``z`` ``[shock, path, month]`` (the fused numba
-    kernel when available, else :func:`recursion_numpy`)."""
-    from . import kernels
-
-    inp = recursion_inputs(model, z, boot, n_months)
-    if kernels.HAVE_NUMBA:
-        return kernels.market_recursion_numba(inp)
-    return recursion_numpy(inp)
 
 
 def block_seeds(seed: int, n_paths: int) -> list[np.random.SeedSequence]:
@@ -552,14 +593,15 @@ def simulate(
 ) -> MarketPaths:
     """Paths of blocks ``first_block .. first_block + n_blocks − 1``; the last block of the run is
     cut at ``n_paths_total``. Each block's shocks come from its own generator, so the result is
-    identical whatever the chunking."""
-    zs, boots = [], []
-    for b in range(first_block, first_block + n_blocks):
-        n_here = min(PATH_BLOCK, n_paths_total - b * PATH_BLOCK)
-        z, boot = _block_shocks(model, np.random.default_rng(seeds[b]), PATH_BLOCK, n_months)
-        zs.append(z[:, :n_here])
-        if boot is not None:
-            boots.append(boot[:n_here])
-    z = np.concatenate(zs, axis=1)
-    boot = np.concatenate(boots, axis=0) if boots else None
-    return paths_from_shocks(model, z, boot, n_months)
+    identical whatever the chunking. Runs the fused numba kernel when available (it correlates
+    and mirrors the raw shocks itself), else :func:`recursion_numpy`."""
+    from . import kernels
+
+    shocks = draw_shocks(model, seeds, first_block, n_blocks, n_paths_total, n_months)
+    if kernels.HAVE_NUMBA:
+        return kernels.market_recursion_numba(
+            recursion_coefficients(model, n_months),
+            shocks,
+            np.linalg.cholesky(model.full_correlation()),
+        )
+    return recursion_numpy(recursion_inputs(model, shocks, n_months))
