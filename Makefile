@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PYDIRS := $(wildcard src tests benchmarks)
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint format clean
+.PHONY: demo test lint format clean chromium bench docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,13 +16,26 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/hashpivot network
-	$(BIN)/hashpivot cost examples/industry_average_2025.yaml
+	$(BIN)/hashpivot plan examples/bitriver.yaml
 
-test: $(STAMP)
+# The report and dashboard tests drive Debian's chromium (never a downloaded browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check $(PYDIRS)
 	$(BIN)/ruff format --check $(PYDIRS)
 	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_plan.py
+
+docs: $(STAMP)
+	$(BIN)/hashpivot schema --out docs/plan-schema.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(PYDIRS)
@@ -32,4 +45,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix $(PYDIRS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis src/*.egg-info out test-artifacts
