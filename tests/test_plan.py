@@ -112,7 +112,8 @@ def test_zero_volatility_one_path_equals_core_cost_functions_month_by_month() ->
     model = plan.build_model(cfg)
     seeds = scenarios.block_seeds(cfg.seed, 1)
     paths = scenarios.simulate(model.market, cfg.horizon_months, seeds, 0, 1, 1)
-    company, totals = plan.evaluate(model, paths)
+    ev = plan.evaluate(model, paths)
+    company = ev.company_usd
     site = cfg.sites[0].to_site()
     # Month by month, the core functions on the same monthly network state:
     for t in range(cfg.horizon_months):
@@ -150,7 +151,7 @@ def test_zero_volatility_one_path_equals_core_cost_functions_month_by_month() ->
     assert paths.price_usd[0, 11] / paths.price_usd[0, 0] == pytest.approx(
         np.exp(0.1 * elapsed), rel=1e-12
     )
-    assert totals.btc[0, 0] == pytest.approx(
+    assert ev.totals["btc"][0, 0] == pytest.approx(
         np.sum(site.hashrate_th_s * site.uptime * paths.btc_per_th_day[0] * paths.days), rel=1e-12
     )
 
@@ -188,7 +189,7 @@ def test_fused_kernel_equals_numpy_reference() -> None:
     )
     model = plan.build_model(cfg)
     paths = scenarios.simulate(model.market, 60, scenarios.block_seeds(5, 256), 0, 4, 256)
-    args = (model.params, paths.price_usd, paths.btc_per_th_day, paths.days, paths.power_index)
+    args = (model.params, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values)
     a = kernels.site_cashflows_numba(*args)
     b = kernels.site_cashflows_numpy(*args)
     for name in ("cash_usd", "btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh"):
@@ -201,8 +202,8 @@ def test_curtailment_never_loses_money_on_variable_costs() -> None:
     cfg = make_plan(data)
     model = plan.build_model(cfg)
     paths = scenarios.simulate(model.market, 36, scenarios.block_seeds(7, 256), 0, 4, 256)
-    _, totals = plan.evaluate(model, paths)
-    assert np.all(totals.revenue_usd - totals.pool_fee_usd - totals.energy_usd >= -1e-6)
+    t = plan.evaluate(model, paths).totals
+    assert np.all(t["revenue_usd"] - t["pool_fee_usd"] - t["energy_usd"] >= -1e-6)
 
 
 def test_site_cost_per_btc_identities() -> None:
@@ -301,9 +302,7 @@ def test_average_subsidy_equals_integer_sums_on_whole_heights() -> None:
         {
             "btc_model": "gbm",
             "antithetic": False,
-            "power_indices": [
-                {"name": "x", "volatility": 0.3, "half_life_months": 4, "corr_btc": 0.5}
-            ],
+            "indices": [{"name": "x", "volatility": 0.3, "half_life_months": 4, "corr_btc": 0.5}],
         },
     ],
 )
@@ -327,7 +326,7 @@ def test_fused_market_recursion_equals_numpy_reference(market: dict) -> None:
         "subsidy_btc",
         "fees_btc_per_block",
         "btc_per_th_day",
-        "power_index",
+        "index_values",
     ):
         np.testing.assert_allclose(getattr(fused, name), getattr(ref, name), rtol=1e-12)
     assert fused.price_usd.shape == (200, 48)

@@ -89,7 +89,9 @@ class SiteConfig(_Strict):
     power_usd_per_mwh: float = Field(ge=0, le=10_000, description="All-in power price [USD/MWh].")
     uptime: float = Field(1.0, gt=0, le=1, description="Share of time hashing [-].")
     pool_fee: float = Field(0.0, ge=0, lt=1, description="Pool fee, share of gross revenue [-].")
-    fleet: list[FleetEntryConfig] = Field(min_length=1, description="The machines.")
+    fleet: list[FleetEntryConfig] = Field(
+        default_factory=list, description="The machines (required for sites that mine)."
+    )
     site_opex_usd_per_mw_month: float = Field(
         0.0,
         ge=0,
@@ -116,15 +118,23 @@ class SiteConfig(_Strict):
     assets: list[AssetConfig] = Field(default_factory=list, description="Depreciable assets.")
     jurisdiction: str = Field("", description="Where the site is (country or region).")
 
+    def _needs_fleet(self) -> bool:
+        return True
+
     @model_validator(mode="after")
     def _shares(self) -> Self:
+        if self._needs_fleet() and not self.fleet:
+            raise ValueError("fleet: at least one fleet line is required for a site that mines")
         total = sum(e.share_of_power or 0.0 for e in self.fleet)
         if total > 1 + 1e-9:
             raise ValueError(f"fleet share_of_power adds up to {total:g}; allowed: at most 1")
         return self
 
-    def to_site(self) -> Site:
-        it_power_mw = self.power_capacity_mw / self.pue
+    def to_site(self, capacity_share: float = 1.0) -> Site:
+        """The mining site; ``capacity_share`` < 1 keeps that share of the interconnect for
+        mining (hybrid sites), and lines given as a share of power fill that part."""
+        capacity = self.power_capacity_mw * capacity_share
+        it_power_mw = capacity / self.pue
         lines = []
         for i, entry in enumerate(self.fleet):
             field = f"site.fleet[{i}].model"
@@ -144,7 +154,7 @@ class SiteConfig(_Strict):
             a.cost_usd / a.life_months for a in self.assets
         )
         costs = FixedCosts(
-            site_opex_usd_per_month=self.site_opex_usd_per_mw_month * self.power_capacity_mw,
+            site_opex_usd_per_month=self.site_opex_usd_per_mw_month * capacity,
             sga_cash_usd_per_month=self.sga_cash_usd_per_month,
             depreciation_usd_per_month=depreciation,
             stock_comp_usd_per_month=self.stock_comp_usd_per_month,
@@ -152,7 +162,7 @@ class SiteConfig(_Strict):
         )
         return Site(
             name=self.name,
-            power_capacity_mw=self.power_capacity_mw,
+            power_capacity_mw=capacity,
             pue=self.pue,
             power_usd_per_mwh=self.power_usd_per_mwh,
             uptime=self.uptime,
@@ -314,6 +324,119 @@ def load_site_file(path: str | Path) -> SiteFile:
     return validate(SiteFile, read_yaml(path), str(path))
 
 
+class LeaseConfig(_Strict):
+    """An AI/HPC hosting lease (the landlord's side)."""
+
+    rent_usd_per_kw_month: float = Field(
+        ge=0, le=2000, description="Rent per kW of critical IT a month at signing [USD/kW-month]."
+    )
+    rent_index: str | None = Field(
+        None, description="A market index the rent at signing follows (rent × index at signing)."
+    )
+    escalator_annual: float = Field(0.0, ge=-0.1, le=0.2, description="Yearly rent escalator.")
+    term_months: int = Field(gt=0, le=360, description="Lease term [months] (at most 30 years).")
+    structure: Literal["nnn", "gross"] = Field(
+        "nnn", description="'nnn': tenant pays power and opex; 'gross': landlord pays power."
+    )
+    landlord_opex_usd_per_kw_month: float = Field(
+        0.0, ge=0, le=500, description="Landlord's operating cost [USD/kW-month] while leased."
+    )
+    prepayment_months: int = Field(0, ge=0, le=60, description="Months of rent prepaid at signing.")
+    tenant_default_probability_annual: float = Field(
+        0.0, ge=0, le=1, description="Tenant's yearly default probability [-]."
+    )
+    backstop_share: float = Field(
+        0.0, ge=0, le=1, description="Share of rent due after a default that a guarantor pays."
+    )
+    renewal_probability: float = Field(0.0, ge=0, le=1, description="Chance the lease renews.")
+    renewal_term_months: int = Field(0, ge=0, le=240, description="Renewal term [months].")
+    load_factor: float = Field(
+        0.8, gt=0, le=1, description="Average draw / IT capacity (power bill of gross leases)."
+    )
+
+    @model_validator(mode="after")
+    def _prepay(self) -> Self:
+        if self.prepayment_months > self.term_months:
+            raise ValueError(
+                f"prepayment_months {self.prepayment_months} exceeds term_months {self.term_months}"
+            )
+        return self
+
+
+class ConversionConfig(_Strict):
+    """Converting (part of) a mining site's interconnect to AI/HPC."""
+
+    kind: Literal["retrofit", "greenfield"] = Field(
+        "retrofit", description="Retrofit of the mining site, or a greenfield build beside it."
+    )
+    share: float = Field(
+        1.0, gt=0, le=1, description="Share of the interconnect converted [-] (hybrid: < 1)."
+    )
+    ai_pue: float = Field(1.4, ge=1, le=3, description="PUE of the AI halls: grid → critical IT.")
+    capex_usd_per_mw_it: float = Field(
+        ge=0,
+        le=60e6,
+        description="Capex per MW of critical IT [USD/MW] (retrofit $8–11M, "
+        "greenfield ~$11.7M average).",
+    )
+    lead_time_months: int = Field(9, ge=0, le=60, description="Build time; no revenue [months].")
+    ramp_months: int = Field(0, ge=0, le=60, description="Linear ramp after the build [months].")
+    start_month: int = Field(
+        0,
+        ge=0,
+        le=600,
+        description="Hosting/hybrid/gpu_cloud: the month conversion starts. "
+        "option_to_convert: the first month a conversion may start.",
+    )
+    latest_month: int | None = Field(
+        None, ge=0, le=600, description="option_to_convert: the last month a conversion may start."
+    )
+    fixed_month: int = Field(
+        12,
+        ge=0,
+        le=600,
+        description="option_to_convert: the month of the fixed-date policy "
+        "compared with never, now and optimal.",
+    )
+
+
+class GpuCloudConfig(_Strict):
+    """Own GPUs rented by the hour (or to a decentralised network paid in a token)."""
+
+    gpu_model: str = Field(description="GPU from `hashpivot hardware --kind gpu`.")
+    gpu_price_usd: float | None = Field(
+        None, ge=0, description="Price per GPU [USD] (default: the catalogue's approximate MSRP)."
+    )
+    rate_usd_per_gpu_hour: float = Field(ge=0, le=100, description="Rental rate [USD/GPU-hour].")
+    rate_index: str | None = Field(
+        None, description="A market index the rate follows (for a token-paid network: the token)."
+    )
+    utilisation: float = Field(gt=0, le=1, description="Share of GPU-hours sold [-].")
+    life_months: int = Field(60, ge=12, le=120, description="Depreciation life and refresh cycle.")
+    rate_decline_annual: float = Field(
+        0.15, ge=0, le=0.9, description="Yearly fall of a GPU's rate as it ages [-]."
+    )
+    server_overhead: float = Field(
+        1.5, ge=1, le=3, description="IT power per GPU / GPU TDP (CPUs, memory, network)."
+    )
+    system_multiplier: float = Field(
+        1.4, ge=1, le=3, description="System capex per GPU / GPU price (servers, network)."
+    )
+    opex_usd_per_gpu_month: float = Field(0.0, ge=0, description="Operating cost [USD/GPU/month].")
+
+    @field_validator("gpu_model")
+    @classmethod
+    def _known_gpu(cls, v: str) -> str:
+        if v not in hardware.gpu_catalogue().index:
+            raise ValueError(
+                "unknown GPU model; allowed: " + ", ".join(hardware.gpu_catalogue().index)
+            )
+        return v
+
+
+SITE_TYPES = ("mining", "hosting", "gpu_cloud", "hybrid", "option_to_convert")
+
+
 # --------------------------------------------------------------------------- plan schema
 class CapexConfig(_Strict):
     """One capital outlay, paid at the end of a plan month."""
@@ -330,7 +453,7 @@ class PlanSiteConfig(SiteConfig):
 
     power_index: str | None = Field(
         None,
-        description="Name of a market.power_indices entry: the contract is indexed to it "
+        description="Name of a market.indices entry: the contract is indexed to it "
         "(price = power_usd_per_mwh × index). Omit for a fixed-price contract.",
     )
     start_month: int = Field(
@@ -351,12 +474,51 @@ class PlanSiteConfig(SiteConfig):
         "the power bill (fixed costs are still paid).",
     )
     source: str = Field("", description="Where the site's figures come from (for the report).")
+    type: Literal["mining", "hosting", "gpu_cloud", "hybrid", "option_to_convert"] = Field(
+        "mining",
+        description="mining; hosting (converted on a fixed schedule, leased); gpu_cloud "
+        "(own GPUs); hybrid (part leased, part mining); option_to_convert (mine until the "
+        "least-squares Monte Carlo policy converts).",
+    )
+    conversion: ConversionConfig | None = Field(None, description="How the site converts.")
+    lease: LeaseConfig | None = Field(None, description="The hosting lease.")
+    gpu_cloud: GpuCloudConfig | None = Field(None, description="Own-GPU cloud on the site.")
+
+    def _needs_fleet(self) -> bool:
+        return self.type in ("mining", "hybrid", "option_to_convert")
+
+    @model_validator(mode="after")
+    def _type_sections(self) -> Self:
+        need = {
+            "mining": (),
+            "hosting": ("conversion", "lease"),
+            "gpu_cloud": ("conversion", "gpu_cloud"),
+            "hybrid": ("conversion",),
+            "option_to_convert": ("conversion", "lease"),
+        }[self.type]
+        for section in need:
+            if getattr(self, section) is None:
+                raise ValueError(f"a {self.type} site needs a '{section}' section")
+        if self.type == "mining" and (self.conversion or self.lease or self.gpu_cloud):
+            raise ValueError("a mining site takes no conversion/lease/gpu_cloud section")
+        if self.type == "hybrid":
+            if self.lease is None and self.gpu_cloud is None:
+                raise ValueError("a hybrid site needs a 'lease' or a 'gpu_cloud' section")
+            if self.conversion.share >= 1:
+                raise ValueError("a hybrid site converts a share < 1 (conversion.share)")
+        c = self.conversion
+        if c is not None and c.latest_month is not None and c.latest_month < c.start_month:
+            raise ValueError("conversion.latest_month is before conversion.start_month")
+        return self
 
 
-class PowerIndexConfig(_Strict):
-    """A power-price index shared by sites: lognormal with an escalator and AR(1) noise."""
+class IndexConfig(_Strict):
+    """A price index (power price, AI rent, GPU-hour rate, a compute token): lognormal around 1
+    with a yearly escalator and AR(1) noise in logs, correlated with BTC."""
 
-    name: str = Field(min_length=1, description="Name sites refer to in power_index.")
+    name: str = Field(
+        min_length=1, description="Name sites refer to (power_index, rent_index, rate_index)."
+    )
     volatility: float = Field(ge=0, le=3, description="Stationary sd of the log index [-].")
     half_life_months: float = Field(gt=0, le=600, description="Mean-reversion half-life [months].")
     escalator_annual: float = Field(0.0, ge=-0.5, le=0.5, description="Yearly drift [-].")
@@ -388,8 +550,10 @@ class MarketModelConfig(_Strict):
         description="false switches every shock off (BTC, hashrate, fees, power): one "
         "deterministic path per seed, the price growing at mu_annual — a base-case what-if.",
     )
-    power_indices: list[PowerIndexConfig] = Field(
-        default_factory=list, description="Power-price indices sites can be indexed to."
+    indices: list[IndexConfig] = Field(
+        default_factory=list,
+        description="Price indices (power, AI rent, GPU rates, tokens) "
+        "that sites can be indexed to.",
     )
 
     @model_validator(mode="after")
@@ -401,9 +565,9 @@ class MarketModelConfig(_Strict):
             )
         if self.window_end is not None and not self.window_start < self.window_end <= last:
             raise ValueError(f"window_end must lie after window_start and by {last}")
-        names = [p.name for p in self.power_indices]
+        names = [p.name for p in self.indices]
         if len(set(names)) != len(names):
-            raise ValueError(f"power index names must be unique, got {names}")
+            raise ValueError(f"index names must be unique, got {names}")
         return self
 
 
@@ -453,14 +617,20 @@ class PlanConfig(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"site names must be unique; repeated: {', '.join(dupes)}")
-        indices = {p.name for p in self.market.power_indices}
+        indices = {p.name for p in self.market.indices}
+        allowed = ", ".join(sorted(indices)) or "(none defined in market.indices)"
         for i, site in enumerate(self.sites):
-            if site.power_index is not None and site.power_index not in indices:
-                allowed = ", ".join(sorted(indices)) or "(none defined in market.power_indices)"
-                raise ValueError(
-                    f"sites[{i}].power_index: {site.power_index!r} is not a defined index; "
-                    f"allowed: {allowed}"
-                )
+            refs = [("power_index", site.power_index)]
+            if site.lease is not None:
+                refs.append(("lease.rent_index", site.lease.rent_index))
+            if site.gpu_cloud is not None:
+                refs.append(("gpu_cloud.rate_index", site.gpu_cloud.rate_index))
+            for field_name, ref in refs:
+                if ref is not None and ref not in indices:
+                    raise ValueError(
+                        f"sites[{i}].{field_name}: {ref!r} is not a defined index; "
+                        f"allowed: {allowed}"
+                    )
             if site.start_month >= self.horizon_months:
                 raise ValueError(
                     f"sites[{i}].start_month: {site.start_month} is not before horizon_months "
@@ -558,8 +728,11 @@ def schema_markdown() -> str:
         PlanConfig,
         CompanyConfig,
         MarketModelConfig,
-        PowerIndexConfig,
+        IndexConfig,
         PlanSiteConfig,
+        ConversionConfig,
+        LeaseConfig,
+        GpuCloudConfig,
         FleetEntryConfig,
         AssetConfig,
         CapexConfig,

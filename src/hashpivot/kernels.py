@@ -85,13 +85,18 @@ def site_cashflows_numpy(
     btc_per_th_day: FloatArray,
     days: FloatArray,
     power_index: FloatArray,
+    scale: FloatArray | None = None,
 ) -> SiteTotals:
-    """Reference implementation: whole-array NumPy, one site at a time."""
+    """Reference implementation: whole-array NumPy, one site at a time. ``scale`` ``[path,
+    month]`` (optional) multiplies every site's operation — the share of the site still mining,
+    e.g. 0 after a path converted it; fixed mining costs scale with it."""
     n, n_months = price_usd.shape
     out = _empty_totals(params.n_sites, n, n_months)
     month = np.arange(n_months)
     for s in range(params.n_sites):
         active = (month >= params.start_month[s]).astype(np.float64)
+        if scale is not None:
+            active = active * scale
         btc = (
             params.hashrate_th_s[s]
             * params.hashrate_factor[s]
@@ -112,6 +117,7 @@ def site_cashflows_numpy(
         if params.curtail[s]:
             run = run * (revenue - pool >= energy)
         fixed = params.fixed_usd_per_month[s] * days / DAYS_PER_MONTH * active
+        fixed = np.broadcast_to(fixed, btc.shape)
         btc, revenue, pool, energy, mwh = (a * run for a in (btc, revenue, pool, energy, mwh))
         out.cash_usd[...] += revenue - pool - energy - fixed
         out.btc[s] = btc.sum(axis=1)
@@ -403,5 +409,5 @@ def market_recursion_numba(coef, shocks, chol):  # type: ignore[no-untyped-def]
         fees_btc_per_block=fees,
         btc_per_th_day=bpt,
         days=coef.days,
-        power_index=power,
+        index_values=power,
     )

@@ -3,14 +3,18 @@
 Like pvlib's ``ModelChain.run_model``, this is the one place that runs the steps in a fixed order:
 
 1. :func:`build_model` turns the :class:`~hashpivot.config.PlanConfig` into a calibrated
-   :class:`~hashpivot.scenarios.MarketModel`, per-site kernel parameters and the deterministic
-   schedules (capex, depreciation, fixed costs);
-2. :func:`run` simulates the market chunk by chunk (a chunk is a whole number of random-number
-   blocks), evaluates all sites in one fused kernel (:mod:`hashpivot.kernels`), consolidates the
-   company cash flow and folds per-path results into a :class:`~hashpivot.metrics.PathAccumulator`;
-   memory is bounded by the chunk, never by sites × paths × months;
+   :class:`~hashpivot.scenarios.MarketModel`, kernel parameters for the plain mining sites, models
+   of the hosting / GPU / hybrid / option sites (:mod:`hashpivot.converted`), and the
+   deterministic schedules (capex, depreciation, fixed costs);
+2. :func:`run` fits the conversion policy of every option site on a fixed training set of paths,
+   then simulates the market chunk by chunk (a chunk is a whole number of random-number blocks),
+   evaluates the plain mining sites in one fused kernel (:mod:`hashpivot.kernels`) and the other
+   sites on whole arrays, consolidates the company cash flow and folds per-path results into a
+   :class:`~hashpivot.metrics.PathAccumulator`. Memory is bounded by the chunk, never by
+   sites × paths × months;
 3. the merged accumulator is reduced once into a :class:`PlanResult`: NPV distribution,
-   P(cumulative cash < 0), cost per BTC per site, breakevens, fan charts and a tornado.
+   P(cumulative cash < 0), cost per BTC per site, breakevens, conversion decisions, fan charts and
+   a tornado.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import __version__, metrics, scenarios
-from .config import PlanConfig
+from . import __version__, conversion, converted, hardware, hosting, metrics, scenarios
+from .config import PlanConfig, PlanSiteConfig
 from .errors import InputError
-from .kernels import SiteParams, SiteTotals, site_cashflows
+from .kernels import SiteParams, site_cashflows
 from .site import Site
+from .site_results import SiteResult, site_results
 
 FloatArray = npt.NDArray[np.float64]
 DAYS_PER_MONTH = scenarios.DAYS_PER_MONTH
@@ -34,6 +39,7 @@ DAYS_PER_MONTH = scenarios.DAYS_PER_MONTH
 TORNADO_PATHS = 1024
 #: Horizons reported in ``p_cash_negative_by_horizon`` (months), where within the plan horizon.
 REPORT_HORIZONS = (12, 24, 36, 60, 120)
+TOTALS = ("btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh")
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,12 @@ class PlanModel:
 
     plan: PlanConfig
     market: scenarios.MarketModel
-    sites: tuple[Site, ...]
-    params: SiteParams
+    mining_sites: tuple[Site | None, ...]  # every site's mining part (None: does not mine)
+    params: SiteParams  # the plain mining sites, for the fused kernel
+    plain: npt.NDArray[np.int64]  # their positions in the plan's site list
+    special: tuple[converted.SpecialSite, ...]
+    pool_fee: FloatArray  # [site]
+    start_month: npt.NDArray[np.int64]  # [site]
     capex_usd: FloatArray  # [site, month]
     depreciation_usd: FloatArray  # [site, month]
     active_months: FloatArray  # [site]: active months weighted by days / DAYS_PER_MONTH
@@ -52,6 +62,10 @@ class PlanModel:
     @property
     def n_months(self) -> int:
         return self.plan.horizon_months
+
+    @property
+    def monthly_discount(self) -> float:
+        return (1.0 + self.plan.discount_rate_annual) ** (-1.0 / 12.0)
 
     @property
     def corporate_cash_usd_per_month(self) -> float:
@@ -71,6 +85,112 @@ class Shocks:
     corporate_sga: float = 1.0
 
 
+def _mining_params(
+    rows: list[tuple[PlanSiteConfig, Site, FloatArray]], index_of: dict[str, int]
+) -> SiteParams:
+    """Kernel parameters of mining sites: ``rows`` of (config, site, degradation by month)."""
+    return SiteParams(
+        hashrate_th_s=np.array([s.hashrate_th_s for _, s, _ in rows]),
+        hashrate_factor=np.array([f for _, _, f in rows]).reshape(len(rows), -1),
+        facility_power_mw=np.array([s.facility_power_mw for _, s, _ in rows]),
+        uptime=np.array([s.uptime for _, s, _ in rows]),
+        pool_fee=np.array([s.pool_fee for _, s, _ in rows]),
+        power_usd_per_mwh=np.array([s.power_usd_per_mwh for _, s, _ in rows]),
+        power_index=np.array(
+            [index_of[c.power_index] if c.power_index else -1 for c, _, _ in rows], dtype=np.int64
+        ),
+        start_month=np.array([c.start_month for c, _, _ in rows], dtype=np.int64),
+        fixed_usd_per_month=np.array(
+            [
+                s.costs.site_opex_usd_per_month
+                + s.costs.sga_cash_usd_per_month
+                + s.costs.interest_usd_per_month
+                for _, s, _ in rows
+            ]
+        ),
+        curtail=np.array([c.curtail_when_unprofitable for c, _, _ in rows], dtype=np.bool_),
+    )
+
+
+def _special_site(
+    k: int,
+    cfg: PlanSiteConfig,
+    mining: SiteParams | None,
+    index_of: dict[str, int],
+    n_months: int,
+    monthly_discount: float,
+) -> converted.SpecialSite:
+    """The model of a hosting / GPU / hybrid / option site."""
+    c = cfg.conversion
+    field_path = f"sites[{k}]"
+    it_mw = hosting.critical_it_mw(cfg.power_capacity_mw, c.ai_pue, c.share)
+    capex = it_mw * c.capex_usd_per_mw_it
+    project, gpu, pa, pb, rent, rent_index = None, None, 0.0, 0.0, 0.0, -1
+    if cfg.lease is not None:
+        lease = cfg.lease
+        terms = hosting.LeaseTerms(**lease.model_dump(exclude={"rent_index"}))
+        project = hosting.ConversionProject(
+            it_mw, capex, c.lead_time_months, c.ramp_months, terms, c.ai_pue, cfg.power_usd_per_mwh
+        )
+        pa, pb = project.present_value_coefficients(monthly_discount)
+        rent = lease.rent_usd_per_kw_month
+        rent_index = index_of[lease.rent_index] if lease.rent_index else -1
+    rate_index = -1
+    if cfg.gpu_cloud is not None:
+        g = cfg.gpu_cloud
+        spec = hardware.gpu_catalogue().loc[g.gpu_model]
+        tdp, price = float(spec["tdp_w"]), g.gpu_price_usd
+        if not np.isfinite(tdp):
+            raise InputError(
+                f"{field_path}.gpu_cloud.gpu_model",
+                g.gpu_model,
+                "a GPU whose power (TDP) the catalogue knows",
+            )
+        if price is None:
+            price = float(spec["msrp_usd_approx"])
+            if not np.isfinite(price):
+                raise InputError(
+                    f"{field_path}.gpu_cloud.gpu_price_usd",
+                    None,
+                    f"a price: the catalogue has none for {g.gpu_model}",
+                )
+        gpu = hosting.GpuCloud(
+            it_mw=it_mw,
+            gpu_tdp_w=tdp,
+            gpu_price_usd=price,
+            rate_usd_per_gpu_hour=g.rate_usd_per_gpu_hour,
+            utilisation=g.utilisation,
+            life_months=g.life_months,
+            rate_decline_annual=g.rate_decline_annual,
+            server_overhead=g.server_overhead,
+            system_multiplier=g.system_multiplier,
+            ai_pue=c.ai_pue,
+            power_usd_per_mwh=cfg.power_usd_per_mwh,
+            opex_usd_per_gpu_month=g.opex_usd_per_gpu_month,
+        )
+        rate_index = index_of[g.rate_index] if g.rate_index else -1
+    latest = c.latest_month if c.latest_month is not None else n_months - 1
+    return converted.SpecialSite(
+        index=k,
+        name=cfg.name,
+        kind=cfg.type,
+        mining=mining,
+        share=c.share,
+        start_month=c.start_month,
+        latest_month=min(latest, n_months - 1),
+        fixed_month=c.fixed_month,
+        project=project,
+        gpu=gpu,
+        gpu_facility_capex_usd=capex if gpu is not None else 0.0,
+        gpu_lead_time_months=c.lead_time_months,
+        base_rent_usd_per_kw_month=rent,
+        rent_index=rent_index,
+        rate_index=rate_index,
+        pa=pa,
+        pb=pb,
+    )
+
+
 def build_model(plan: PlanConfig) -> PlanModel:
     """Calibrate the market and lay out the sites' parameters and schedules."""
     mc = plan.market
@@ -83,19 +203,26 @@ def build_model(plan: PlanConfig) -> PlanModel:
         bootstrap_block_months=mc.bootstrap_block_months,
         antithetic=mc.antithetic,
         stochastic=mc.stochastic,
-        power_indices=tuple(
-            scenarios.PowerIndex(
+        indices=tuple(
+            scenarios.PriceIndex(
                 p.name, p.volatility, p.half_life_months, p.escalator_annual, p.corr_btc
             )
-            for p in mc.power_indices
+            for p in mc.indices
         ),
     )
-    index_of = {p.name: i for i, p in enumerate(mc.power_indices)}
+    index_of = {p.name: i for i, p in enumerate(mc.indices)}
     n_months = plan.horizon_months
     days = scenarios.month_days(market.start, n_months)
     month = np.arange(n_months)
-    sites = tuple(s.to_site() for s in plan.sites)
-    n_sites = len(sites)
+    n_sites = len(plan.sites)
+    mining_sites: list[Site | None] = []
+    for cfg in plan.sites:
+        if not cfg.fleet:
+            mining_sites.append(None)
+        elif cfg.type == "hybrid":
+            mining_sites.append(cfg.to_site(capacity_share=1.0 - cfg.conversion.share))
+        else:
+            mining_sites.append(cfg.to_site())
     factor = np.ones((n_sites, n_months))
     capex = np.zeros((n_sites, n_months))
     dep = np.zeros((n_sites, n_months))
@@ -114,73 +241,129 @@ def build_model(plan: PlanConfig) -> PlanModel:
             life = (month >= cfg.start_month) & (month < cfg.start_month + a.life_months)
             dep[k] += a.cost_usd / a.life_months * life
         active_months[k] = float((active * days).sum() / DAYS_PER_MONTH)
-    capacity = np.array([s.power_capacity_mw for s in sites])
-    params = SiteParams(
-        hashrate_th_s=np.array([s.hashrate_th_s for s in sites]),
-        hashrate_factor=factor,
-        facility_power_mw=np.array([s.facility_power_mw for s in sites]),
-        uptime=np.array([s.uptime for s in sites]),
-        pool_fee=np.array([s.pool_fee for s in sites]),
-        power_usd_per_mwh=np.array([s.power_usd_per_mwh for s in sites]),
-        power_index=np.array(
-            [index_of[c.power_index] if c.power_index else -1 for c in plan.sites], dtype=np.int64
-        ),
-        start_month=np.array([c.start_month for c in plan.sites], dtype=np.int64),
-        fixed_usd_per_month=np.array(
-            [
-                s.costs.site_opex_usd_per_month
-                + s.costs.sga_cash_usd_per_month
-                + s.costs.interest_usd_per_month
-                for s in sites
-            ]
-        ),
-        curtail=np.array([c.curtail_when_unprofitable for c in plan.sites], dtype=np.bool_),
+    plain = np.array([k for k, c in enumerate(plan.sites) if c.type == "mining"], dtype=np.int64)
+    params = _mining_params([(plan.sites[k], mining_sites[k], factor[k]) for k in plain], index_of)
+    monthly_discount = (1.0 + plan.discount_rate_annual) ** (-1.0 / 12.0)
+    special = tuple(
+        _special_site(
+            k,
+            cfg,
+            _mining_params([(cfg, mining_sites[k], factor[k])], index_of)
+            if mining_sites[k] is not None
+            else None,
+            index_of,
+            n_months,
+            monthly_discount,
+        )
+        for k, cfg in enumerate(plan.sites)
+        if cfg.type != "mining"
     )
+    capacity = np.array([c.power_capacity_mw for c in plan.sites])
     return PlanModel(
-        plan, market, sites, params, capex, dep, active_months, capacity / capacity.sum()
+        plan=plan,
+        market=market,
+        mining_sites=tuple(mining_sites),
+        params=params,
+        plain=plain,
+        special=special,
+        pool_fee=np.array([s.pool_fee if s else 0.0 for s in mining_sites]),
+        start_month=np.array([c.start_month for c in plan.sites], dtype=np.int64),
+        capex_usd=capex,
+        depreciation_usd=dep,
+        active_months=active_months,
+        corporate_share=capacity / capacity.sum(),
+    )
+
+
+@dataclass
+class Evaluation:
+    """One chunk evaluated: company cash ``[path, month]``, the horizon value of contracted cash
+    after the horizon ``[path]``, mining totals of every site ``[site, path]`` and the special
+    sites' outcomes."""
+
+    company_usd: FloatArray
+    tail_usd: FloatArray
+    totals: dict[str, FloatArray]
+    special: list[converted.SpecialOutcome]
+
+
+def _shocked(params: SiteParams, shocks: Shocks) -> SiteParams:
+    return replace(
+        params,
+        power_usd_per_mwh=params.power_usd_per_mwh * shocks.power_price,
+        hashrate_th_s=params.hashrate_th_s / shocks.fleet_efficiency,
     )
 
 
 def evaluate(
-    model: PlanModel, paths: scenarios.MarketPaths, shocks: Shocks | None = None
-) -> tuple[FloatArray, SiteTotals]:
-    """Company cash flow ``[path, month]`` and per-site totals for simulated ``paths``."""
-    params, price, bpt = model.params, paths.price_usd, paths.btc_per_th_day
+    model: PlanModel,
+    paths: scenarios.MarketPaths,
+    shocks: Shocks | None = None,
+    policies: dict[str, conversion.LsmPolicy] | None = None,
+) -> Evaluation:
+    """Company cash flow and per-site results for simulated ``paths``."""
     corporate = model.corporate_cash_usd_per_month
+    params = model.params
+    special = model.special
     if shocks is not None and shocks != Shocks():
-        price = price * shocks.btc_price
         fee_scale = (paths.subsidy_btc + paths.fees_btc_per_block * shocks.fees) / (
             paths.subsidy_btc + paths.fees_btc_per_block
         )
-        bpt = bpt / shocks.network_hashrate * fee_scale
-        params = replace(
-            params,
-            power_usd_per_mwh=params.power_usd_per_mwh * shocks.power_price,
-            hashrate_th_s=params.hashrate_th_s / shocks.fleet_efficiency,
+        paths = replace(
+            paths,
+            price_usd=paths.price_usd * shocks.btc_price,
+            btc_per_th_day=paths.btc_per_th_day / shocks.network_hashrate * fee_scale,
+        )
+        params = _shocked(params, shocks)
+        special = tuple(
+            replace(s, mining=_shocked(s.mining, shocks)) if s.mining else s for s in special
         )
         c = model.plan.company
         corporate = c.sga_cash_usd_per_month * shocks.corporate_sga + c.interest_usd_per_month
-    totals = site_cashflows(params, price, bpt, paths.days, paths.power_index)
-    company = (
-        totals.cash_usd - corporate * paths.days / DAYS_PER_MONTH - model.capex_usd.sum(axis=0)
-    )
-    return company, totals
+    n, n_months = paths.price_usd.shape
+    n_sites = len(model.plan.sites)
+    fixed = corporate * paths.days / DAYS_PER_MONTH + model.capex_usd.sum(axis=0)
+    if model.plain.size:
+        plain = site_cashflows(
+            params, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values
+        )
+        company = plain.cash_usd  # the kernel's fresh array: consolidate in place
+        company -= fixed[None, :]
+        if model.plain.size == n_sites:
+            totals = {name: getattr(plain, name) for name in TOTALS}
+        else:
+            totals = {name: np.zeros((n_sites, n)) for name in TOTALS}
+            for name in TOTALS:
+                totals[name][model.plain] = getattr(plain, name)
+    else:
+        company = np.broadcast_to(-fixed, (n, n_months)).copy()
+        totals = {name: np.zeros((n_sites, n)) for name in TOTALS}
+    tail = np.zeros(n)
+    outcomes = []
+    for site in special:
+        policy = (policies or {}).get(site.name)
+        out = converted.evaluate_special(site, paths, model.monthly_discount, policy)
+        company += out.cash_usd
+        tail += out.tail_usd
+        if out.mining is not None:
+            for name in TOTALS:
+                totals[name][site.index] = getattr(out.mining, name)[0]
+        outcomes.append(out)
+    return Evaluation(company, tail, totals, outcomes)
 
 
-@dataclass
-class SiteResult:
-    """Per-site medians over paths (USD per BTC unless named otherwise)."""
-
-    name: str
-    power_capacity_mw: float
-    hashrate_eh_s: float
-    start_month: int
-    cost_usd_per_btc: dict[str, float | None]
-    stack_usd_per_btc: dict[str, float | None]  # cost lines of the median all-in path
-    breakeven_btc_price_usd: float | None
-    breakeven_power_usd_per_kwh: float | None
-    btc_mined: float
-    share_of_paths_mining: float
+def fit_policies(
+    model: PlanModel, seeds: list[np.random.SeedSequence]
+) -> dict[str, conversion.LsmPolicy]:
+    """Fit each option site's conversion policy on the first :data:`converted.TRAIN_PATHS`
+    paths (a fixed set: the fit does not depend on chunking)."""
+    options = [s for s in model.special if s.kind == "option_to_convert"]
+    if not options:
+        return {}
+    n = min(model.plan.paths, converted.TRAIN_PATHS)
+    nb = -(-n // scenarios.PATH_BLOCK)
+    paths = scenarios.simulate(model.market, model.n_months, seeds, 0, nb, model.plan.paths)
+    return {s.name: converted.fit_option_policy(s, paths, model.monthly_discount) for s in options}
 
 
 @dataclass
@@ -224,12 +407,18 @@ class PlanResult:
             "p_cash_negative_by_horizon": self.p_cash_negative_by_horizon(),
             "sites": {
                 s.name: {
+                    "type": s.kind,
                     "cost_usd_per_btc": s.cost_usd_per_btc,
                     "breakeven_btc_price_usd": s.breakeven_btc_price_usd,
                     "breakeven_power_usd_per_kwh": s.breakeven_power_usd_per_kwh,
                     "btc_mined": s.btc_mined,
                 }
                 for s in self.sites
+            },
+            "npv_usd_by_policy": {
+                s.name: s.conversion["npv_usd_by_policy"]
+                for s in self.sites
+                if "npv_usd_by_policy" in s.conversion
             },
         }
 
@@ -263,6 +452,7 @@ def run(
     model = model or build_model(plan)
     n_paths, n_months = plan.paths, plan.horizon_months
     seeds = scenarios.block_seeds(plan.seed, n_paths)
+    policies = fit_policies(model, seeds)
     acc = metrics.PathAccumulator(n_months)
     df = metrics.discount_factors(plan.discount_rate_annual, n_months)
     n_blocks = len(seeds)
@@ -271,13 +461,12 @@ def run(
         nb = min(blocks_per_chunk, n_blocks - first_block)
         first_path = first_block * scenarios.PATH_BLOCK
         paths = scenarios.simulate(model.market, n_months, seeds, first_block, nb, n_paths)
-        company, totals = evaluate(model, paths)
-        fold_chunk(acc, model, first_path, paths, company, totals, df)
+        fold_chunk(acc, model, first_path, paths, evaluate(model, paths, None, policies), df)
         done += paths.price_usd.shape[0]
         if progress:
             progress(done, n_paths)
-    tornado = _tornado(model, seeds) if with_tornado else []
-    return finalise(model, acc, tornado)
+    tornado = _tornado(model, seeds, policies) if with_tornado else []
+    return finalise(model, acc, tornado, policies, seeds)
 
 
 def fold_chunk(
@@ -285,126 +474,28 @@ def fold_chunk(
     model: PlanModel,
     first_path: int,
     paths: scenarios.MarketPaths,
-    company: FloatArray,
-    totals: SiteTotals,
+    ev: Evaluation,
     df: FloatArray,
 ) -> None:
     """Reduce one chunk into the accumulator."""
+    company = ev.company_usd
     cum = model.plan.company.cash_usd + np.cumsum(company, axis=1)
     negative = cum < 0
-    acc.add_scalars("npv", first_path, company @ df)
+    acc.add_scalars("npv", first_path, company @ df + ev.tail_usd * df[-1])
     acc.add_count("negative_now", negative.sum(axis=0))
     acc.add_count("negative_ever", np.logical_or.accumulate(negative, axis=1).sum(axis=0))
-    for name in ("btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh"):
-        acc.add_scalars(name, first_path, getattr(totals, name))
+    for name in TOTALS:
+        acc.add_scalars(name, first_path, ev.totals[name])
+    for site, out in zip(model.special, ev.special, strict=True):
+        acc.add_scalars(
+            f"conversion_month:{site.name}", first_path, out.conversion_month.astype(np.float64)
+        )
+        for policy, values in out.policy_values.items():
+            acc.add_scalars(f"policy:{site.name}:{policy}", first_path, values)
     acc.add_fan("btc_price_usd", first_path, paths.price_usd)
     acc.add_fan("hashprice_usd_per_ph_day", first_path, paths.hashprice_usd_per_ph_day)
     acc.add_fan("network_hashrate_eh_s", first_path, paths.hashrate_eh_s)
     acc.add_fan("company_cash_usd", first_path, cum)
-
-
-def row_medians(x: FloatArray) -> list[float | None]:
-    """Median of the finite values of each row of ``x`` ``[row, path]`` (None for a row with
-    none), in one sort for all rows."""
-    finite = np.isfinite(x)
-    counts = finite.sum(axis=1)
-    n = x.shape[1]
-    if np.all(counts == n):  # the usual case: a linear-time partition serves every row
-        mid = np.partition(x, [(n - 1) // 2, n // 2], axis=1)
-        return [float(v) for v in 0.5 * (mid[:, (n - 1) // 2] + mid[:, n // 2])]
-    srt = np.sort(np.where(finite, x, np.inf), axis=1)
-    out: list[float | None] = []
-    for r, k in enumerate(counts):
-        out.append(None if k == 0 else float(0.5 * (srt[r, (k - 1) // 2] + srt[r, k // 2])))
-    return out
-
-
-def _median_path(all_in: FloatArray) -> int | None:
-    """Index of the path whose all-in cost per BTC is the lower median (finite values only), so a
-    site's cost stack is a real path's and adds up to its all-in cost."""
-    finite = np.isfinite(all_in)
-    k = int(finite.sum())
-    if k == 0:
-        return None
-    filled = np.where(finite, all_in, np.inf)
-    return int(np.argpartition(filled, (k - 1) // 2)[(k - 1) // 2])
-
-
-def _site_results(model: PlanModel, acc: metrics.PathAccumulator) -> list[SiteResult]:
-    """Per-site cost per BTC (energy, cash, all-in), cost lines and breakevens as medians over
-    paths, for all sites at once as ``[site, path]`` arrays."""
-    c = model.plan.company
-    v = {
-        name: acc.values(name)
-        for name in ("btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh")
-    }
-    btc = v["btc"]
-    mined = btc > 0
-    inv_btc = np.full(btc.shape, np.nan)  # 1/BTC where the path mined, NaN where it did not
-    np.divide(1.0, btc, out=inv_btc, where=mined)
-
-    def per(usd: FloatArray) -> FloatArray:
-        usd = np.asarray(usd, dtype=np.float64)
-        return (usd[:, None] if usd.ndim == 1 else usd) * inv_btc
-
-    months, share = model.active_months, model.corporate_share
-    costs = [site.costs for site in model.sites]
-    opex = np.array([x.site_opex_usd_per_month for x in costs]) * months
-    sga = (
-        np.array([x.sga_cash_usd_per_month for x in costs]) + c.sga_cash_usd_per_month * share
-    ) * months
-    dep = model.depreciation_usd.sum(axis=1)
-    sbc = (
-        np.array([x.stock_comp_usd_per_month for x in costs]) + c.stock_comp_usd_per_month * share
-    ) * months
-    interest = (
-        np.array([x.interest_usd_per_month for x in costs]) + c.interest_usd_per_month * share
-    ) * months
-    stack = {
-        "energy": per(v["energy_usd"]),
-        "site_opex": per(opex),
-        "pool_fees": per(v["pool_fee_usd"]),
-        "sga_cash": per(sga),
-        "depreciation": per(dep),
-        "stock_comp": per(sbc),
-        "interest": per(interest),
-    }
-    cash_c = stack["energy"] + stack["site_opex"] + stack["pool_fees"] + stack["sga_cash"]
-    all_in = cash_c + stack["depreciation"] + stack["stock_comp"] + stack["interest"]
-    net = 1.0 - model.params.pool_fee[:, None]
-    breakeven_btc = per(v["energy_usd"] + opex[:, None] + sga[:, None]) / net
-    mwh = v["energy_mwh"]
-    breakeven_power = np.where(
-        mwh > 0, (v["revenue_usd"] - v["pool_fee_usd"]) / np.where(mwh > 0, mwh, 1) / 1000, np.nan
-    )
-    med = {
-        "energy": row_medians(stack["energy"]),
-        "cash": row_medians(cash_c),
-        "all_in": row_medians(all_in),
-        "breakeven_btc": row_medians(breakeven_btc),
-        "breakeven_power": row_medians(breakeven_power),
-    }
-    btc_median = np.median(btc, axis=1)
-    out = []
-    for k, site in enumerate(model.sites):
-        idx = _median_path(all_in[k])
-        out.append(
-            SiteResult(
-                name=site.name,
-                power_capacity_mw=site.power_capacity_mw,
-                hashrate_eh_s=site.hashrate_th_s / 1e6,
-                start_month=int(model.params.start_month[k]),
-                cost_usd_per_btc={key: med[key][k] for key in ("energy", "cash", "all_in")},
-                stack_usd_per_btc={
-                    key: None if idx is None else float(arr[k, idx]) for key, arr in stack.items()
-                },
-                breakeven_btc_price_usd=med["breakeven_btc"][k],
-                breakeven_power_usd_per_kwh=med["breakeven_power"][k],
-                btc_mined=float(btc_median[k]),
-                share_of_paths_mining=float(mined[k].mean()),
-            )
-        )
-    return out
 
 
 TORNADO_DRIVERS = (
@@ -417,7 +508,11 @@ TORNADO_DRIVERS = (
 )
 
 
-def _tornado(model: PlanModel, seeds: list[np.random.SeedSequence]) -> list[dict[str, Any]]:
+def _tornado(
+    model: PlanModel,
+    seeds: list[np.random.SeedSequence],
+    policies: dict[str, conversion.LsmPolicy],
+) -> list[dict[str, Any]]:
     """Mean NPV with each driver at its low and high value, on the first paths (common random
     numbers), sorted by swing. Low/high are the adverse/favourable settings."""
     n = min(model.plan.paths, TORNADO_PATHS)
@@ -425,18 +520,72 @@ def _tornado(model: PlanModel, seeds: list[np.random.SeedSequence]) -> list[dict
     paths = scenarios.simulate(model.market, model.n_months, seeds, 0, nb, model.plan.paths)
     paths = paths.take(n)
     df = metrics.discount_factors(model.plan.discount_rate_annual, model.n_months)
-    base = float((evaluate(model, paths)[0] @ df).mean())
+
+    def mean_npv(shocks: Shocks | None) -> float:
+        ev = evaluate(model, paths, shocks, policies)
+        return float((ev.company_usd @ df + ev.tail_usd * df[-1]).mean())
+
+    base = mean_npv(None)
     rows = []
     for label, attr, adverse, favourable in TORNADO_DRIVERS:
-        lo = float((evaluate(model, paths, Shocks(**{attr: adverse}))[0] @ df).mean())
-        hi = float((evaluate(model, paths, Shocks(**{attr: favourable}))[0] @ df).mean())
+        lo = mean_npv(Shocks(**{attr: adverse}))
+        hi = mean_npv(Shocks(**{attr: favourable}))
         rows.append({"driver": label, "low_npv_usd": lo, "high_npv_usd": hi, "base_npv_usd": base})
     rows.sort(key=lambda r: abs(r["high_npv_usd"] - r["low_npv_usd"]), reverse=True)
     return rows
 
 
+def _conversion_results(
+    model: PlanModel,
+    acc: metrics.PathAccumulator,
+    policies: dict[str, conversion.LsmPolicy],
+    seeds: list[np.random.SeedSequence],
+) -> dict[str, dict[str, Any]]:
+    """Per special site: the distribution of the conversion month, NPV by policy (option sites)
+    and the exercise boundary."""
+    out: dict[str, dict[str, Any]] = {}
+    n_months = model.n_months
+    train = None
+    for site in model.special:
+        months = acc.values(f"conversion_month:{site.name}").astype(np.int64)
+        counts = np.bincount(np.minimum(months, n_months), minlength=n_months + 1)
+        info: dict[str, Any] = {
+            "conversion_month_counts": counts[:n_months].tolist(),
+            "share_never_converted": float(counts[n_months] / months.size),
+            "median_conversion_month": float(np.median(months))
+            if counts[:n_months].any()
+            else None,
+        }
+        if site.kind == "option_to_convert":
+            by = {
+                p: float(acc.values(f"policy:{site.name}:{p}").mean()) for p in converted.POLICIES
+            }
+            by["fixed_date_month"] = min(max(site.fixed_month, site.start_month), site.latest_month)
+            by["value_of_flexibility"] = by["optimal"] - max(by["never"], by["now"])
+            info["npv_usd_by_policy"] = by
+            if train is None:
+                n = min(model.plan.paths, converted.TRAIN_PATHS)
+                train = scenarios.simulate(
+                    model.market,
+                    n_months,
+                    seeds,
+                    0,
+                    -(-n // scenarios.PATH_BLOCK),
+                    model.plan.paths,
+                )
+            info["exercise_boundary_hashprice_usd_per_ph_day"] = converted.exercise_boundary(
+                site, train, policies[site.name], model.monthly_discount
+            )
+        out[site.name] = info
+    return out
+
+
 def finalise(
-    model: PlanModel, acc: metrics.PathAccumulator, tornado: list[dict[str, Any]]
+    model: PlanModel,
+    acc: metrics.PathAccumulator,
+    tornado: list[dict[str, Any]],
+    policies: dict[str, conversion.LsmPolicy] | None = None,
+    seeds: list[np.random.SeedSequence] | None = None,
 ) -> PlanResult:
     """Reduce the merged accumulator to the run's results."""
     plan, market = model.plan, model.market
@@ -477,8 +626,18 @@ def finalise(
         p_cash_negative=(acc.counts["negative_now"] / plan.paths).tolist(),
         p_cash_negative_ever=(acc.counts["negative_ever"] / plan.paths).tolist(),
         fans={k: metrics.fan(acc.fan_series(k)) for k in acc.fans},
-        sites=_site_results(model, acc),
+        sites=_with_conversions(
+            site_results(model, acc), _conversion_results(model, acc, policies or {}, seeds or [])
+        ),
         tornado=tornado,
         calibration=calibration,
         assumptions=list(plan.assumptions),
     )
+
+
+def _with_conversions(
+    sites: list[SiteResult], conversions: dict[str, dict[str, Any]]
+) -> list[SiteResult]:
+    for s in sites:
+        s.conversion = conversions.get(s.name, {})
+    return sites

@@ -181,9 +181,10 @@ def fit_fees(m: pd.DataFrame) -> FeeFit:
 
 # --------------------------------------------------------------------------- model
 @dataclass(frozen=True)
-class PowerIndex:
-    """A power-price index: ``log p_t = log base + escalator·t + x_t``, ``x`` AR(1) with
-    stationary sd ``volatility`` and half-life ``half_life_months`` (starts at 0)."""
+class PriceIndex:
+    """A price index (power, AI rent, GPU rate, token): ``log p_t = escalator·t + x_t`` around 1,
+    ``x`` AR(1) with stationary sd ``volatility`` and half-life ``half_life_months`` (starts at
+    0), shocks correlated with BTC by ``corr_btc``."""
 
     name: str
     volatility: float
@@ -215,11 +216,11 @@ class MarketModel:
     fees: FeeFit
     correlation: FloatArray  # 3×3 over SHOCKS
     antithetic: bool
-    power_indices: tuple[PowerIndex, ...] = field(default_factory=tuple)
+    indices: tuple[PriceIndex, ...] = field(default_factory=tuple)
 
     @property
     def n_shocks(self) -> int:
-        return len(SHOCKS) + len(self.power_indices)
+        return len(SHOCKS) + len(self.indices)
 
     def full_correlation(self) -> FloatArray:
         """Correlation of all shocks: market block plus one row per power index (correlated with
@@ -227,7 +228,7 @@ class MarketModel:
         k = self.n_shocks
         c = np.eye(k)
         c[:3, :3] = self.correlation
-        for j, idx in enumerate(self.power_indices):
+        for j, idx in enumerate(self.indices):
             c[0, 3 + j] = c[3 + j, 0] = idx.corr_btc
         return c
 
@@ -243,7 +244,7 @@ def calibrate(
     hashrate_window_start: str = "2016-01-01",
     fee_window_start: str = "2016-01-01",
     antithetic: bool = True,
-    power_indices: tuple[PowerIndex, ...] = (),
+    indices: tuple[PriceIndex, ...] = (),
     stochastic: bool = True,
 ) -> MarketModel:
     """Calibrate the market model from the shipped history; the simulation starts the month after
@@ -286,7 +287,7 @@ def calibrate(
         fees=fees,
         correlation=corr,
         antithetic=antithetic,
-        power_indices=tuple(power_indices),
+        indices=tuple(indices),
     )
     return model if stochastic else deterministic(model)
 
@@ -299,7 +300,7 @@ def deterministic(model: MarketModel) -> MarketModel:
         btc_model="gbm",
         hashrate=replace(model.hashrate, sigma=0.0),
         fees=replace(model.fees, sd_log=0.0),
-        power_indices=tuple(replace(p, volatility=0.0) for p in model.power_indices),
+        indices=tuple(replace(p, volatility=0.0) for p in model.indices),
     )
 
 
@@ -311,7 +312,7 @@ class MarketPaths:
     ``price_usd`` is the month's average price (geometric mean of the month's start and end),
     ``btc_per_th_day`` the expected BTC a TH/s earns per day in that month (subsidy and fees at
     that month's difficulty), ``days`` the days in the month, ``blocks`` and ``subsidy_btc``
-    per-block averages, ``power_index[k]`` the k-th power index (1 at the start).
+    per-block averages, ``index_values[k]`` the k-th price index (1 at the start).
     """
 
     price_usd: FloatArray
@@ -322,7 +323,7 @@ class MarketPaths:
     fees_btc_per_block: FloatArray
     btc_per_th_day: FloatArray
     days: FloatArray  # [month]
-    power_index: FloatArray  # [index, path, month]
+    index_values: FloatArray  # [index, path, month]
 
     @property
     def hashprice_usd_per_ph_day(self) -> FloatArray:
@@ -344,7 +345,7 @@ class MarketPaths:
                     "btc_per_th_day",
                 )
             },
-            power_index=self.power_index[:, :n],
+            index_values=self.index_values[:, :n],
         )
 
 
@@ -499,7 +500,7 @@ def recursion_coefficients(model: MarketModel, n_months: int) -> RecursionCoeffi
         power_coef=np.array(
             [
                 [p.phi, p.volatility * np.sqrt(1 - p.phi**2), p.escalator_annual]
-                for p in model.power_indices
+                for p in model.indices
             ]
         ).reshape(-1, 3),
     )
@@ -573,7 +574,7 @@ def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
         fees_btc_per_block=out["fees"],
         btc_per_th_day=out["bpt"],
         days=days,
-        power_index=power,
+        index_values=power,
     )
 
 
