@@ -50,6 +50,15 @@ def _fmt_usd(x: float) -> str:
     return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
 
 
+def _fmt_musd(x: float) -> str:
+    """Compact money for wide tables: $146.1M, -$1.2B."""
+    sign, a = ("-" if x < 0 else ""), abs(x)
+    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if a >= scale:
+            return f"{sign}${a / scale:,.1f}{unit}"
+    return f"{sign}${a:,.0f}"
+
+
 @app.callback()
 def _root(
     version: Annotated[
@@ -447,6 +456,20 @@ def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
             f"{r['btc_mined']:,.1f}",
         )
     console.print(sites)
+    if s.get("npv_usd_by_policy"):
+        dec = Table(title="Convert or keep mining: site NPV by policy (USD)")
+        for col in ("site", "never", "now", "fixed date", "optimal (LSM)", "flexibility"):
+            dec.add_column(col, justify="left" if col == "site" else "right")
+        for name, by in s["npv_usd_by_policy"].items():
+            dec.add_row(
+                name,
+                _fmt_musd(by["never"]),
+                _fmt_musd(by["now"]),
+                f"{_fmt_musd(by['fixed_date'])} (m{by['fixed_date_month']})",
+                _fmt_musd(by["optimal"]),
+                _fmt_musd(by["value_of_flexibility"]),
+            )
+        console.print(dec)
     console.print(f"run [bold]{run_id}[/bold] stored; report: {report_path}")
 
 

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import conversion, hosting
-from .kernels import SiteParams, SiteTotals, site_cashflows_numpy
+from .kernels import DAYS_PER_MONTH, SiteParams, SiteTotals, site_cashflows_numpy
 from .scenarios import MarketPaths
 
 FloatArray = npt.NDArray[np.float64]
@@ -68,6 +68,7 @@ class SpecialOutcome:
     cash_usd: FloatArray  # [path, month]
     tail_usd: FloatArray  # [path]: value at the horizon of cash after it
     mining: SiteTotals | None
+    mining_months: FloatArray  # [path]: months of the whole site mining (day-weighted)
     conversion_month: IntArray  # [path]: month conversion started (n_months: never)
     policy_values: dict[str, FloatArray]  # option sites: full-site value at t=0 by policy
 
@@ -145,6 +146,7 @@ def evaluate_special(
     cash = np.zeros((n, n_months))
     tail = np.zeros(n)
     mining = None
+    mining_months = np.zeros(n)
     if site.mining is not None:
         if site.kind == "hybrid":
             scale = None  # its mining part is sized to 1 − share and never stops
@@ -154,6 +156,9 @@ def evaluate_special(
             )
         mining = mining_cash(site, paths, scale)
         cash += mining.cash_usd
+        weight = (months >= site.mining.start_month[0]) * paths.days / DAYS_PER_MONTH
+        share_mining = np.ones((n, n_months)) if scale is None else scale
+        mining_months = (share_mining * weight).sum(axis=1)
     if site.project is not None:
         if rent is None:
             rent = site.base_rent_usd_per_kw_month * _index(
@@ -167,7 +172,7 @@ def evaluate_special(
         cash += lease_cash
     if site.gpu is not None:
         cash += gpu_cash(site, paths)
-    return SpecialOutcome(cash, tail, mining, start, values)
+    return SpecialOutcome(cash, tail, mining, mining_months, start, values)
 
 
 def gpu_cash(site: SpecialSite, paths: MarketPaths) -> FloatArray:
@@ -189,25 +194,24 @@ def gpu_cash(site: SpecialSite, paths: MarketPaths) -> FloatArray:
 def exercise_boundary(
     site: SpecialSite, paths: MarketPaths, policy: conversion.LsmPolicy, monthly_discount: float
 ) -> list[float | None]:
-    """For each month, the highest hashprice (USD/PH/day) at which the policy converts, other
-    states at their median that month; None where it would not convert on the grid."""
-    exercise, _, states, _, _ = decision_arrays(site, paths, monthly_discount)
+    """For each month, the highest hashprice (USD/PH/day) at which the policy converts, the other
+    states (BTC price, AI rent) held at their median among the paths that convert that month;
+    None where fewer than 5 paths convert then."""
+    exercise, running, states, discount, _ = decision_arrays(site, paths, monthly_discount)
+    stop = conversion.apply_policy(policy, exercise, running, states, discount).stop_step
     out: list[float | None] = []
     for t in range(exercise.shape[1]):
         beta = policy.coefficients[t]
-        ex = exercise[:, t]
-        if beta is None or not np.isfinite(ex).any():
+        movers = stop == t
+        if beta is None or movers.sum() < 5:
             out.append(None)
             continue
-        grid = np.linspace(
-            np.quantile(states[0, :, t], 0.01), np.quantile(states[0, :, t], 0.99), 101
-        )
-        med = np.median(states[:, :, t], axis=1)
-        s = np.repeat(med[:, None], grid.size, axis=1)
+        hp = states[0, :, t]
+        grid = np.linspace(np.quantile(hp, 0.005), np.quantile(hp, 0.995), 201)
+        s = np.repeat(np.median(states[:, movers, t], axis=1)[:, None], grid.size, axis=1)
         s[0] = grid
         x = (s - policy.center[t][:, None]) / policy.scale[t][:, None]
         cont = policy.design(x) @ beta
-        ex_med = float(np.median(ex[np.isfinite(ex)]))
-        converts = ex_med > cont
+        converts = float(np.median(exercise[movers, t])) > cont
         out.append(float(np.exp(grid[converts].max())) if converts.any() else None)
     return out

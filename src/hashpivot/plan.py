@@ -40,6 +40,8 @@ TORNADO_PATHS = 1024
 #: Horizons reported in ``p_cash_negative_by_horizon`` (months), where within the plan horizon.
 REPORT_HORIZONS = (12, 24, 36, 60, 120)
 TOTALS = ("btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh")
+#: Per-site, per-path results folded from each chunk (TOTALS and the months each site mined).
+SITE_SCALARS = (*TOTALS, "mining_months")
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,12 @@ class Shocks:
 
 
 def _mining_params(
-    rows: list[tuple[PlanSiteConfig, Site, FloatArray]], index_of: dict[str, int]
+    rows: list[tuple[PlanSiteConfig, Site, FloatArray]], index_of: dict[str, int], n_months: int
 ) -> SiteParams:
     """Kernel parameters of mining sites: ``rows`` of (config, site, degradation by month)."""
     return SiteParams(
         hashrate_th_s=np.array([s.hashrate_th_s for _, s, _ in rows]),
-        hashrate_factor=np.array([f for _, _, f in rows]).reshape(len(rows), -1),
+        hashrate_factor=np.array([f for _, _, f in rows]).reshape(len(rows), n_months),
         facility_power_mw=np.array([s.facility_power_mw for _, s, _ in rows]),
         uptime=np.array([s.uptime for _, s, _ in rows]),
         pool_fee=np.array([s.pool_fee for _, s, _ in rows]),
@@ -242,13 +244,15 @@ def build_model(plan: PlanConfig) -> PlanModel:
             dep[k] += a.cost_usd / a.life_months * life
         active_months[k] = float((active * days).sum() / DAYS_PER_MONTH)
     plain = np.array([k for k, c in enumerate(plan.sites) if c.type == "mining"], dtype=np.int64)
-    params = _mining_params([(plan.sites[k], mining_sites[k], factor[k]) for k in plain], index_of)
+    params = _mining_params(
+        [(plan.sites[k], mining_sites[k], factor[k]) for k in plain], index_of, n_months
+    )
     monthly_discount = (1.0 + plan.discount_rate_annual) ** (-1.0 / 12.0)
     special = tuple(
         _special_site(
             k,
             cfg,
-            _mining_params([(cfg, mining_sites[k], factor[k])], index_of)
+            _mining_params([(cfg, mining_sites[k], factor[k])], index_of, n_months)
             if mining_sites[k] is not None
             else None,
             index_of,
@@ -338,6 +342,9 @@ def evaluate(
     else:
         company = np.broadcast_to(-fixed, (n, n_months)).copy()
         totals = {name: np.zeros((n_sites, n)) for name in TOTALS}
+    # Months each site mined (day-weighted): fixed for plain sites, per path for converting ones.
+    plain_months = np.where(np.isin(np.arange(n_sites), model.plain), model.active_months, 0.0)
+    totals["mining_months"] = np.repeat(plain_months[:, None], n, axis=1)
     tail = np.zeros(n)
     outcomes = []
     for site in special:
@@ -348,6 +355,7 @@ def evaluate(
         if out.mining is not None:
             for name in TOTALS:
                 totals[name][site.index] = getattr(out.mining, name)[0]
+        totals["mining_months"][site.index] = out.mining_months
         outcomes.append(out)
     return Evaluation(company, tail, totals, outcomes)
 
@@ -484,7 +492,7 @@ def fold_chunk(
     acc.add_scalars("npv", first_path, company @ df + ev.tail_usd * df[-1])
     acc.add_count("negative_now", negative.sum(axis=0))
     acc.add_count("negative_ever", np.logical_or.accumulate(negative, axis=1).sum(axis=0))
-    for name in TOTALS:
+    for name in SITE_SCALARS:
         acc.add_scalars(name, first_path, ev.totals[name])
     for site, out in zip(model.special, ev.special, strict=True):
         acc.add_scalars(

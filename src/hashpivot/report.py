@@ -137,7 +137,56 @@ def build_figures(result: PlanResult) -> dict[str, Any]:
         margin={"t": 20, "l": 220, "r": 10, "b": 40},
     )
     figs["tornado"] = tor
+    figs["decisions"] = _decision_figures(result, x)
     return figs
+
+
+def _decision_figures(result: PlanResult, x: list[str]) -> list[tuple[str, list[go.Figure]]]:
+    """For each site with an option to convert: NPV by policy, the month it converts, and the
+    exercise boundary."""
+    out = []
+    for site in result.sites:
+        conv = site.conversion
+        if "npv_usd_by_policy" not in conv:
+            continue
+        by = conv["npv_usd_by_policy"]
+        names = ["never", "now", f"fixed (month {by['fixed_date_month']})", "optimal (LSM)"]
+        values = [by["never"], by["now"], by["fixed_date"], by["optimal"]]
+        policy = go.Figure(
+            go.Bar(x=names, y=values, text=[_usd(v) for v in values], textposition="auto")
+        )
+        policy.update_layout(
+            title="Site NPV by policy (USD)",
+            height=360,
+            margin={"t": 40, "l": 60, "r": 10, "b": 40},
+        )
+        counts = conv["conversion_month_counts"]
+        total = (
+            sum(counts) / (1 - conv["share_never_converted"])
+            if conv["share_never_converted"] < 1
+            else max(sum(counts), 1)
+        )
+        when = go.Figure(go.Bar(x=x, y=[c / total for c in counts], name="converts that month"))
+        when.update_layout(
+            title=f"Month conversion starts (never: {conv['share_never_converted']:.1%})",
+            height=360,
+            yaxis_title="share of paths",
+            margin={"t": 40, "l": 60, "r": 10, "b": 40},
+        )
+        boundary = conv.get("exercise_boundary_hashprice_usd_per_ph_day", [])
+        edge = go.Figure(
+            go.Scatter(
+                x=x, y=boundary, mode="lines+markers", connectgaps=False, name="convert below"
+            )
+        )
+        edge.update_layout(
+            title="Exercise boundary: convert below this hashprice",
+            yaxis_title="USD per PH/s per day",
+            height=360,
+            margin={"t": 40, "l": 60, "r": 10, "b": 40},
+        )
+        out.append((site.name, [policy, when, edge]))
+    return out
 
 
 def render(result: PlanResult, run_id: str, description: str = "") -> str:
@@ -206,6 +255,10 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
         p_negative=jinja2.utils.markupsafe.Markup(div(figs["p_negative"])),
         cost_stack=jinja2.utils.markupsafe.Markup(div(figs["cost_stack"])),
         tornado=jinja2.utils.markupsafe.Markup(div(figs["tornado"])),
+        decisions=[
+            (name, [jinja2.utils.markupsafe.Markup(div(f)) for f in group])
+            for name, group in figs["decisions"]
+        ],
         assumptions=assumptions,
         calibration=calibration,
     )

@@ -69,7 +69,14 @@ def site_results(model: PlanModel, acc: metrics.PathAccumulator) -> list[SiteRes
     c = model.plan.company
     v = {
         name: acc.values(name)
-        for name in ("btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh")
+        for name in (
+            "btc",
+            "revenue_usd",
+            "pool_fee_usd",
+            "energy_usd",
+            "energy_mwh",
+            "mining_months",
+        )
     }
     btc = v["btc"]
     mined = btc > 0
@@ -80,19 +87,19 @@ def site_results(model: PlanModel, acc: metrics.PathAccumulator) -> list[SiteRes
         usd = np.asarray(usd, dtype=np.float64)
         return (usd[:, None] if usd.ndim == 1 else usd) * inv_btc
 
-    months, share = model.active_months, model.corporate_share
+    # Fixed costs are charged for the months each path mined ([site, path]): a site that converts
+    # stops carrying its mining opex and its share of corporate costs.
+    months, share = v["mining_months"], model.corporate_share[:, None]
     costs = [site.costs if site is not None else FixedCosts() for site in model.mining_sites]
-    opex = np.array([x.site_opex_usd_per_month for x in costs]) * months
-    sga = (
-        np.array([x.sga_cash_usd_per_month for x in costs]) + c.sga_cash_usd_per_month * share
-    ) * months
+
+    def monthly(attr: str) -> FloatArray:
+        return np.array([getattr(x, attr) for x in costs])[:, None]
+
+    opex = monthly("site_opex_usd_per_month") * months
+    sga = (monthly("sga_cash_usd_per_month") + c.sga_cash_usd_per_month * share) * months
     dep = model.depreciation_usd.sum(axis=1)
-    sbc = (
-        np.array([x.stock_comp_usd_per_month for x in costs]) + c.stock_comp_usd_per_month * share
-    ) * months
-    interest = (
-        np.array([x.interest_usd_per_month for x in costs]) + c.interest_usd_per_month * share
-    ) * months
+    sbc = (monthly("stock_comp_usd_per_month") + c.stock_comp_usd_per_month * share) * months
+    interest = (monthly("interest_usd_per_month") + c.interest_usd_per_month * share) * months
     stack = {
         "energy": per(v["energy_usd"]),
         "site_opex": per(opex),
@@ -105,7 +112,7 @@ def site_results(model: PlanModel, acc: metrics.PathAccumulator) -> list[SiteRes
     cash_c = stack["energy"] + stack["site_opex"] + stack["pool_fees"] + stack["sga_cash"]
     all_in = cash_c + stack["depreciation"] + stack["stock_comp"] + stack["interest"]
     net = 1.0 - model.pool_fee[:, None]
-    breakeven_btc = per(v["energy_usd"] + opex[:, None] + sga[:, None]) / net
+    breakeven_btc = per(v["energy_usd"] + opex + sga) / net
     mwh = v["energy_mwh"]
     breakeven_power = np.where(
         mwh > 0, (v["revenue_usd"] - v["pool_fee_usd"]) / np.where(mwh > 0, mwh, 1) / 1000, np.nan
