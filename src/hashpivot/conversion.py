@@ -103,6 +103,41 @@ def _standardise(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     return (x - c) / s, c[:, 0], s[:, 0]
 
 
+def _design_into(out: FloatArray, x: FloatArray, degree: int) -> FloatArray:
+    """Fill ``out[n, p]`` with the polynomial basis of ``x[k, n]`` (same columns as
+    :func:`polynomial_basis`) without temporaries."""
+    k = x.shape[0]
+    out[:, 0] = 1.0
+    col = 1
+    for i in range(k):
+        out[:, col] = x[i]
+        col += 1
+    if degree >= 2:
+        for i in range(k):
+            for j in range(i, k):
+                np.multiply(x[i], x[j], out=out[:, col])
+                col += 1
+    if degree >= 3:
+        for i in range(k):
+            np.power(x[i], 3, out=out[:, col])
+            col += 1
+    return out
+
+
+def _regress(design: FloatArray, y: FloatArray) -> FloatArray:
+    """Least squares by the normal equations (Cholesky) on the standardised basis, which is well
+    conditioned; falls back to ``lstsq`` (SVD) if the Gram matrix is not."""
+    gram = design.T @ design
+    rhs = design.T @ y
+    try:
+        if np.linalg.cond(gram) < 1e10:
+            chol = np.linalg.cholesky(gram)
+            return np.linalg.solve(chol.T, np.linalg.solve(chol, rhs))
+    except np.linalg.LinAlgError:
+        pass
+    return np.linalg.lstsq(design, y, rcond=None)[0]
+
+
 def fit_policy(
     exercise: FloatArray,
     running: FloatArray,
@@ -137,32 +172,48 @@ def fit_policy(
     if not (np.all(np.isfinite(running)) and np.all(np.isfinite(states))):
         raise InputError("running/states", "NaN", "finite numbers")
     k = states.shape[0]
+    # Step-major copies, so every step reads contiguous rows.
+    ex_t = np.ascontiguousarray(exercise.T)
+    run_t = np.ascontiguousarray(running.T)
+    st_t = np.ascontiguousarray(np.moveaxis(states, 2, 0))  # [step, k, path]
+    p = make_basis(np.zeros((k, 1)), basis, degree).shape[1]
+    design = np.empty((n, p))
     value = np.zeros(n)
     stop = np.full(n, n_steps, dtype=np.int64)
     coefs: list[FloatArray | None] = [None] * n_steps
     centers = np.zeros((n_steps, k))
     scales = np.ones((n_steps, k))
     for t in range(n_steps - 1, -1, -1):
-        y = discount[t] * (running[:, t] + value)
-        ex = exercise[:, t]
+        y = discount[t] * (run_t[t] + value)
+        ex = ex_t[t]
         allowed = np.isfinite(ex)
+        if not allowed.any():  # no decision this step: carry the realised value back
+            value = y
+            continue
+        x = st_t[t]
         if basis == "laguerre":
-            x = states[:, :, t]
+            design = make_basis(x, basis, degree)
         else:
-            x, centers[t], scales[t] = _standardise(states[:, :, t])
-        design = make_basis(x, basis, degree)
+            centers[t] = x.mean(axis=1)
+            sd = x.std(axis=1)
+            scales[t] = np.where(sd > 0, sd, 1.0)
+            _design_into(design, (x - centers[t][:, None]) / scales[t][:, None], degree)
         fit_rows = allowed & (ex > 0) if itm_only else allowed
-        cont = y.copy()
-        if fit_rows.sum() > design.shape[1]:
-            beta, *_ = np.linalg.lstsq(design[fit_rows], y[fit_rows], rcond=None)
+        n_fit = int(fit_rows.sum())
+        cont = y
+        if n_fit > p:
+            if n_fit == n:
+                beta = _regress(design, y)
+            else:
+                beta = _regress(design[fit_rows], y[fit_rows])
             coefs[t] = beta
             cont = design @ beta
-        elif fit_rows.any():
+        elif n_fit:
             cont = np.full(n, y[fit_rows].mean())  # too few paths to regress: use their mean
-            coefs[t] = np.r_[y[fit_rows].mean(), np.zeros(design.shape[1] - 1)]
-        exercise_now = allowed & (ex > cont) & (fit_rows if itm_only else True)
+            coefs[t] = np.r_[y[fit_rows].mean(), np.zeros(p - 1)]
+        exercise_now = fit_rows & (ex > cont)
         value = np.where(exercise_now, ex, y)
-        stop = np.where(exercise_now, t, stop)
+        stop[exercise_now] = t
     return LsmResult(value, stop, LsmPolicy(coefs, centers, scales, degree, basis))
 
 

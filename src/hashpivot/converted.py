@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import conversion, hosting
-from .kernels import DAYS_PER_MONTH, SiteParams, SiteTotals, site_cashflows_numpy
+from .kernels import DAYS_PER_MONTH, SiteParams, SiteTotals, site_cashflows, site_cashflows_numpy
 from .scenarios import MarketPaths
 
 FloatArray = npt.NDArray[np.float64]
@@ -78,6 +78,12 @@ def _index(values: FloatArray, k: int, n: int, n_months: int) -> FloatArray:
 
 
 def mining_cash(site: SpecialSite, paths: MarketPaths, scale: FloatArray | None) -> SiteTotals:
+    """The site's mining; ``scale`` ``[path, month]``: the share still mining (None: all of it,
+    run by the fused kernel)."""
+    if scale is None:
+        return site_cashflows(
+            site.mining, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values
+        )
     return site_cashflows_numpy(
         site.mining, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values, scale
     )
