@@ -33,6 +33,7 @@ test: $(STAMP) chromium
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_plan.py
+	$(BIN)/python benchmarks/bench_conversion.py
 
 docs: $(STAMP)
 	$(BIN)/hashpivot schema --out docs/plan-schema.md
