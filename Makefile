@@ -32,8 +32,10 @@ test: $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_conversion.py
+	$(BIN)/python benchmarks/bench_dispatch.py
 
 docs: $(STAMP)
 	$(BIN)/hashpivot schema --out docs/plan-schema.md

@@ -473,6 +473,72 @@ def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
     console.print(f"run [bold]{run_id}[/bold] stored; report: {report_path}")
 
 
+# --------------------------------------------------------------------------- dispatch
+@app.command(name="dispatch")
+def dispatch_cmd(
+    site_file: Annotated[Path, typer.Argument(help="Site YAML with a 'dispatch' section.")],
+    prices: Annotated[
+        str,
+        typer.Option(
+            "--prices",
+            help="ercot:NODE:YEAR (shipped: LZ_WEST, LZ_NORTH, 2023) "
+            "or a CSV with timestamp_utc, price_usd_per_mwh.",
+        ),
+    ] = "ercot:LZ_WEST:2023",
+    month: Annotated[
+        str | None, typer.Option("--month", help="Only this month, YYYY-MM (local time).")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML chart.")] = Path("out"),
+    as_json: JsonFlag = False,
+) -> None:
+    """Hour-by-hour mining against power prices: an LP on HiGHS (curtailment, sell-back, DR)."""
+    from . import config, dispatch, history, report
+
+    sf = config.load_site_file(site_file)
+    if sf.dispatch is None:
+        raise InputError("dispatch", None, f"a 'dispatch' section in {site_file}")
+    series = history.hourly_prices(prices)
+    if month is not None:
+        series = series.month(month)
+    market = dispatch.market_prices(sf, series)
+    problem = dispatch.site_problem(sf, series)
+    result = dispatch.solve(problem, market)
+    accounts = result.accounts()
+    accounts.update(dispatch.strike_comparison(problem, market))
+    accounts["hours"] = int(market.size)
+    accounts["filled_hours_utc"] = list(series.filled_hours_utc)
+    accounts["build_s"] = result.build_s
+    accounts["solve_s"] = result.solve_s
+    label = f"{sf.site.name}, {series.source}"
+    chart = out / f"dispatch-{sf.site.name}-{(month or prices).replace(':', '_')}.html"
+    report.write_atomic(chart, report.render_dispatch(result, accounts, series, label))
+    accounts["chart_path"] = str(chart)
+    if as_json:
+        _print_json(accounts)
+        return
+    table = Table(title=f"Dispatch — {label} ({market.size:,} hours)", show_header=False)
+    table.add_row("status", accounts["status"])
+    for key, unit in (("mwh_mined", "MWh"), ("mwh_curtailed", "MWh"), ("mwh_sold_back", "MWh")):
+        table.add_row(key.replace("_", " "), f"{accounts[key]:,.0f} {unit}")
+    for key in (
+        "revenue_mining_usd",
+        "revenue_sellback_usd",
+        "revenue_demand_response_usd",
+        "power_cost_usd",
+        "objective_usd",
+    ):
+        table.add_row(key.replace("_usd", "").replace("_", " "), _fmt_usd(accounts[key]))
+    table.add_row("uptime", f"{accounts['uptime']:.1%}")
+    table.add_row(
+        "strikes (low / high)",
+        f"${accounts['strike_low_usd_per_mwh']:,.2f} / "
+        f"${accounts['strike_high_usd_per_mwh']:,.2f} per MWh",
+    )
+    table.add_row("strike policy loses", _fmt_usd(accounts["strike_policy_value_lost_usd"]))
+    console.print(table)
+    console.print(f"chart: {chart}")
+
+
 # --------------------------------------------------------------------------- runs
 runs_app = typer.Typer(help="Stored runs: list, show, export.", no_args_is_help=False)
 app.add_typer(runs_app, name="runs")

@@ -240,11 +240,71 @@ class MarketConfig(_Strict):
         )
 
 
+class ReserveConfig(_Strict):
+    """A demand-response / ancillary commitment for hourly dispatch."""
+
+    max_mw: float = Field(ge=0, le=10_000, description="Most MW offered as reserve in an hour.")
+    payment_usd_per_mw_h: float = Field(ge=0, le=10_000, description="Payment per MW-hour held.")
+    committed_mw: float = Field(
+        0.0, ge=0, description="MW that must be offered in committed hours."
+    )
+    committed_hours_local: tuple[int, int] | None = Field(
+        None, description="[start, end) hour of the local day of the commitment (default: all)."
+    )
+    called_when_price_above_usd_per_mwh: float | None = Field(
+        None, description="The reserve is called (curtailed) in hours priced above this."
+    )
+
+    @model_validator(mode="after")
+    def _committed(self) -> Self:
+        if self.committed_mw > self.max_mw:
+            raise ValueError(f"committed_mw {self.committed_mw} exceeds max_mw {self.max_mw}")
+        h = self.committed_hours_local
+        if h is not None and not 0 <= h[0] < h[1] <= 24:
+            raise ValueError(f"committed_hours_local {list(h)} must satisfy 0 <= start < end <= 24")
+        return self
+
+
+class DispatchConfig(_Strict):
+    """How the site buys power and can flex, for `hashpivot dispatch`."""
+
+    contract: Literal["market", "fixed", "ppa"] = Field(
+        "market",
+        description="'market': buy at the hourly price; 'fixed': pay a fixed price per "
+        "MWh used; 'ppa': a fixed-price block paid whatever is used, unused energy sold back at "
+        "the hourly price.",
+    )
+    contract_price_usd_per_mwh: float | None = Field(
+        None, ge=0, le=10_000, description="Price of a 'fixed' or 'ppa' contract [USD/MWh]."
+    )
+    ppa_mw: float | None = Field(
+        None, ge=0, description="PPA block [MW] (default: the site's capacity plus firm load)."
+    )
+    firm_load_mw: float = Field(
+        0.0, ge=0, description="Firm load (e.g. AI halls), never curtailed."
+    )
+    interconnect_mw: float | None = Field(
+        None, gt=0, description="Interconnect limit [MW] (default: power_capacity_mw)."
+    )
+    ramp_mw_per_hour: float | None = Field(None, gt=0, description="Ramp limit [MW/h].")
+    export_mw: float | None = Field(None, ge=0, description="Most MW sold back in an hour.")
+    reserve: ReserveConfig | None = Field(None, description="Demand-response commitment.")
+
+    @model_validator(mode="after")
+    def _price(self) -> Self:
+        if self.contract in ("fixed", "ppa") and self.contract_price_usd_per_mwh is None:
+            raise ValueError(f"a '{self.contract}' contract needs contract_price_usd_per_mwh")
+        return self
+
+
 class SiteFile(_Strict):
     """A site file for ``hashpivot cost``: one site and the market to price it in."""
 
     site: SiteConfig = Field(description="The site (see SiteConfig).")
     market: MarketConfig = Field(description="Network state to price it in (see MarketConfig).")
+    dispatch: DispatchConfig | None = Field(
+        None, description="Hourly operation for `hashpivot dispatch` (see DispatchConfig)."
+    )
 
 
 # --------------------------------------------------------------------------- loading
@@ -456,6 +516,12 @@ class PlanSiteConfig(SiteConfig):
         description="Name of a market.indices entry: the contract is indexed to it "
         "(price = power_usd_per_mwh × index). Omit for a fixed-price contract.",
     )
+    power_market: str | None = Field(
+        None,
+        description="Buy power at hourly market prices (e.g. 'ercot:LZ_WEST:2023'): each "
+        "month's uptime and average power cost come from that year's dispatch curve at the month's "
+        "mining value; power_usd_per_mwh is then a delivery adder on top of the market price.",
+    )
     start_month: int = Field(
         0, ge=0, le=600, description="Plan month the site energises (0 = operating now)."
     )
@@ -506,6 +572,11 @@ class PlanSiteConfig(SiteConfig):
                 raise ValueError("a hybrid site needs a 'lease' or a 'gpu_cloud' section")
             if self.conversion.share >= 1:
                 raise ValueError("a hybrid site converts a share < 1 (conversion.share)")
+        if self.power_market is not None:
+            if self.type != "mining":
+                raise ValueError("power_market applies to mining sites only")
+            if self.power_index is not None:
+                raise ValueError("give power_market or power_index, not both")
         c = self.conversion
         if c is not None and c.latest_month is not None and c.latest_month < c.start_month:
             raise ValueError("conversion.latest_month is before conversion.start_month")
@@ -734,6 +805,8 @@ def schema_markdown() -> str:
         LeaseConfig,
         GpuCloudConfig,
         FleetEntryConfig,
+        DispatchConfig,
+        ReserveConfig,
         AssetConfig,
         CapexConfig,
         SiteFile,

@@ -9,6 +9,9 @@ and their cash depends on a conversion month per path. Each is evaluated per chu
 * ``gpu_cloud``: mines until the start, then builds AI halls and rents its own GPUs by the hour;
 * ``hybrid``: ``1 − share`` of the interconnect mines throughout, while ``share`` converts at the
   start month to a lease or own GPUs;
+* ``market_mining``: a mining site on hourly market power; each month's uptime and average
+  power cost come from a dispatch curve (:func:`hashpivot.dispatch.dispatch_curve`) at the
+  month's mining value;
 * ``option_to_convert``: mines until the least-squares Monte Carlo policy converts ``share`` of
   the interconnect (or never does). The policy is fitted once on a fixed training set of paths
   and then applied to every chunk, so the result does not depend on chunking.
@@ -21,6 +24,7 @@ enters the NPV as a terminal value at the horizon, not as cash.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +63,8 @@ class SpecialSite:
     rate_index: int  # -1: fixed GPU rate
     pa: float  # PV per $1/kW-month of rent signed, at conversion start
     pb: float  # PV of the rent-independent cash, at conversion start
+    curve: Any = None  # dispatch.DispatchCurve for market_mining sites
+    month_of_year: IntArray | None = None  # calendar month (0–11) of each plan month
 
 
 @dataclass
@@ -128,6 +134,17 @@ def evaluate_special(
     """Cash flows of one special site on a chunk of paths."""
     n, n_months = paths.price_usd.shape
     values: dict[str, FloatArray] = {}
+    if site.kind == "market_mining":
+        mining = market_mining(site, paths)
+        weight = (np.arange(n_months) >= site.mining.start_month[0]) * paths.days / DAYS_PER_MONTH
+        return SpecialOutcome(
+            mining.cash_usd,
+            np.zeros(n),
+            mining,
+            np.full(n, weight.sum()),
+            np.full(n, n_months),
+            values,
+        )
     if site.kind == "option_to_convert":
         exercise, running, states, discount, rent = decision_arrays(site, paths, monthly_discount)
         stop = conversion.apply_policy(policy, exercise, running, states, discount).stop_step
@@ -221,3 +238,41 @@ def exercise_boundary(
         converts = float(np.median(exercise[movers, t])) > cont
         out.append(float(np.exp(grid[converts].max())) if converts.any() else None)
     return out
+
+
+def market_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
+    """Mining on hourly market power: each month's uptime and mean price of the hours mined, read
+    off that calendar month's dispatch curve at the month's mining value (hashprice net of pool
+    fee per MWh, less the delivery adder)."""
+    p = site.mining
+    n, n_months = paths.price_usd.shape
+    wall_j_per_th = p.facility_power_mw[0] * 1e6 / p.hashrate_th_s[0]
+    adder = p.power_usd_per_mwh[0]
+    value = paths.hashprice_usd_per_ph_day * (1 - p.pool_fee[0]) / (0.024 * wall_j_per_th) - adder
+    uptime = np.empty((n, n_months))
+    price = np.empty((n, n_months))
+    curve = site.curve
+    for m in range(12):
+        cols = site.month_of_year == m
+        if cols.any():
+            v = value[:, cols]
+            uptime[:, cols] = np.interp(v, curve.value_grid_usd_per_mwh, curve.uptime[m])
+            price[:, cols] = np.interp(
+                v, curve.value_grid_usd_per_mwh, curve.avg_price_usd_per_mwh[m]
+            )
+    active = (np.arange(n_months) >= p.start_month[0]).astype(np.float64)
+    run = uptime * p.uptime[0] * active
+    btc = p.hashrate_th_s[0] * p.hashrate_factor[0] * run * paths.btc_per_th_day * paths.days
+    revenue = btc * paths.price_usd
+    pool = revenue * p.pool_fee[0]
+    mwh = p.facility_power_mw[0] * 24.0 * paths.days * run
+    energy = mwh * (price + adder)
+    fixed = p.fixed_usd_per_month[0] * paths.days / DAYS_PER_MONTH * active
+    return SiteTotals(
+        cash_usd=revenue - pool - energy - fixed,
+        btc=btc.sum(axis=1)[None, :],
+        revenue_usd=revenue.sum(axis=1)[None, :],
+        pool_fee_usd=pool.sum(axis=1)[None, :],
+        energy_usd=energy.sum(axis=1)[None, :],
+        energy_mwh=mwh.sum(axis=1)[None, :],
+    )

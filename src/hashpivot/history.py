@@ -255,3 +255,115 @@ def network_over_period(start: str | dt.date, end: str | dt.date) -> pd.DataFram
     return hashprice_history(start, end)[
         ["difficulty", "price_usd", "subsidy_btc_per_block", "fees_btc_per_block"]
     ]
+
+
+# --------------------------------------------------------------------------- hourly price series
+@dataclass(frozen=True)
+class HourlyPrices:
+    """A complete hourly price series in UTC (hour beginning) and what was done to make it so."""
+
+    source: str
+    index_utc: pd.DatetimeIndex
+    price_usd_per_mwh: np.ndarray
+    filled_hours_utc: tuple[str, ...]  # hours filled explicitly (the DST fall-back hour)
+    tz_local: str = "UTC"  # the market's clock: months and days are taken in it
+
+    @property
+    def index_local(self) -> pd.DatetimeIndex:
+        return self.index_utc.tz_convert(self.tz_local)
+
+    def month(self, month: str) -> HourlyPrices:
+        """The hours of one calendar month (``YYYY-MM``) on the market's local clock."""
+        try:
+            start = pd.Timestamp(month + "-01", tz=self.tz_local)
+        except (TypeError, ValueError):
+            raise InputError("--month", month, "a month as YYYY-MM") from None
+        end = start + pd.offsets.MonthBegin(1)
+        local = self.index_local
+        keep = (local >= start) & (local < end)
+        if not keep.any():
+            first, last = local[0], local[-1]
+            raise DataRangeError(
+                "--month", month, f"a month within the prices ({first:%Y-%m} .. {last:%Y-%m})"
+            )
+        filled = tuple(h for h in self.filled_hours_utc if start <= pd.Timestamp(h) < end)
+        return HourlyPrices(
+            f"{self.source} {month}",
+            self.index_utc[keep],
+            self.price_usd_per_mwh[keep],
+            filled,
+            self.tz_local,
+        )
+
+
+def validate_hourly(index_utc: pd.DatetimeIndex, prices: np.ndarray, source: str) -> None:
+    """Raise a named error for NaN prices, duplicated hours or gaps in an hourly UTC series."""
+    bad = ~np.isfinite(prices)
+    if bad.any():
+        where = [str(t) for t in index_utc[bad][:3]]
+        raise InputError(
+            f"{source}: price_usd_per_mwh",
+            f"NaN at {', '.join(where)}",
+            "a finite price for every hour",
+        )
+    dup = index_utc.duplicated()
+    if dup.any():
+        raise InputError(
+            f"{source}: timestamp_utc",
+            f"duplicated hour {index_utc[dup][0]}",
+            "each UTC hour once (a DST fall-back hour must be given in UTC)",
+        )
+    step = np.diff(index_utc.to_numpy()) if len(index_utc) > 1 else np.array([])
+    wrong = step != np.timedelta64(1, "h")
+    if np.any(wrong):
+        k = int(np.flatnonzero(wrong)[0])
+        raise InputError(
+            f"{source}: timestamp_utc",
+            f"gap or disorder between {index_utc[k]} and {index_utc[k + 1]}",
+            "consecutive hours in UTC",
+        )
+
+
+def hourly_prices(spec: str) -> HourlyPrices:
+    """Hourly prices from ``ercot:NODE:YEAR`` (the shipped ERCOT data) or a CSV file with columns
+    ``timestamp_utc, price_usd_per_mwh``.
+
+    The shipped ERCOT file has one 01:00 row on the DST fall-back day (2023-11-05), so the UTC
+    hour 07:00 is missing. It is filled explicitly with the price of the hour before (the source's
+    single 01:00 CPT row covers both UTC hours) and listed in ``filled_hours_utc``. Any other gap,
+    NaN or duplicated hour is an error.
+    """
+    if spec.startswith("ercot:"):
+        parts = spec.split(":")
+        if len(parts) != 3:
+            raise InputError("--prices", spec, "ercot:NODE:YEAR, e.g. ercot:LZ_WEST:2023")
+        _, node, year = parts
+        df = power_prices_hourly(node)
+        if year != "2023":
+            raise DataRangeError("--prices", spec, "year 2023 (the shipped ERCOT data)")
+        s = df["price_usd_per_mwh"]
+        full = pd.date_range(s.index[0], s.index[-1], freq="h")
+        missing = full.difference(s.index)
+        known_gap = pd.DatetimeIndex([pd.Timestamp("2023-11-05T07:00Z")])
+        if not missing.difference(known_gap).empty:  # pragma: no cover - shipped data is checked
+            raise InputError("--prices", spec, "the shipped series with only the DST hour missing")
+        s = s.reindex(full).ffill()
+        filled = tuple(str(t) for t in missing)
+        validate_hourly(s.index, s.to_numpy(), spec)
+        return HourlyPrices(spec, s.index, s.to_numpy(dtype=np.float64), filled, "America/Chicago")
+    try:
+        df = pd.read_csv(spec)
+    except FileNotFoundError:
+        raise InputError("--prices", spec, "ercot:NODE:YEAR or an existing CSV file") from None
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError("--prices", spec, f"a readable CSV ({exc})") from None
+    for col in ("timestamp_utc", "price_usd_per_mwh"):
+        if col not in df.columns:
+            raise InputError(f"{spec}: columns", list(df.columns), f"a column named {col}")
+    try:
+        idx = pd.DatetimeIndex(pd.to_datetime(df["timestamp_utc"], utc=True))
+    except (TypeError, ValueError):
+        raise InputError(f"{spec}: timestamp_utc", "unparseable", "ISO timestamps") from None
+    prices = pd.to_numeric(df["price_usd_per_mwh"], errors="coerce").to_numpy(dtype=np.float64)
+    validate_hourly(idx, prices, spec)
+    return HourlyPrices(spec, idx, prices, ())

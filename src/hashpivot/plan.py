@@ -114,6 +114,48 @@ def _mining_params(
     )
 
 
+def _market_site(
+    k: int,
+    cfg: PlanSiteConfig,
+    mining: SiteParams,
+    curves: dict[str, Any],
+    start: Any,
+    n_months: int,
+) -> converted.SpecialSite:
+    """A mining site on hourly market power, with the dispatch curve of its market."""
+    from . import dispatch, history
+
+    if cfg.power_market not in curves:
+        try:
+            curves[cfg.power_market] = dispatch.dispatch_curve(
+                history.hourly_prices(cfg.power_market)
+            )
+        except InputError as exc:
+            raise InputError(f"sites[{k}].power_market", cfg.power_market, exc.allowed) from None
+    months = (np.arange(n_months) + start.month - 1) % 12
+    return converted.SpecialSite(
+        index=k,
+        name=cfg.name,
+        kind="market_mining",
+        mining=mining,
+        share=0.0,
+        start_month=0,
+        latest_month=n_months - 1,
+        fixed_month=0,
+        project=None,
+        gpu=None,
+        gpu_facility_capex_usd=0.0,
+        gpu_lead_time_months=0,
+        base_rent_usd_per_kw_month=0.0,
+        rent_index=-1,
+        rate_index=-1,
+        pa=0.0,
+        pb=0.0,
+        curve=curves[cfg.power_market],
+        month_of_year=months,
+    )
+
+
 def _special_site(
     k: int,
     cfg: PlanSiteConfig,
@@ -243,25 +285,29 @@ def build_model(plan: PlanConfig) -> PlanModel:
             life = (month >= cfg.start_month) & (month < cfg.start_month + a.life_months)
             dep[k] += a.cost_usd / a.life_months * life
         active_months[k] = float((active * days).sum() / DAYS_PER_MONTH)
-    plain = np.array([k for k, c in enumerate(plan.sites) if c.type == "mining"], dtype=np.int64)
+    plain = np.array(
+        [k for k, c in enumerate(plan.sites) if c.type == "mining" and c.power_market is None],
+        dtype=np.int64,
+    )
     params = _mining_params(
         [(plan.sites[k], mining_sites[k], factor[k]) for k in plain], index_of, n_months
     )
     monthly_discount = (1.0 + plan.discount_rate_annual) ** (-1.0 / 12.0)
-    special = tuple(
-        _special_site(
-            k,
-            cfg,
+    curves: dict[str, Any] = {}
+    special_sites = []
+    for k, cfg in enumerate(plan.sites):
+        if k in plain:
+            continue
+        one = (
             _mining_params([(cfg, mining_sites[k], factor[k])], index_of, n_months)
             if mining_sites[k] is not None
-            else None,
-            index_of,
-            n_months,
-            monthly_discount,
+            else None
         )
-        for k, cfg in enumerate(plan.sites)
-        if cfg.type != "mining"
-    )
+        if cfg.type == "mining":
+            special_sites.append(_market_site(k, cfg, one, curves, market.start, n_months))
+        else:
+            special_sites.append(_special_site(k, cfg, one, index_of, n_months, monthly_discount))
+    special = tuple(special_sites)
     capacity = np.array([c.power_capacity_mw for c in plan.sites])
     return PlanModel(
         plan=plan,

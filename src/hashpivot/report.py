@@ -278,3 +278,98 @@ def write_atomic(path: str | Path, text: str) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return p
+
+
+def render_dispatch(result, accounts: dict, prices, title: str) -> str:  # type: ignore[no-untyped-def]
+    """A self-contained page: hourly price against mined load and reserve, and revenue by source."""
+    x = [t.strftime("%Y-%m-%d %H:%M") for t in prices.index_local]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=x, y=result.prices_usd_per_mwh, name="price (USD/MWh)", line={"width": 1})
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=result.value_usd_per_mwh,
+            name="mining value (USD/MWh)",
+            line={"width": 1, "dash": "dot"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=result.mined_mw,
+            name="mining load (MW)",
+            yaxis="y2",
+            fill="tozeroy",
+            line={"width": 0.5},
+        )
+    )
+    if result.reserve_mw.any():
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=result.reserve_mw,
+                name="reserve offered (MW)",
+                yaxis="y2",
+                line={"width": 0.5},
+            )
+        )
+    fig.update_layout(
+        title="Hourly price against load",
+        height=480,
+        legend={"orientation": "h"},
+        yaxis={
+            "title": "USD/MWh",
+            "type": "log" if result.prices_usd_per_mwh.min() > 0 else "linear",
+        },
+        yaxis2={"title": "MW", "overlaying": "y", "side": "right", "rangemode": "tozero"},
+        margin={"t": 40, "l": 60, "r": 60, "b": 40},
+    )
+    rev = go.Figure(
+        go.Bar(
+            x=["mining", "sell-back (power credits)", "demand response", "power cost"],
+            y=[
+                accounts["revenue_mining_usd"],
+                accounts["revenue_sellback_usd"],
+                accounts["revenue_demand_response_usd"],
+                -accounts["power_cost_usd"],
+            ],
+            text=[
+                _usd(v)
+                for v in (
+                    accounts["revenue_mining_usd"],
+                    accounts["revenue_sellback_usd"],
+                    accounts["revenue_demand_response_usd"],
+                    -accounts["power_cost_usd"],
+                )
+            ],
+            textposition="auto",
+        )
+    )
+    rev.update_layout(
+        title="Revenue by source (USD)", height=380, margin={"t": 40, "l": 60, "r": 10, "b": 40}
+    )
+    parts = [
+        pio.to_html(fig, full_html=False, include_plotlyjs=True),
+        pio.to_html(rev, full_html=False, include_plotlyjs=False),
+    ]
+    rows = "".join(
+        f"<tr><td>{jinja2.utils.markupsafe.escape(k)}</td>"
+        f"<td>{jinja2.utils.markupsafe.escape(_fmt(v))}</td></tr>"
+        for k, v in accounts.items()
+    )
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>hashpivot dispatch — {jinja2.utils.markupsafe.escape(title)}</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px}"
+        "td{padding:.2rem .6rem;border-bottom:1px solid #ddd}</style></head><body>"
+        f"<h1>Dispatch — {jinja2.utils.markupsafe.escape(title)}</h1>"
+        f"{parts[0]}{parts[1]}<h2>Summary</h2><table>{rows}</table></body></html>"
+    )
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return str(v)
