@@ -387,9 +387,14 @@ def plan_cmd(
         list[str] | None,
         typer.Option("--set", help="Override a plan field: KEY=VALUE, e.g. sites[0].pue=1.2."),
     ] = None,
+    ledger_path: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="Audit ledger (default: the store's file + .ledger.sqlite)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Run a plan: Monte Carlo over the company's sites → metrics, HTML report, stored run."""
+    """Run a plan: Monte Carlo over the company's sites → metrics, HTML report, stored run,
+    and a record in the audit ledger."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from . import config, plan, report, store
@@ -421,9 +426,21 @@ def plan_cmd(
     report.write_atomic(report_path, report.render(result, run_id, cfg.description))
     store.save_run(con, run_id, result, plan_yaml, str(report_path))
     con.close()
+    from . import audit
+
+    head = audit.log_run(
+        ledger_path or audit.default_ledger_path(db),
+        run_id,
+        store.sha256_text(plan_yaml),
+        result.seed,
+        result.version,
+        store.results_sha256(result),
+    )
     summary = result.summary()
     if as_json:
-        _print_json({"run_id": run_id, "report_path": str(report_path)} | summary)
+        _print_json(
+            {"run_id": run_id, "report_path": str(report_path), "ledger_size": head.size} | summary
+        )
         return
     _print_plan_table(run_id, str(report_path), summary)
 
@@ -597,6 +614,40 @@ def runs_show(
     )
 
 
+@runs_app.command("verify")
+def runs_verify(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    db: DbOption = Path("hashpivot.duckdb"),
+    ledger_path: Annotated[
+        Path | None, typer.Option("--ledger", help="Audit ledger (default: beside the store).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Prove a stored run was not altered: its hashes match the ledger record, and the record is
+    included under the ledger's latest signed head."""
+    from . import audit, store
+
+    con = store.connect(db, read_only=True)
+    result = audit.verify_run(con, run_id, ledger_path or audit.default_ledger_path(db))
+    con.close()
+    if as_json:
+        _print_json(
+            {
+                "run_id": run_id,
+                "verified": result.ok,
+                "ledger_index": result.ledger_index,
+                "checks": [{"check": c, "ok": ok, "detail": d} for c, ok, d in result.checks],
+                "head": result.head,
+            }
+        )
+    else:
+        for check, ok, detail in result.checks:
+            console.print(f"{'OK ' if ok else 'FAIL'} {check}" + ("" if ok else f" ({detail})"))
+        console.print(f"run {run_id}: {'VERIFIED' if result.ok else 'NOT VERIFIED'}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
 @runs_app.command("export")
 def runs_export(
     run_id: Annotated[str, typer.Argument(help="Run id.")],
@@ -611,6 +662,246 @@ def runs_export(
     con.close()
     for f in files:
         console.print(str(f))
+
+
+# --------------------------------------------------------------------------- ledger
+ledger_app = typer.Typer(
+    help="Tamper-evident log: RFC 6962 Merkle tree, proofs, signed heads.", no_args_is_help=True
+)
+app.add_typer(ledger_app, name="ledger")
+LedgerDb = Annotated[Path, typer.Option("--db", help="Ledger file (SQLite).")]
+KeyOpt = Annotated[
+    Path | None,
+    typer.Option("--key", help="Ed25519 signing key (default: the ledger file + .key)."),
+]
+DEFAULT_LEDGER = Path("hashpivot-ledger.sqlite")
+
+
+def _key_path(db: Path, key: Path | None) -> Path:
+    return key if key is not None else db.with_name(db.name + ".key")
+
+
+def _write_or_print(obj: Any, out: Path | None) -> None:
+    from . import report
+
+    if out is None:
+        _print_json(obj)
+    else:
+        report.write_atomic(out, json.dumps(_jsonable(obj), indent=2) + "\n")
+        console.print(f"written: {out}")
+
+
+@ledger_app.command("init")
+def ledger_init(
+    db: LedgerDb = DEFAULT_LEDGER, key: KeyOpt = None, as_json: JsonFlag = False
+) -> None:
+    """Create a ledger and its Ed25519 signing key; sign the empty tree."""
+    from . import ledger
+
+    if db.exists():
+        raise InputError("--db", str(db), "a path where no ledger exists yet")
+    kp = _key_path(db, key)
+    ledger.generate_key(kp)
+    lg = ledger.Ledger(db, create=True)
+    head = lg.sign_head(ledger.load_key(kp))
+    lg.close()
+    out = {"db": str(db), "key": str(kp)} | head.to_dict()
+    if as_json:
+        _print_json(out)
+    else:
+        console.print(f"ledger {db} created; key {kp} (keep it private)")
+        console.print(f"public key {head.public_key.hex()}")
+
+
+@ledger_app.command("append")
+def ledger_append(
+    hex_data: Annotated[str | None, typer.Option("--hex", help="Raw leaf bytes, in hex.")] = None,
+    record: Annotated[
+        Path | None, typer.Option("--record", help="Typed record JSON: {type, fields, private}.")
+    ] = None,
+    db: LedgerDb = DEFAULT_LEDGER,
+    key: KeyOpt = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Append a raw leaf (--hex) or a typed record (--record) and sign the new head."""
+    from . import ledger
+
+    if (hex_data is None) == (record is None):
+        raise InputError("--hex/--record", None, "exactly one of --hex or --record")
+    secrets = None
+    if hex_data is not None:
+        items, kinds = [ledger._unhex("--hex", hex_data)], ["raw"]
+    else:
+        data, secret = _read_record(record)
+        items, kinds, secrets = [data], [ledger.parse_record(data)["type"]], {0: secret}
+    signing_key = ledger.load_key(_key_path(db, key))
+    lg = ledger.Ledger(db)
+    if lg.size:  # refuse a wrong key before writing anything
+        if ledger.public_key_bytes(signing_key) != lg.public_key():
+            raise InputError(
+                "--key", str(_key_path(db, key)), "the key this ledger was created with"
+            )
+    index = lg.append(items, kinds, secrets)
+    head = lg.sign_head(signing_key)
+    lg.close()
+    out = {"index": index} | head.to_dict()
+    if as_json:
+        _print_json(out)
+    else:
+        console.print(f"appended entry {index}; tree size {head.size}, root {head.root.hex()}")
+
+
+def _read_record(path: Path) -> tuple[bytes, dict]:
+    from . import ledger
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("--record", str(path), "an existing JSON file") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError("--record", f"byte {exc.start}", "a UTF-8 encoded JSON file") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError("--record", f"line {exc.lineno} col {exc.colno}", "valid JSON") from None
+    if not isinstance(obj, dict) or set(obj) - {"type", "fields", "private"}:
+        raise InputError(
+            "--record",
+            sorted(obj) if isinstance(obj, dict) else obj,
+            "a map with keys type, fields and optional private",
+        )
+    return ledger.make_record(obj.get("type"), obj.get("fields"), obj.get("private", []))
+
+
+@ledger_app.command("head")
+def ledger_head(
+    db: LedgerDb = DEFAULT_LEDGER, key: KeyOpt = None, as_json: JsonFlag = False
+) -> None:
+    """The latest signed tree head (signing a new one if entries were added since)."""
+    from . import ledger
+
+    lg = ledger.Ledger(db)
+    head = lg.head()
+    if head.size != lg.size:
+        head = lg.sign_head(ledger.load_key(_key_path(db, key)))
+    lg.close()
+    if as_json:
+        _print_json(head.to_dict())
+    else:
+        console.print(
+            f"size {head.size}\nroot {head.root.hex()}\nsigned {head.timestamp_ms} "
+            f"by {head.public_key.hex()}"
+        )
+
+
+@ledger_app.command("prove")
+def ledger_prove(
+    index: Annotated[
+        int | None, typer.Option("--index", help="Inclusion proof of this entry.")
+    ] = None,
+    size: Annotated[
+        int | None, typer.Option("--size", help="Tree size of the signed head.")
+    ] = None,
+    from_size: Annotated[
+        int | None, typer.Option("--from", help="Consistency proof from this signed size.")
+    ] = None,
+    to_size: Annotated[int | None, typer.Option("--to", help="… to this signed size.")] = None,
+    db: LedgerDb = DEFAULT_LEDGER,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the proof here.")] = None,
+) -> None:
+    """An inclusion (--index) or consistency (--from/--to) proof, with its signed heads."""
+    from . import ledger
+
+    if (index is None) == (from_size is None):
+        raise InputError("--index/--from", None, "exactly one of --index or --from")
+    lg = ledger.Ledger(db)
+    bundle = (
+        ledger.proof_bundle(lg, index, size)
+        if index is not None
+        else ledger.consistency_bundle(lg, from_size, to_size)
+    )
+    lg.close()
+    _write_or_print(bundle, out)
+
+
+@ledger_app.command("verify")
+def ledger_verify(db: LedgerDb = DEFAULT_LEDGER, as_json: JsonFlag = False) -> None:
+    """Audit the whole ledger: recompute the tree from the entries, check every signed head."""
+    from . import ledger
+
+    lg = ledger.Ledger(db)
+    problems = lg.audit()
+    size = lg.size
+    lg.close()
+    if as_json:
+        _print_json({"size": size, "ok": not problems, "problems": problems})
+    elif problems:
+        for p in problems:
+            sys.stderr.write(f"hashpivot: ledger problem: {p}\n")
+    else:
+        console.print(f"ledger intact: {size} entries, every node and signed head checks")
+    if problems:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("verify-proof")
+def ledger_verify_proof(
+    proof: Annotated[Path, typer.Option("--proof", help="Proof JSON from `ledger prove`.")],
+    public_key: Annotated[str, typer.Option("--public-key", help="Operator's key, 64 hex.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a proof offline with only the public key: no database needed."""
+    from . import ledger
+
+    try:
+        bundle = json.loads(proof.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError("--proof", str(proof), "an existing proof file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InputError(
+            "--proof", str(proof), "a JSON proof from `hashpivot ledger prove`"
+        ) from None
+    ok, reason = ledger.verify_bundle(bundle, ledger._unhex("--public-key", public_key, 32))
+    if as_json:
+        _print_json({"valid": ok, "reason": reason})
+    else:
+        console.print(("VALID: " if ok else "INVALID: ") + reason)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@ledger_app.command("export")
+def ledger_export(
+    db: LedgerDb = DEFAULT_LEDGER,
+    out: Annotated[Path | None, typer.Option("--out", help="Write JSON lines here.")] = None,
+) -> None:
+    """Every entry as a JSON line: index, kind, leaf hash, bytes (hex) and the record."""
+    from . import ledger, report
+
+    lg = ledger.Ledger(db)
+    lines = []
+    for i in range(lg.size):
+        data, kind = lg.entry(i)
+        lines.append(
+            json.dumps(
+                {
+                    "index": i,
+                    "kind": kind,
+                    "leaf_hash_hex": ledger.leaf_hash(data).hex(),
+                    "entry_hex": data.hex(),
+                    "record": ledger.parse_record(data),
+                },
+                ensure_ascii=False,
+            )
+        )
+    lg.close()
+    text = "\n".join(lines) + ("\n" if lines else "")
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        report.write_atomic(out, text)
 
 
 # --------------------------------------------------------------------------- entry point
