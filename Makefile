@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_conversion.py
 	$(BIN)/python benchmarks/bench_dispatch.py
+	$(BIN)/python benchmarks/bench_ledger.py
 
 docs: $(STAMP)
 	$(BIN)/hashpivot schema --out docs/plan-schema.md

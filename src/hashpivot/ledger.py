@@ -28,10 +28,13 @@ References
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import sqlite3
+import sys
 import time
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -347,57 +350,59 @@ class Ledger:
         ``secrets`` maps batch positions to the salts and values of private record fields."""
         if not items:
             raise InputError("entries", 0, "at least one entry")
-        items = [bytes(x) for x in items]
+        if not all(type(x) is bytes for x in items):
+            try:
+                items = [bytes(x) for x in items]
+            except TypeError:
+                raise InputError("entries", "non-bytes", "bytes for every entry") from None
         kinds = list(kinds) if kinds is not None else ["raw"] * len(items)
         first = self.size
         new_size = first + len(items)
+        sha = _sha
+        full = CHUNK * HASH
         # New nodes, level by level: pair each level's new nodes (with the old unpaired one).
-        tails = {lvl: bytearray(t) for lvl, t in self._tails.items()}
+        tails = dict(self._tails)
         writes: dict[tuple[int, int], bytes] = {}
-        level_nodes = [leaf_hash(x) for x in items]
+        level_nodes = [sha(b"\x00" + x).digest() for x in items]
         start = first
         level = 0
         while level_nodes:
-            tail = tails.setdefault(level, bytearray())
-            # Append this level's new nodes to its chunks, writing chunks that fill up.
-            idx = start
-            for h in level_nodes:
-                tail += h
-                idx += 1
-                if idx % CHUNK == 0:
-                    writes[(level, idx // CHUNK - 1)] = bytes(tail)
-                    tail.clear()
-            tails[level] = tail
+            # This level's chunks: the open one plus the new nodes; full chunks are written.
+            buf = bytes(tails.get(level, b"")) + b"".join(level_nodes)
+            chunk0 = start // CHUNK
+            n_full = len(buf) // full
+            for i in range(n_full):
+                writes[(level, chunk0 + i)] = buf[i * full : (i + 1) * full]
+            tails[level] = bytearray(buf[n_full * full :])
             # Parents: pairs (2j, 2j+1) whose right child is new.
             if start % 2:  # the old unpaired left node joins the first new one
-                left = self._node_from(level, start - 1, tails, writes)
+                left = self._node_from(level, start - 1, writes)
                 nodes = [left, *level_nodes]
                 pstart = start - 1
             else:
                 nodes, pstart = level_nodes, start
-            level_nodes = [node_hash(a, b) for a, b in zip(nodes[0::2], nodes[1::2], strict=False)]
+            level_nodes = [
+                sha(b"\x01" + x + y).digest()
+                for x, y in zip(nodes[0::2], nodes[1::2], strict=False)
+            ]
             start = pstart // 2
             level += 1
         for lvl, tail in tails.items():
             count = new_size >> lvl
             if count % CHUNK:
                 writes[(lvl, count // CHUNK)] = bytes(tail)
-        offsets = [0]
-        for x in items:
-            offsets.append(offsets[-1] + len(x))
+        lengths = array("Q", [0])
+        lengths.extend(itertools.accumulate(map(len, items)))
+        if sys.byteorder == "little":
+            lengths.byteswap()  # stored big-endian
+        offsets = lengths.tobytes()
         data = b"".join(items)
         con = self.con
         con.execute("BEGIN IMMEDIATE")
         try:
             con.execute(
                 "INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
-                (
-                    first,
-                    len(items),
-                    data,
-                    b"".join(o.to_bytes(8, "big") for o in offsets),
-                    "\n".join(kinds),
-                ),
+                (first, len(items), data, offsets, "\n".join(kinds)),
             )
             con.executemany(
                 "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?)",
@@ -421,14 +426,8 @@ class Ledger:
         self._tails = tails
         return first
 
-    def _node_from(
-        self,
-        level: int,
-        index: int,
-        tails: dict[int, bytearray],
-        writes: dict[tuple[int, int], bytes],
-    ) -> bytes:
-        """A node during an append: from this batch's writes, the tail, or storage."""
+    def _node_from(self, level: int, index: int, writes: dict[tuple[int, int], bytes]) -> bytes:
+        """A node during an append: from this batch's writes, the old open chunk, or storage."""
         chunk, pos = divmod(index, CHUNK)
         blob = writes.get((level, chunk))
         if blob is None:
