@@ -664,6 +664,41 @@ def runs_export(
         console.print(str(f))
 
 
+# --------------------------------------------------------------------------- screen
+@app.command()
+def screen(
+    companies: Annotated[Path, typer.Argument(help="CSV of miners (see examples/).")],
+    paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths.")] = 4096,
+    seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 1,
+    as_json: JsonFlag = False,
+) -> None:
+    """Breakeven hashprice, months of runway and P(default within 12 months) per company."""
+    from . import screen as scr
+
+    if paths <= 0:
+        raise InputError("--paths", paths, "> 0")
+    rows = scr.screen(scr.read_companies(companies), paths=paths, seed=seed)
+    if as_json:
+        _print_json([r.to_dict() for r in rows])
+        return
+    table = Table(
+        title=f"Screen at today's hashprice (${rows[0].hashprice_today_usd_per_ph_day:,.2f}/PH/day)"
+        if rows
+        else "Screen"
+    )
+    for col in ("company", "breakeven hashprice", "runway", "P(default 12m)", "monthly burn"):
+        table.add_column(col, justify="left" if col == "company" else "right")
+    for r in rows:
+        table.add_row(
+            r.company,
+            f"${r.breakeven_hashprice_usd_per_ph_day:,.2f}",
+            "profitable" if r.runway_months is None else f"{r.runway_months:,.1f} mo",
+            f"{r.p_default_12m:.1%}",
+            _fmt_musd(r.monthly_burn_usd),
+        )
+    console.print(table)
+
+
 # --------------------------------------------------------------------------- ledger
 ledger_app = typer.Typer(
     help="Tamper-evident log: RFC 6962 Merkle tree, proofs, signed heads.", no_args_is_help=True

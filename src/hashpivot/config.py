@@ -15,6 +15,20 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import hardware, history
+from .config_finance import (
+    KNOWN_JURISDICTIONS,
+    CoInvestorConfig,
+    CovenantsConfig,
+    EmbargoConfig,
+    HedgeConfig,
+    JurisdictionConfig,
+    LoanConfig,
+    RationingConfig,
+    RelocationConfig,
+    SanctionsConfig,
+    TaxConfig,
+    TreasuryConfig,
+)
 from .errors import ConfigError, InputError
 from .mining import MarketSeries
 from .site import FixedCosts, Site
@@ -659,6 +673,39 @@ class CompanyConfig(_Strict):
     interest_usd_per_month: float = Field(
         0.0, ge=0, description="Corporate interest [USD/month] (cash; all-in cost)."
     )
+    treasury: TreasuryConfig = Field(
+        default_factory=TreasuryConfig, description="BTC treasury policy (default: sell all)."
+    )
+    debt: list[LoanConfig] = Field(default_factory=list, description="Loans.")
+    covenants: CovenantsConfig = Field(default_factory=CovenantsConfig, description="Covenants.")
+    hedges: list[HedgeConfig] = Field(default_factory=list, description="Hashprice forwards.")
+    co_investor: CoInvestorConfig | None = Field(None, description="Co-investor in some sites.")
+
+    @model_validator(mode="after")
+    def _loan_names(self) -> Self:
+        names = [x.name for x in self.debt]
+        if len(set(names)) != len(names):
+            raise ValueError(f"loan names must be unique, got {names}")
+        pledged = sum(x.collateral_btc for x in self.debt)
+        if pledged > self.treasury.initial_btc + 1e-9:
+            raise ValueError(
+                f"debt pledges {pledged} BTC but treasury.initial_btc is "
+                f"{self.treasury.initial_btc}"
+            )
+        return self
+
+    @property
+    def has_finance(self) -> bool:
+        t = self.treasury
+        return bool(
+            self.debt
+            or self.hedges
+            or self.co_investor
+            or t.policy != "sell_all"
+            or t.initial_btc > 0
+            or self.covenants.min_liquidity_usd > 0
+            or self.covenants.max_leverage > 0
+        )
 
 
 class PlanConfig(_Strict):
@@ -677,6 +724,11 @@ class PlanConfig(_Strict):
     )
     company: CompanyConfig = Field(description="The company (see CompanyConfig).")
     sites: list[PlanSiteConfig] = Field(min_length=1, description="Sites (see PlanSiteConfig).")
+    jurisdictions: dict[str, JurisdictionConfig] = Field(
+        default_factory=dict,
+        description="Regimes by jurisdiction code (sanctions, embargo, "
+        "rationing, tax, expropriation, relocation).",
+    )
     assumptions: list[dict[str, str]] = Field(
         default_factory=list,
         description="Sourced assumptions to list in the report: {what, value, source}.",
@@ -688,6 +740,19 @@ class PlanConfig(_Strict):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"site names must be unique; repeated: {', '.join(dupes)}")
+        known = set(KNOWN_JURISDICTIONS) | set(self.jurisdictions)
+        for i, site in enumerate(self.sites):
+            if site.jurisdiction not in known:
+                allowed = ", ".join(sorted(k for k in known if k))
+                raise ValueError(
+                    f"sites[{i}].jurisdiction: {site.jurisdiction!r} is not a known jurisdiction;"
+                    f" allowed: {allowed} (or define it under jurisdictions)"
+                )
+        co = self.company.co_investor
+        if co is not None:
+            missing = sorted(set(co.sites) - set(names))
+            if missing:
+                raise ValueError(f"company.co_investor.sites: {missing} are not sites of the plan")
         indices = {p.name for p in self.market.indices}
         allowed = ", ".join(sorted(indices)) or "(none defined in market.indices)"
         for i, site in enumerate(self.sites):
@@ -804,6 +869,17 @@ def schema_markdown() -> str:
         ConversionConfig,
         LeaseConfig,
         GpuCloudConfig,
+        TreasuryConfig,
+        LoanConfig,
+        CovenantsConfig,
+        HedgeConfig,
+        CoInvestorConfig,
+        JurisdictionConfig,
+        SanctionsConfig,
+        EmbargoConfig,
+        RationingConfig,
+        TaxConfig,
+        RelocationConfig,
         FleetEntryConfig,
         DispatchConfig,
         ReserveConfig,

@@ -23,7 +23,7 @@ the days of the month).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -54,17 +54,28 @@ class SiteParams:
     start_month: IntArray
     fixed_usd_per_month: FloatArray  # site opex + site SG&A + site interest
     curtail: npt.NDArray[np.bool_]
+    group: IntArray | None = None  # [site]: which group's BTC/cost it adds to (default all 0)
+    availability: FloatArray | None = None  # [site, month]: share of the fleet able to run
 
     @property
     def n_sites(self) -> int:
         return int(self.hashrate_th_s.shape[0])
 
+    @property
+    def groups(self) -> IntArray:
+        return self.group if self.group is not None else np.zeros(self.n_sites, dtype=np.int64)
+
+    @property
+    def n_groups(self) -> int:
+        return int(self.groups.max()) + 1 if self.n_sites else 1
+
 
 @dataclass(frozen=True)
 class SiteTotals:
-    """What a chunk leaves behind: the sites' cash flow summed ``[path, month]`` and per-site,
-    per-path totals over the horizon ``[site, path]`` (fixed costs are deterministic and are
-    accounted by the caller)."""
+    """What a chunk leaves behind: the sites' cash flow summed ``[path, month]`` if every BTC were
+    sold in the month mined, the net BTC mined and the USD operating cost (energy and fixed) of
+    each group of sites ``[group, path, month]``, and per-site, per-path totals over the horizon
+    ``[site, path]``."""
 
     cash_usd: FloatArray
     btc: FloatArray
@@ -72,11 +83,15 @@ class SiteTotals:
     pool_fee_usd: FloatArray
     energy_usd: FloatArray
     energy_mwh: FloatArray
+    btc_net_g: FloatArray | None = None  # [group, path, month]: BTC mined net of pool fees
+    cost_usd_g: FloatArray | None = None  # [group, path, month]: energy and fixed costs
 
 
-def _empty_totals(n_sites: int, n: int, n_months: int) -> SiteTotals:
+def _empty_totals(n_sites: int, n: int, n_months: int, cash: bool = True) -> SiteTotals:
     z = lambda: np.zeros((n_sites, n))  # noqa: E731
-    return SiteTotals(np.zeros((n, n_months)), z(), z(), z(), z(), z())
+    return SiteTotals(
+        np.zeros((n, n_months)) if cash else np.empty((0, 0)), z(), z(), z(), z(), z()
+    )
 
 
 def site_cashflows_numpy(
@@ -92,9 +107,16 @@ def site_cashflows_numpy(
     e.g. 0 after a path converted it; fixed mining costs scale with it."""
     n, n_months = price_usd.shape
     out = _empty_totals(params.n_sites, n, n_months)
+    out = replace(
+        out,
+        btc_net_g=np.zeros((params.n_groups, n, n_months)),
+        cost_usd_g=np.zeros((params.n_groups, n, n_months)),
+    )
     month = np.arange(n_months)
     for s in range(params.n_sites):
         active = (month >= params.start_month[s]).astype(np.float64)
+        if params.availability is not None:
+            active = active * params.availability[s]
         if scale is not None:
             active = active * scale
         btc = (
@@ -118,8 +140,20 @@ def site_cashflows_numpy(
             run = run * (revenue - pool >= energy)
         fixed = params.fixed_usd_per_month[s] * days / DAYS_PER_MONTH * active
         fixed = np.broadcast_to(fixed, btc.shape)
+        if params.availability is not None:  # fixed costs run whether or not units are down
+            fixed = np.broadcast_to(
+                params.fixed_usd_per_month[s]
+                * days
+                / DAYS_PER_MONTH
+                * (month >= params.start_month[s])
+                * (1.0 if scale is None else scale),
+                btc.shape,
+            )
         btc, revenue, pool, energy, mwh = (a * run for a in (btc, revenue, pool, energy, mwh))
         out.cash_usd[...] += revenue - pool - energy - fixed
+        g = params.groups[s]
+        out.btc_net_g[g] += btc * (1.0 - params.pool_fee[s])
+        out.cost_usd_g[g] += energy + fixed
         out.btc[s] = btc.sum(axis=1)
         out.revenue_usd[s] = revenue.sum(axis=1)
         out.pool_fee_usd[s] = pool.sum(axis=1)
@@ -139,10 +173,12 @@ if HAVE_NUMBA:
         pp,
         pidx,
         not_curtail,
+        group,
         price,
         bpt,
         pindex,
-        cash,
+        btc_g,
+        cost_g,
         o_btc,
         o_rev,
         o_pool,
@@ -151,18 +187,22 @@ if HAVE_NUMBA:
     ):  # pragma: no cover - compiled
         # Loop order path → site → month: the inner loop runs over contiguous months with the
         # site's accumulators in registers and no branches (fixed-price sites read a row of ones
-        # in ``pindex``; curtailment is a 0/1 factor), so it vectorises; the path's cash row
-        # stays in L1.
+        # in ``pindex``; curtailment is a 0/1 factor), so it vectorises; the path's group rows
+        # stay in L1.
         n, n_months = price.shape
         n_sites = th_month.shape[0]
+        n_groups = btc_g.shape[0]
         for i in prange(n):
-            for t in range(n_months):
-                cash[i, t] = 0.0
+            for g in range(n_groups):
+                for t in range(n_months):
+                    btc_g[g, i, t] = 0.0
+                    cost_g[g, i, t] = 0.0
             for s in range(n_sites):
                 k = pidx[s]
                 f = fee[s]
                 unit0 = pp[s]
                 keep = not_curtail[s]
+                g = group[s]
                 a_btc = 0.0
                 a_rev = 0.0
                 a_pool = 0.0
@@ -175,7 +215,8 @@ if HAVE_NUMBA:
                     mwh = mwh_month[s, t]
                     energy = mwh * unit0 * pindex[k, i, t]
                     run = max(keep, 1.0 if rev - pool >= energy else 0.0)
-                    cash[i, t] += run * (rev - pool - energy) - fixed_month[s, t]
+                    btc_g[g, i, t] += run * btc * (1.0 - f)
+                    cost_g[g, i, t] += run * energy + fixed_month[s, t]
                     a_btc += run * btc
                     a_rev += run * rev
                     a_pool += run * pool
@@ -190,19 +231,20 @@ if HAVE_NUMBA:
 
 def site_month_factors(params: SiteParams, days: FloatArray) -> tuple[FloatArray, ...]:
     """Per-site, per-month constants ``[site, month]`` of the kernel: TH/s-days hashed
-    (hashrate × degradation × uptime × days, 0 before the start month), MWh drawn when running,
-    and fixed cost for the month."""
+    (hashrate × degradation × availability × uptime × days, 0 before the start month), MWh drawn
+    when running (× availability), and the fixed cost of the month."""
     n_months = days.shape[0]
     active = (np.arange(n_months)[None, :] >= params.start_month[:, None]).astype(np.float64)
+    avail = active if params.availability is None else active * params.availability
     th_month = (
         params.hashrate_th_s[:, None]
         * params.hashrate_factor
         * params.uptime[:, None]
         * days[None, :]
-        * active
+        * avail
     )
     mwh_month = params.facility_power_mw[:, None] * 24.0 * params.uptime[:, None] * days[None, :]
-    mwh_month = mwh_month * active
+    mwh_month = mwh_month * avail
     fixed_month = params.fixed_usd_per_month[:, None] * days[None, :] / DAYS_PER_MONTH * active
     return th_month, mwh_month, fixed_month
 
@@ -218,12 +260,18 @@ def site_cashflows_numba(
     if not HAVE_NUMBA:  # pragma: no cover
         return site_cashflows_numpy(params, price_usd, btc_per_th_day, days, power_index)
     n, n_months = price_usd.shape
-    out = _empty_totals(params.n_sites, n, n_months)
+    out = _empty_totals(params.n_sites, n, n_months, cash=False)
     # Fixed-price sites read the appended row of ones.
     ones = np.ones((1, n, n_months))
     pindex = np.concatenate([power_index, ones]) if power_index.shape[0] else ones
     pidx = np.where(params.power_index >= 0, params.power_index, pindex.shape[0] - 1)
     th_month, mwh_month, fixed_month = site_month_factors(params, days)
+    price = np.ascontiguousarray(price_usd)
+    out = replace(
+        out,
+        btc_net_g=np.empty((params.n_groups, n, n_months)),
+        cost_usd_g=np.empty((params.n_groups, n, n_months)),
+    )
     _fused(
         th_month,
         mwh_month,
@@ -232,16 +280,25 @@ def site_cashflows_numba(
         params.power_usd_per_mwh,
         pidx,
         (~params.curtail).astype(np.float64),
-        np.ascontiguousarray(price_usd),
+        params.groups,
+        price,
         np.ascontiguousarray(btc_per_th_day),
         pindex,
-        out.cash_usd,
+        out.btc_net_g,
+        out.cost_usd_g,
         out.btc,
         out.revenue_usd,
         out.pool_fee_usd,
         out.energy_usd,
         out.energy_mwh,
     )
+    # Cash if every BTC were sold in the month mined.
+    if params.n_groups == 1:
+        cash = out.btc_net_g[0] * price
+        cash -= out.cost_usd_g[0]
+    else:
+        cash = out.btc_net_g.sum(axis=0) * price - out.cost_usd_g.sum(axis=0)
+    out = replace(out, cash_usd=cash)
     return out
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import __version__, conversion, converted, hardware, hosting, metrics, scenarios
+from . import __version__, company, conversion, converted, hardware, hosting, metrics, scenarios
 from .config import PlanConfig, PlanSiteConfig
 from .errors import InputError
 from .kernels import SiteParams, site_cashflows
@@ -60,6 +60,9 @@ class PlanModel:
     depreciation_usd: FloatArray  # [site, month]
     active_months: FloatArray  # [site]: active months weighted by days / DAYS_PER_MONTH
     corporate_share: FloatArray  # [site]: share of corporate costs (by capacity)
+    variants: dict[str, company.CompanyModel] | None = None  # company finance, when engaged
+    tax_factor: FloatArray | None = None  # [group, month]: BTC kept after revenue taxes
+    hedge_notional_ph: FloatArray | None = None  # [month]: PH/s sold forward
 
     @property
     def n_months(self) -> int:
@@ -235,6 +238,117 @@ def _special_site(
     )
 
 
+def _groups_and_finance(plan, plain, mining_sites, n_months, days, start):
+    """Groups of plain mining sites (jurisdiction × co-invested), their availability, regimes,
+    tax factors, and the company models (as configured, without sanctions, with relocation)."""
+    co = plan.company.co_investor
+    co_sites = set(co.sites) if co else set()
+    keys: list[tuple[str, bool]] = []
+    group = np.zeros(len(plain), dtype=np.int64)
+    for j, k in enumerate(plain):
+        cfg = plan.sites[k]
+        key = (cfg.jurisdiction, cfg.name in co_sites)
+        if key not in keys:
+            keys.append(key)
+        group[j] = keys.index(key)
+    n_groups = max(len(keys), 1)
+    moy = (np.arange(n_months) + start.month - 1) % 12 + 1
+    age_years = (np.cumsum(days) - days / 2) / 365.25
+    availability = np.ones((len(plain), n_months))
+    for j, k in enumerate(plain):
+        jur = plan.jurisdictions.get(plan.sites[k].jurisdiction)
+        if jur is None:
+            continue
+        if jur.embargo is not None:  # failed units are not replaced
+            availability[j] *= (1.0 - jur.embargo.failure_rate_annual) ** age_years
+        if jur.rationing is not None:
+            rationed = np.isin(moy, jur.rationing.months)
+            availability[j] *= np.where(rationed, 1.0 - jur.rationing.curtailed_share, 1.0)
+    tax = np.ones((n_groups, n_months))
+    base, off, moved = [], [], []
+    for g, (code, coinvested) in enumerate(keys or [("", False)]):
+        jur = plan.jurisdictions.get(code)
+        share = 1.0 - co.share if (co and coinvested) else 1.0
+        th = sum(mining_sites[k].hashrate_th_s for j, k in enumerate(plain) if group[j] == g)
+        haz = lambda p: -np.log(max(1.0 - p, 1e-12)) / 12.0  # noqa: E731
+        r = company.Regime(share=share)
+        if jur is not None:
+            s, rel = jur.sanctions, jur.relocation
+            if jur.tax is not None:
+                tax[g, jur.tax.from_month :] = 1.0 - jur.tax.revenue_tax_rate
+            r = company.Regime(
+                haircut=s.haircut if s else 0.0,
+                delay_months=s.delay_months if s else 0,
+                cutoff_haircut=s.cutoff_haircut if s else 0.0,
+                cutoff_hazard_monthly=haz(s.cutoff_probability_annual) if s else 0.0,
+                expropriation_hazard_monthly=haz(jur.expropriation_probability_annual),
+                relocation_enabled=bool(rel and rel.enabled),
+                relocation_cost_usd=rel.cost_usd_per_th * th if rel else 0.0,
+                relocation_downtime_months=rel.downtime_months if rel else 0,
+                relocation_cost_factor=rel.cost_factor if rel else 1.0,
+                share=share,
+            )
+        base.append(r)
+        off.append(
+            replace(
+                r,
+                haircut=0.0,
+                delay_months=0,
+                cutoff_haircut=0.0,
+                cutoff_hazard_monthly=0.0,
+                relocation_enabled=False,
+            )
+        )
+        moved.append(
+            replace(
+                r,
+                relocation_enabled=r.cutoff_hazard_monthly > 0
+                and jur is not None
+                and jur.relocation is not None,
+            )
+        )
+    c = plan.company
+    t = c.treasury
+    loans = tuple(
+        company.Loan(
+            x.name,
+            x.kind,
+            x.principal_usd,
+            x.rate_annual,
+            x.start_month,
+            x.maturity_months,
+            x.amortization,
+            x.conversion_price_usd or 0.0,
+            x.collateral_btc,
+            x.margin_call_ltv,
+            x.liquidation_ltv,
+        )
+        for x in c.debt
+    )
+    make = lambda regimes: company.CompanyModel(  # noqa: E731
+        cash0_usd=c.cash_usd,
+        btc0=t.initial_btc,
+        policy=company.POLICIES[t.policy],
+        target_btc=t.target_btc or 0.0,
+        sell_price_usd=t.sell_price_usd or 0.0,
+        loans=loans,
+        min_liquidity_usd=c.covenants.min_liquidity_usd,
+        max_leverage=c.covenants.max_leverage,
+        regimes=tuple(regimes),
+    )
+    nontrivial = any(r != company.Regime(share=r.share) for r in base) or np.any(tax < 1)
+    variants = None
+    if c.has_finance or nontrivial:
+        variants = {"as_configured": make(base)}
+        if any(r.haircut or r.cutoff_hazard_monthly or r.cutoff_haircut for r in base):
+            variants["no_sanctions"] = make(off)
+            variants["relocation_allowed"] = make(moved)
+    hedge = np.zeros(n_months)
+    for h in c.hedges:
+        hedge[h.start_month : h.start_month + h.months] += h.notional_ph_s
+    return group, availability, tax, variants, hedge
+
+
 def build_model(plan: PlanConfig) -> PlanModel:
     """Calibrate the market and lay out the sites' parameters and schedules."""
     mc = plan.market
@@ -292,6 +406,17 @@ def build_model(plan: PlanConfig) -> PlanModel:
     params = _mining_params(
         [(plan.sites[k], mining_sites[k], factor[k]) for k in plain], index_of, n_months
     )
+    group, availability, tax, variants, hedge = _groups_and_finance(
+        plan, plain, mining_sites, n_months, days, market.start
+    )
+    params = replace(params, group=group, availability=availability)
+    co = plan.company.co_investor
+    if co is not None:  # the co-investor funds its share of those sites' capex
+        for k, cfg in enumerate(plan.sites):
+            if cfg.name in co.sites:
+                capex[k] *= 1.0 - co.share
+    if variants is not None:
+        market = replace(market, n_events=2 * tax.shape[0])
     monthly_discount = (1.0 + plan.discount_rate_annual) ** (-1.0 / 12.0)
     curves: dict[str, Any] = {}
     special_sites = []
@@ -322,6 +447,9 @@ def build_model(plan: PlanConfig) -> PlanModel:
         depreciation_usd=dep,
         active_months=active_months,
         corporate_share=capacity / capacity.sum(),
+        variants=variants,
+        tax_factor=tax,
+        hedge_notional_ph=hedge,
     )
 
 
@@ -335,6 +463,8 @@ class Evaluation:
     tail_usd: FloatArray
     totals: dict[str, FloatArray]
     special: list[converted.SpecialOutcome]
+    finance: dict[str, company.CompanyOutcome] | None = None  # by scenario variant
+    cash_usd: FloatArray | None = None  # the company's cash by month (finance engaged)
 
 
 def _shocked(params: SiteParams, shocks: Shocks) -> SiteParams:
@@ -350,8 +480,10 @@ def evaluate(
     paths: scenarios.MarketPaths,
     shocks: Shocks | None = None,
     policies: dict[str, conversion.LsmPolicy] | None = None,
+    strikes: FloatArray | None = None,
 ) -> Evaluation:
-    """Company cash flow and per-site results for simulated ``paths``."""
+    """Company cash flow and per-site results for simulated ``paths``; with company finance,
+    the cash flow to equity after treasury, debt, hedges and jurisdictions."""
     corporate = model.corporate_cash_usd_per_month
     params = model.params
     special = model.special
@@ -377,8 +509,8 @@ def evaluate(
         plain = site_cashflows(
             params, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values
         )
-        company = plain.cash_usd  # the kernel's fresh array: consolidate in place
-        company -= fixed[None, :]
+        cash = plain.cash_usd  # the kernel's fresh array: consolidate in place
+        cash -= fixed[None, :]
         if model.plain.size == n_sites:
             totals = {name: getattr(plain, name) for name in TOTALS}
         else:
@@ -386,7 +518,7 @@ def evaluate(
             for name in TOTALS:
                 totals[name][model.plain] = getattr(plain, name)
     else:
-        company = np.broadcast_to(-fixed, (n, n_months)).copy()
+        cash = np.broadcast_to(-fixed, (n, n_months)).copy()
         totals = {name: np.zeros((n_sites, n)) for name in TOTALS}
     # Months each site mined (day-weighted): fixed for plain sites, per path for converting ones.
     plain_months = np.where(np.isin(np.arange(n_sites), model.plain), model.active_months, 0.0)
@@ -396,14 +528,87 @@ def evaluate(
     for site in special:
         policy = (policies or {}).get(site.name)
         out = converted.evaluate_special(site, paths, model.monthly_discount, policy)
-        company += out.cash_usd
+        cash += out.cash_usd
         tail += out.tail_usd
         if out.mining is not None:
             for name in TOTALS:
                 totals[name][site.index] = getattr(out.mining, name)[0]
         totals["mining_months"][site.index] = out.mining_months
         outcomes.append(out)
-    return Evaluation(company, tail, totals, outcomes)
+    if model.variants is None:
+        return Evaluation(cash, tail, totals, outcomes)
+    return _with_finance(
+        model,
+        paths,
+        plain if model.plain.size else None,
+        cash,
+        tail,
+        totals,
+        outcomes,
+        fixed,
+        strikes,
+    )
+
+
+def _with_finance(
+    model,
+    paths,
+    plain,
+    sell_all_cash,
+    tail,
+    totals,
+    outcomes,
+    fixed,
+    strikes,
+):
+    """Run the company model (each scenario variant) on the chunk."""
+    n, n_months = paths.price_usd.shape
+    n_groups = model.tax_factor.shape[0]
+    if plain is not None:
+        btc_g = plain.btc_net_g * model.tax_factor[:, None, :]
+        cost_g = plain.cost_usd_g
+        # everything that is not the plain sites' mining: special sites, corporate, capex
+        other = sell_all_cash - (
+            plain.btc_net_g.sum(axis=0) * paths.price_usd - plain.cost_usd_g.sum(axis=0)
+        )
+    else:
+        btc_g = np.zeros((n_groups, n, n_months))
+        cost_g = np.zeros((n_groups, n, n_months))
+        other = sell_all_cash
+    hedge = np.zeros((n, n_months))
+    if model.hedge_notional_ph is not None and model.hedge_notional_ph.any():
+        hedge = company.hedge_payoff(
+            paths.hashprice_usd_per_ph_day, strikes, model.hedge_notional_ph, paths.days
+        )
+    events = paths.event_uniforms
+    if events is None:
+        events = np.full((2 * n_groups, n), 0.5)
+    outs = {
+        name: company.consolidate(
+            m, paths.price_usd, btc_g, cost_g, other, hedge, paths.days, events
+        )
+        for name, m in model.variants.items()
+    }
+    base = outs["as_configured"]
+    c0 = model.plan.company.cash_usd
+    equity = np.maximum(base.cash_usd, 0.0)  # limited liability: equity is worth 0 after default
+    flows = np.diff(np.concatenate([np.full((n, 1), c0), equity], axis=1), axis=1)
+    alive = base.default_month >= n_months
+    tail = tail + np.where(
+        alive, base.btc_held[:, -1] * paths.price_usd[:, -1] - base.debt_end_usd, 0.0
+    )
+    return Evaluation(flows, tail, totals, outcomes, outs, base.cash_usd)
+
+
+def hedge_strikes(model: PlanModel, seeds: list[np.random.SeedSequence]) -> FloatArray | None:
+    """Forward hashprice of each month: the scenario engine's expected hashprice, the mean over
+    the first :data:`converted.TRAIN_PATHS` paths (a fixed set, whatever the chunking)."""
+    if model.hedge_notional_ph is None or not model.hedge_notional_ph.any():
+        return None
+    n = min(model.plan.paths, converted.TRAIN_PATHS)
+    nb = -(-n // scenarios.PATH_BLOCK)
+    paths = scenarios.simulate(model.market, model.n_months, seeds, 0, nb, model.plan.paths)
+    return paths.hashprice_usd_per_ph_day[:n].mean(axis=0)
 
 
 def fit_policies(
@@ -440,6 +645,15 @@ class PlanResult:
     assumptions: list[dict[str, str]]
     version: str = __version__
     extra: dict[str, Any] = field(default_factory=dict)
+    default: dict[str, Any] = field(default_factory=dict)
+
+    def p_default(self) -> dict[str, float]:
+        """P(default) within 12 and 24 months and by the horizon (as configured)."""
+        by = self.default.get("p_default_by_month", {}).get("as_configured")
+        ever = by if by is not None else self.p_cash_negative_ever
+        out = {f"{h}m": ever[h - 1] for h in (12, 24) if h <= self.n_months}
+        out["horizon"] = ever[-1]
+        return out
 
     def p_cash_negative_by_horizon(self) -> dict[str, float]:
         out = {
@@ -459,6 +673,19 @@ class PlanResult:
             "npv_usd_stderr": self.npv["stderr"],
             "npv_usd_cvar5": self.npv["cvar5"],
             "p_cash_negative_by_horizon": self.p_cash_negative_by_horizon(),
+            "p_default": self.p_default(),
+            **(
+                {
+                    "p_default_by_scenario": {
+                        name: {f"{h}m": v[h - 1] for h in (12, 24) if h <= self.n_months}
+                        | {"horizon": v[-1]}
+                        for name, v in self.default["p_default_by_month"].items()
+                    },
+                    "expected_shortfall_usd": self.default["expected_shortfall_usd"],
+                }
+                if self.default
+                else {}
+            ),
             "sites": {
                 s.name: {
                     "type": s.kind,
@@ -507,6 +734,7 @@ def run(
     n_paths, n_months = plan.paths, plan.horizon_months
     seeds = scenarios.block_seeds(plan.seed, n_paths)
     policies = fit_policies(model, seeds)
+    strikes = hedge_strikes(model, seeds)
     acc = metrics.PathAccumulator(n_months)
     df = metrics.discount_factors(plan.discount_rate_annual, n_months)
     n_blocks = len(seeds)
@@ -515,11 +743,13 @@ def run(
         nb = min(blocks_per_chunk, n_blocks - first_block)
         first_path = first_block * scenarios.PATH_BLOCK
         paths = scenarios.simulate(model.market, n_months, seeds, first_block, nb, n_paths)
-        fold_chunk(acc, model, first_path, paths, evaluate(model, paths, None, policies), df)
+        fold_chunk(
+            acc, model, first_path, paths, evaluate(model, paths, None, policies, strikes), df
+        )
         done += paths.price_usd.shape[0]
         if progress:
             progress(done, n_paths)
-    tornado = _tornado(model, seeds, policies) if with_tornado else []
+    tornado = _tornado(model, seeds, policies, strikes) if with_tornado else []
     return finalise(model, acc, tornado, policies, seeds)
 
 
@@ -532,10 +762,14 @@ def fold_chunk(
     df: FloatArray,
 ) -> None:
     """Reduce one chunk into the accumulator."""
-    company = ev.company_usd
-    cum = model.plan.company.cash_usd + np.cumsum(company, axis=1)
+    cash_flow = ev.company_usd
+    cum = (
+        ev.cash_usd
+        if ev.cash_usd is not None
+        else model.plan.company.cash_usd + np.cumsum(cash_flow, axis=1)
+    )
     negative = cum < 0
-    acc.add_scalars("npv", first_path, company @ df + ev.tail_usd * df[-1])
+    acc.add_scalars("npv", first_path, cash_flow @ df + ev.tail_usd * df[-1])
     acc.add_count("negative_now", negative.sum(axis=0))
     acc.add_count("negative_ever", np.logical_or.accumulate(negative, axis=1).sum(axis=0))
     for name in SITE_SCALARS:
@@ -550,6 +784,14 @@ def fold_chunk(
     acc.add_fan("hashprice_usd_per_ph_day", first_path, paths.hashprice_usd_per_ph_day)
     acc.add_fan("network_hashrate_eh_s", first_path, paths.hashrate_eh_s)
     acc.add_fan("company_cash_usd", first_path, cum)
+    if ev.finance:
+        n_months = model.n_months
+        for name, out in ev.finance.items():
+            acc.add_count(f"default:{name}", np.bincount(out.default_month, minlength=n_months + 1))
+        base = ev.finance["as_configured"]
+        acc.add_scalars("shortfall", first_path, base.shortfall_usd)
+        for k, name in enumerate(company.FLOWS):
+            acc.add_scalars(f"flow:{name}", first_path, base.flows[:, :, k].sum(axis=1))
 
 
 TORNADO_DRIVERS = (
@@ -566,6 +808,7 @@ def _tornado(
     model: PlanModel,
     seeds: list[np.random.SeedSequence],
     policies: dict[str, conversion.LsmPolicy],
+    strikes: FloatArray | None = None,
 ) -> list[dict[str, Any]]:
     """Mean NPV with each driver at its low and high value, on the first paths (common random
     numbers), sorted by swing. Low/high are the adverse/favourable settings."""
@@ -576,7 +819,7 @@ def _tornado(
     df = metrics.discount_factors(model.plan.discount_rate_annual, model.n_months)
 
     def mean_npv(shocks: Shocks | None) -> float:
-        ev = evaluate(model, paths, shocks, policies)
+        ev = evaluate(model, paths, shocks, policies, strikes)
         return float((ev.company_usd @ df + ev.tail_usd * df[-1]).mean())
 
     base = mean_npv(None)
@@ -686,7 +929,47 @@ def finalise(
         tornado=tornado,
         calibration=calibration,
         assumptions=list(plan.assumptions),
+        default=_default_results(model, acc, npv_values),
     )
+
+
+def _default_results(
+    model: PlanModel, acc: metrics.PathAccumulator, npv_values: FloatArray
+) -> dict[str, Any]:
+    """P(default) by month for each scenario, time to default, expected shortfall, and the
+    waterfall of flows on the worst 5% of paths (by NPV)."""
+    if model.variants is None:
+        return {}
+    n_paths, n_months = model.plan.paths, model.n_months
+    by_month = {
+        name: (np.cumsum(acc.counts[f"default:{name}"][:n_months]) / n_paths).tolist()
+        for name in model.variants
+    }
+    shortfall = acc.values("shortfall")
+    worst = npv_values <= np.percentile(npv_values, 5)
+    flows = {name: float(acc.values(f"flow:{name}")[worst].mean()) for name in company.FLOWS}
+    signs = {
+        "btc_sales": 1,
+        "other": 1,
+        "hedges": 1,
+        "loan_drawn": 1,
+        "costs": -1,
+        "interest": -1,
+        "principal": -1,
+        "relocation": -1,
+    }
+    waterfall = [("opening cash", model.plan.company.cash_usd)]
+    waterfall += [(name.replace("_", " "), signs[name] * flows[name]) for name in signs]
+    waterfall.append(("haircut losses (memo)", -flows["haircut_loss"]))
+    return {
+        "p_default_by_month": by_month,
+        "time_to_default_counts": acc.counts["default:as_configured"][:n_months].tolist(),
+        "expected_shortfall_usd": float(shortfall.mean()),
+        "mean_shortfall_given_default_usd": float(shortfall[shortfall > 0].mean())
+        if (shortfall > 0).any()
+        else 0.0,
+        "worst_paths_waterfall_usd": waterfall,
+    }
 
 
 def _with_conversions(

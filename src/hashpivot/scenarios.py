@@ -217,6 +217,7 @@ class MarketModel:
     correlation: FloatArray  # 3×3 over SHOCKS
     antithetic: bool
     indices: tuple[PriceIndex, ...] = field(default_factory=tuple)
+    n_events: int = 0  # uniforms per path for company events (cut-offs, expropriation)
 
     @property
     def n_shocks(self) -> int:
@@ -324,6 +325,7 @@ class MarketPaths:
     btc_per_th_day: FloatArray
     days: FloatArray  # [month]
     index_values: FloatArray  # [index, path, month]
+    event_uniforms: FloatArray | None = None  # [event, path]
 
     @property
     def hashprice_usd_per_ph_day(self) -> FloatArray:
@@ -346,6 +348,7 @@ class MarketPaths:
                 )
             },
             index_values=self.index_values[:, :n],
+            event_uniforms=None if self.event_uniforms is None else self.event_uniforms[:, :n],
         )
 
 
@@ -385,6 +388,7 @@ class BlockShocks:
     boot: FloatArray | None
     n_paths: int
     antithetic: bool
+    events: FloatArray | None = None  # [event, path]: uniforms (antithetic rows use 1 − U)
 
     def path_rows(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
         """For each path: its block, its row in ``u`` and the sign of its shocks."""
@@ -424,7 +428,32 @@ def draw_shocks(
             boots.append(boot)
     n = min(n_blocks * PATH_BLOCK, n_paths_total - first_block * PATH_BLOCK)
     boot_all = np.concatenate(boots, axis=0)[:n] if boots else None
-    return BlockShocks(u, boot_all, n, model.antithetic)
+    events = _events(model, seeds, first_block, n_blocks, half, n)
+    return BlockShocks(u, boot_all, n, model.antithetic, events)
+
+
+def _events(
+    model: MarketModel,
+    seeds: list[np.random.SeedSequence],
+    first_block: int,
+    n_blocks: int,
+    half: int,
+    n: int,
+) -> FloatArray | None:
+    """Event uniforms per path, from a child of each block's seed (so the market draws are the
+    same with or without events)."""
+    if not model.n_events:
+        return None
+    out = []
+    for b in range(first_block, first_block + n_blocks):
+        rng = np.random.default_rng(
+            np.random.SeedSequence(seeds[b].entropy, spawn_key=(*seeds[b].spawn_key, 1 << 20))
+        )
+        ev = rng.random((model.n_events, half))
+        if model.antithetic:
+            ev = np.concatenate([ev, 1.0 - ev], axis=1)
+        out.append(ev)
+    return np.concatenate(out, axis=1)[:, :n]
 
 
 def correlated_normals(model: MarketModel, shocks: BlockShocks) -> FloatArray:
@@ -600,9 +629,11 @@ def simulate(
 
     shocks = draw_shocks(model, seeds, first_block, n_blocks, n_paths_total, n_months)
     if kernels.HAVE_NUMBA:
-        return kernels.market_recursion_numba(
+        paths = kernels.market_recursion_numba(
             recursion_coefficients(model, n_months),
             shocks,
             np.linalg.cholesky(model.full_correlation()),
         )
-    return recursion_numpy(recursion_inputs(model, shocks, n_months))
+    else:
+        paths = recursion_numpy(recursion_inputs(model, shocks, n_months))
+    return paths if shocks.events is None else replace(paths, event_uniforms=shocks.events)
