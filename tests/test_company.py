@@ -293,7 +293,7 @@ def test_plan_json_has_p_default(tmp_path: Path) -> None:
         "--paths",
         "256",
         "--months",
-        "24",
+        "60",
         "--db",
         str(tmp_path / "d.duckdb"),
         "--out",
