@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -138,7 +139,53 @@ def build_figures(result: PlanResult) -> dict[str, Any]:
     )
     figs["tornado"] = tor
     figs["decisions"] = _decision_figures(result, x)
+    figs["default"] = _default_figures(result, x)
     return figs
+
+
+def _default_figures(result: PlanResult, x: list[str]) -> list[go.Figure]:
+    """P(default) by month per scenario, time to default, and the worst paths' waterfall."""
+    d = result.default
+    if not d:
+        return []
+    names = {
+        "as_configured": "as configured",
+        "no_sanctions": "without sanctions",
+        "relocation_allowed": "relocation allowed",
+    }
+    by = go.Figure()
+    for key, series in d["p_default_by_month"].items():
+        by.add_trace(go.Scatter(x=x, y=series, name=names.get(key, key)))
+    by.update_layout(
+        title="P(default) by month",
+        height=360,
+        yaxis={"range": [0, 1]},
+        legend={"orientation": "h"},
+        margin={"t": 40, "l": 60, "r": 10, "b": 40},
+    )
+    counts = np.asarray(d["time_to_default_counts"], dtype=float)
+    ttd = go.Figure(go.Bar(x=x, y=counts / max(result.n_paths, 1)))
+    ttd.update_layout(
+        title="Month of default (share of paths)",
+        height=360,
+        margin={"t": 40, "l": 60, "r": 10, "b": 40},
+    )
+    steps = d["worst_paths_waterfall_usd"]
+    water = go.Figure(
+        go.Waterfall(
+            x=[label for label, _ in steps],
+            y=[v for _, v in steps],
+            measure=["absolute"] + ["relative"] * (len(steps) - 1),
+            text=[_usd(v) for _, v in steps],
+            textposition="outside",
+        )
+    )
+    water.update_layout(
+        title="What sank the company: mean flows on the worst 5% of paths",
+        height=420,
+        margin={"t": 40, "l": 60, "r": 10, "b": 80},
+    )
+    return [by, ttd, water]
 
 
 def _decision_figures(result: PlanResult, x: list[str]) -> list[tuple[str, list[go.Figure]]]:
@@ -255,6 +302,8 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
         p_negative=jinja2.utils.markupsafe.Markup(div(figs["p_negative"])),
         cost_stack=jinja2.utils.markupsafe.Markup(div(figs["cost_stack"])),
         tornado=jinja2.utils.markupsafe.Markup(div(figs["tornado"])),
+        default_charts=[jinja2.utils.markupsafe.Markup(div(f)) for f in figs["default"]],
+        default_summary=_default_summary(result),
         decisions=[
             (name, [jinja2.utils.markupsafe.Markup(div(f)) for f in group])
             for name, group in figs["decisions"]
@@ -262,6 +311,16 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
         assumptions=assumptions,
         calibration=calibration,
     )
+
+
+def _default_summary(result: PlanResult) -> list[tuple[str, str]]:
+    if not result.default:
+        return []
+    rows = []
+    for name, p in result.summary().get("p_default_by_scenario", {}).items():
+        rows.append((name.replace("_", " "), " / ".join(f"{k}: {v:.1%}" for k, v in p.items())))
+    rows.append(("expected shortfall at default", _usd(result.default["expected_shortfall_usd"])))
+    return rows
 
 
 def write_atomic(path: str | Path, text: str) -> Path:
