@@ -939,6 +939,12 @@ def ledger_export(
         report.write_atomic(out, text)
 
 
+# --------------------------------------------------------------------------- buildout
+from .cli_buildout import buildout_cmd  # noqa: E402
+
+app.command(name="buildout")(buildout_cmd)
+
+
 # --------------------------------------------------------------------------- entry point
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI. A user error prints one line naming field, value and what is allowed, and

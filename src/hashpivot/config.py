@@ -855,11 +855,25 @@ def _type_name(annotation: Any) -> str:
 
     generic = get_origin(annotation) is not None or get_args(annotation)
     text = str(annotation) if generic else getattr(annotation, "__name__", str(annotation))
-    return text.replace("typing.", "").replace("hashpivot.config.", "").replace("datetime.", "")
+    return (
+        text.replace("typing.", "")
+        .replace("hashpivot.config_buildout.", "")
+        .replace("hashpivot.config.", "")
+        .replace("datetime.", "")
+    )
 
 
 def schema_markdown() -> str:
-    """The plan and site-file schema as Markdown tables, generated from the pydantic models."""
+    """The plan, site-file and build-out campaign schema as Markdown tables, generated from the
+    pydantic models."""
+    from .config_buildout import (
+        CampaignConfig,
+        PowerConfig,
+        RevenueConfig,
+        SourceConfig,
+        TrancheConfig,
+    )
+
     models = [
         PlanConfig,
         CompanyConfig,
@@ -888,9 +902,14 @@ def schema_markdown() -> str:
         SiteFile,
         SiteConfig,
         MarketConfig,
+        CampaignConfig,
+        TrancheConfig,
+        PowerConfig,
+        RevenueConfig,
+        SourceConfig,
     ]
     out = [
-        "# Plan and site file schema",
+        "# Plan, site file and build-out campaign schema",
         "",
         "Generated from `hashpivot.config` by `hashpivot schema` — do not edit by hand.",
         "Units are in the field names. Unknown keys are errors. Fields without a default are",

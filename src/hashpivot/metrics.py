@@ -131,3 +131,29 @@ class PathAccumulator:
     def fan_series(self, name: str) -> FloatArray:
         parts = sorted(self.fans[name], key=lambda p: p[0])
         return np.concatenate([p[1] for p in parts], axis=0)
+
+
+def irr_annual_paths(cash_usd: FloatArray, iterations: int = 80) -> FloatArray:
+    """Annual IRR of each row of monthly cash flows ``[path, month]`` by vectorised bisection.
+
+    Same convention as :func:`irr_monthly_to_annual` (month ``t`` discounted by
+    ``(1 + r) ** -((t + 1) / 12)``); NaN where the NPV has no sign change on ``[-0.99, 10]``.
+    """
+    cf = np.atleast_2d(np.asarray(cash_usd, dtype=np.float64))
+    t = (np.arange(cf.shape[1]) + 1) / 12.0
+
+    def f(r: FloatArray) -> FloatArray:
+        return np.einsum("pm,pm->p", cf, (1.0 + r[:, None]) ** -t[None, :])
+
+    lo = np.full(cf.shape[0], -0.99)
+    hi = np.full(cf.shape[0], 10.0)
+    flo, fhi = f(lo), f(hi)
+    ok = np.sign(flo) != np.sign(fhi)
+    for _ in range(iterations):  # a fixed number of halvings: width 11 / 2**80
+        mid = 0.5 * (lo + hi)
+        fm = f(mid)
+        same = np.sign(fm) == np.sign(flo)
+        lo = np.where(same, mid, lo)
+        flo = np.where(same, fm, flo)
+        hi = np.where(same, hi, mid)
+    return np.where(ok, 0.5 * (lo + hi), np.nan)

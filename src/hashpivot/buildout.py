@@ -1,0 +1,434 @@
+"""GW-scale AI build-outs: capex stack, deployment schedule, financing stack, circular deals.
+
+A campaign deploys tranches of GW on vendors' chips at a yearly rate, within the grid power
+procured by each year (a schedule that needs more raises). Each month's **uses** of funds are the
+capex of the GW deployed that month (the preset's components per GW) plus the GPU refresh: the
+compute is bought again every ``gpu_refresh_years``. The **sources** pay in a fixed order:
+
+1. per-GW and warrant sources follow their tranche's deployment (Nvidia's "up to $100B …
+   progressively as each GW is deployed"; AMD's warrants vesting with GW), within their caps;
+2. share sources cover the rest by share (the shares add up to exactly 1), within their caps;
+3. guarantors backstop what the caps leave, within their own caps;
+4. the **gap** is what is still unfunded. Every month, sources + gap = uses.
+
+**Circular exposure** of a vendor: the share of its campaign revenue (the compute and networking
+it sells to its own tranches, refreshes included) that its own investment or warrants funded.
+
+**Who earns what.** Energised capacity (deployment plus the interconnection delay) earns rent on
+the kW sold; operating cash (revenue − electricity − opex) serves the lenders first, in the order
+given (debt, then guarantors), each as an annuity of its drawdowns; equity holders share the rest
+by capital put in. A vendor also earns its gross margin on its sales. Rent level (lognormal) and
+utilisation vary across seeded scenarios, and one-way stresses show each party's NPV as rents or
+utilisation fall. At the horizon the business is sold at ``terminal_ebitda_multiple`` times its
+last 12 months' operating cash: lenders recover their balances and arrears first.
+
+References: Nvidia FY2026 Q2 earnings call (Aug 2025); OpenAI–Nvidia letter of intent
+(22 Sep 2025); OpenAI–AMD agreement (6 Oct 2025); see ``docs/buildout.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .config_buildout import COMPONENTS, CampaignConfig, SourceConfig
+from .errors import InputError
+from .metrics import discount_factors, irr_annual_paths
+
+FloatArray = npt.NDArray[np.float64]
+HOURS_PER_MONTH = 8766.0 / 12.0
+RENT_STRESS = (1.0, 0.75, 0.5, 0.25)
+UTILISATION_STRESS = (1.0, 0.75, 0.5, 0.25)  # multiples of the base utilisation
+
+
+@dataclass
+class Buildout:
+    """Monthly schedule and funding of a campaign (arrays over months unless noted)."""
+
+    months: pd.DatetimeIndex
+    gw_deployed: dict[str, FloatArray]  # by tranche, deployed that month
+    gw_energised: FloatArray  # cumulative, after the interconnection delay
+    capex_by_component: dict[str, FloatArray]  # COMPONENTS + "refresh"
+    uses: FloatArray
+    sources: dict[str, FloatArray]  # USD by source by month
+    gap: FloatArray
+    vendor_revenue: dict[str, FloatArray]
+    circular: dict[str, dict[str, float]]
+    electricity_usd: FloatArray  # at base rent and utilisation
+    opex_usd: FloatArray
+    parties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stress: dict[str, Any] = field(default_factory=dict)
+    host_sites: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def capex_build(self) -> FloatArray:
+        return sum((self.capex_by_component[c] for c in COMPONENTS), np.zeros(self.months.size))
+
+    def by_year(self) -> list[dict[str, Any]]:
+        """Yearly totals: GW, capex, refresh, electricity, opex, each source and the gap."""
+        years = self.months.year.to_numpy()
+        out = []
+        for y in np.unique(years):
+            m = years == y
+            out.append(
+                {
+                    "year": int(y),
+                    "gw_deployed": float(sum(v[m].sum() for v in self.gw_deployed.values())),
+                    "gw_energised_end": float(self.gw_energised[m][-1]),
+                    "capex_usd": float(self.capex_build[m].sum()),
+                    "refresh_usd": float(self.capex_by_component["refresh"][m].sum()),
+                    "electricity_usd": float(self.electricity_usd[m].sum()),
+                    "opex_usd": float(self.opex_usd[m].sum()),
+                    "funding_by_source_usd": {
+                        k: float(v[m].sum()) for k, v in self.sources.items()
+                    },
+                    "funding_gap_usd": float(self.gap[m].sum()),
+                }
+            )
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "gw_total": float(sum(v.sum() for v in self.gw_deployed.values())),
+            "gw_by_tranche": {k: float(v.sum()) for k, v in self.gw_deployed.items()},
+            "capex_total_usd": float(self.capex_build.sum()),
+            "capex_by_component_usd": {
+                k: float(v.sum()) for k, v in self.capex_by_component.items()
+            },
+            "refresh_capex_usd": float(self.capex_by_component["refresh"].sum()),
+            "uses_total_usd": float(self.uses.sum()),
+            "funding_by_source_usd": {k: float(v.sum()) for k, v in self.sources.items()},
+            "funding_gap_usd": float(self.gap.sum()),
+            "electricity_usd": float(self.electricity_usd.sum()),
+            "opex_usd": float(self.opex_usd.sum()),
+            "circular_exposure": self.circular,
+            "irr_by_party": {k: v["irr"] for k, v in self.parties.items()},
+            "parties": self.parties,
+            "stress": self.stress,
+            "host_sites": self.host_sites,
+            "by_year": self.by_year(),
+        }
+
+
+def schedule(cfg: CampaignConfig) -> tuple[pd.DatetimeIndex, dict[str, FloatArray]]:
+    """GW deployed per month by tranche; raises if it outruns the horizon or the power."""
+    n = cfg.horizon_years * 12
+    months = pd.date_range(cfg.start + "-01", periods=n, freq="MS")
+    deployed = {}
+    for i, t in enumerate(cfg.tranches):
+        # Cumulative GW at a constant monthly rate from first_month, clipped at the tranche size.
+        k = np.arange(1, n + 1) - t.first_month
+        cum = np.clip(k * t.gw_per_year / 12.0, 0.0, t.gw)
+        if cum[-1] < t.gw - 1e-9:
+            raise InputError(
+                f"tranches[{i}].gw_per_year",
+                t.gw_per_year,
+                f"a rate that deploys {t.gw:g} GW within the {cfg.horizon_years}-year horizon "
+                f"(only {cum[-1]:.2f} GW by then)",
+            )
+        deployed[t.name] = np.diff(np.concatenate([[0.0], cum]))
+    cumulative = np.cumsum(sum(deployed.values()))
+    avail = np.asarray(cfg.power.available_gw_by_year, dtype=float)
+    for y in range(cfg.horizon_years):
+        need = cumulative[12 * (y + 1) - 1]
+        j = min(y, avail.size - 1)
+        if need > avail[j] + 1e-9:
+            raise InputError(
+                f"power.available_gw_by_year[{j}]",
+                float(avail[j]),
+                f">= {need:.2f} GW, what the schedule has deployed by the end of year {y + 1}",
+            )
+    return months, deployed
+
+
+def fund(
+    cfg: CampaignConfig, uses: FloatArray, deployed: dict[str, FloatArray]
+) -> tuple[dict[str, FloatArray], FloatArray]:
+    """Sources by month in the funding order of the module docstring, and the gap."""
+    sources = {s.name: np.zeros(uses.size) for s in cfg.financing}
+    remaining = uses.copy()
+    for s in cfg.financing:
+        per_gw = _per_gw(cfg, s)
+        if per_gw is None:
+            continue
+        amount = np.minimum(_cap(deployed[s.tranche] * per_gw, s.cap_usd), remaining)
+        sources[s.name] = amount
+        remaining = remaining - amount
+    base = remaining.copy()
+    for s in cfg.financing:
+        if s.share is not None:
+            sources[s.name] = _cap(base * s.share, s.cap_usd)
+            remaining = remaining - sources[s.name]
+    for s in cfg.financing:
+        if s.kind == "guarantor":
+            sources[s.name] = _cap(np.maximum(remaining, 0.0), s.cap_usd)
+            remaining = remaining - sources[s.name]
+    return sources, uses - sum(sources.values())
+
+
+def build(cfg: CampaignConfig, capex_scale: float = 1.0, gpu_scale: float = 1.0) -> Buildout:
+    """Schedule, capex, funding, circular exposure and base-case running costs.
+
+    ``capex_scale`` multiplies every component, ``gpu_scale`` the compute only (sensitivities).
+    """
+    months, deployed = schedule(cfg)
+    n = months.size
+    per_gw = cfg.capex_per_gw()
+    gw_month = sum(deployed.values())
+    capex = {
+        c: gw_month * per_gw[c] * capex_scale * (gpu_scale if c == "compute" else 1.0)
+        for c in COMPONENTS
+    }
+    capex["refresh"] = _lag(capex["compute"], cfg.gpu_refresh_years * 12)
+    uses = sum(capex.values())
+    sources, gap = fund(cfg, uses, deployed)
+    delay = cfg.power.interconnection_delay_months
+    energised = _lag(np.cumsum(gw_month), delay)
+    # Vendors sell the compute and networking of their tranches, and the refreshes.
+    vendor_rev: dict[str, FloatArray] = {}
+    for t in cfg.tranches:
+        share = np.divide(deployed[t.name], gw_month, out=np.zeros(n), where=gw_month > 0)
+        sold = (capex["compute"] + capex["networking"]) * share
+        sold = sold + _lag(capex["compute"] * share, cfg.gpu_refresh_years * 12)
+        vendor_rev[t.vendor] = vendor_rev.get(t.vendor, np.zeros(n)) + sold
+    circular = {}
+    for vendor, rev in vendor_rev.items():
+        invested = float(sum(sources[s.name].sum() for s in _vendor_sources(cfg, vendor)))
+        circular[vendor] = {
+            "revenue_usd": float(rev.sum()),
+            "self_funded_usd": invested,
+            "share_of_revenue_self_funded": circular_exposure(invested, float(rev.sum())),
+        }
+    mw = energised * 1000.0
+    r = cfg.revenue
+    electricity = (
+        mw * r.utilisation * cfg.power.pue * HOURS_PER_MONTH * cfg.power.electricity_usd_per_mwh
+    )
+    opex = mw * r.opex_usd_per_mw_year / 12.0
+    return Buildout(
+        months,
+        deployed,
+        energised,
+        capex,
+        uses,
+        sources,
+        gap,
+        vendor_rev,
+        circular,
+        electricity,
+        opex,
+    )
+
+
+def _lag(x: FloatArray, months: int) -> FloatArray:
+    out = np.zeros_like(x)
+    if months < x.size:
+        out[months:] = x[: x.size - months]
+    return out
+
+
+def _cap(amount: FloatArray, cap: float | None) -> FloatArray:
+    """Monthly amounts whose running total stops at ``cap``."""
+    if cap is None:
+        return amount
+    return np.diff(np.concatenate([[0.0], np.minimum(np.cumsum(amount), cap)]))
+
+
+def _per_gw(cfg: CampaignConfig, s: SourceConfig) -> float | None:
+    if s.per_gw_usd is not None:
+        return s.per_gw_usd
+    if s.warrant_shares is not None and s.share_price_usd is not None:
+        gw = next(t.gw for t in cfg.tranches if t.name == s.tranche)
+        return s.warrant_shares * s.share_price_usd / gw
+    return None
+
+
+def _vendor_sources(cfg: CampaignConfig, vendor: str) -> list[SourceConfig]:
+    """Vendor-kind sources that follow a tranche of this vendor."""
+    tranche_vendor = {t.name: t.vendor for t in cfg.tranches}
+    return [
+        s
+        for s in cfg.financing
+        if s.kind == "vendor" and s.tranche is not None and tranche_vendor[s.tranche] == vendor
+    ]
+
+
+def circular_exposure(self_funded_usd: float, revenue_usd: float) -> float:
+    """Share of a vendor's campaign revenue that its own investment (or warrants) funded."""
+    if revenue_usd <= 0:
+        raise InputError("vendor revenue_usd", revenue_usd, "> 0 (the vendor sells nothing)")
+    return self_funded_usd / revenue_usd
+
+
+def party_flows(
+    cfg: CampaignConfig, b: Buildout, rent_usd_per_kw_month: FloatArray, utilisation: FloatArray
+) -> dict[str, FloatArray]:
+    """Each party's monthly cash flows ``[scenario, month]`` for the given rents and utilisation.
+
+    Lenders (debt, then guarantors, in the order given) are served first from operating cash;
+    equity holders share what is left by capital put in; vendors add their gross margin on what
+    they sell and bear their warrants. The operator's unfunded gap is not a party's cash.
+    """
+    rent = np.asarray(rent_usd_per_kw_month, dtype=float)[:, None]
+    util = np.asarray(utilisation, dtype=float)[:, None]
+    mw = (b.gw_energised * 1000.0)[None, :]
+    p = cfg.power
+    operating = (
+        util * mw * 1000.0 * rent
+        - util * mw * p.pue * HOURS_PER_MONTH * p.electricity_usd_per_mwh
+        - mw * cfg.revenue.opex_usd_per_mw_year / 12.0
+    )
+    available = np.maximum(operating, 0.0)
+    # At the horizon the business is worth a multiple of its last 12 months' operating cash;
+    # lenders' outstanding balances and arrears are paid from it first, equity gets the rest.
+    terminal = cfg.terminal_ebitda_multiple * np.maximum(operating[:, -12:].sum(axis=1), 0.0)
+    flows: dict[str, FloatArray] = {}
+    lenders = [s for s in cfg.financing if s.kind == "debt"] + [
+        s for s in cfg.financing if s.kind == "guarantor"
+    ]
+    for s in lenders:
+        lent = b.sources[s.name]
+        service, balance = _annuity(lent, s.rate_annual, s.tenor_years)
+        paid = np.minimum(service[None, :], available)
+        available = available - paid
+        claim = balance + (service[None, :] - paid).sum(axis=1)
+        recovered = np.minimum(claim, terminal)
+        terminal = terminal - recovered
+        flows[s.name] = paid - lent[None, :]
+        flows[s.name][:, -1] += recovered
+    available[:, -1] += terminal
+    holders = [s for s in cfg.financing if not s.is_lender and s.warrant_shares is None]
+    put_in = {s.name: b.sources[s.name] for s in holders}
+    total = sum(float(v.sum()) for v in put_in.values())
+    for s in holders:
+        stake = float(put_in[s.name].sum()) / total if total > 0 else 0.0
+        flows[s.name] = stake * available - put_in[s.name][None, :]
+    for t_vendor, rev in b.vendor_revenue.items():
+        margin = max(t.vendor_gross_margin for t in cfg.tranches if t.vendor == t_vendor)
+        own = _vendor_sources(cfg, t_vendor)
+        vendor = np.broadcast_to(margin * rev, operating.shape).copy()
+        for s in own:
+            vendor += flows.pop(s.name) if s.name in flows else -b.sources[s.name][None, :]
+        flows[t_vendor] = vendor
+    return flows
+
+
+def _annuity(lent: FloatArray, rate: float, years: int) -> tuple[FloatArray, float]:
+    """Monthly payments on loans drawn each month, each an annuity over ``years`` from the next
+    month (the drawdowns convolved with one loan's payment schedule), and the balance still
+    owed after the last month."""
+    r = rate / 12.0
+    m = years * 12
+    factor = r / (1 - (1 + r) ** -m) if r > 0 else 1.0 / m
+    n = lent.size
+    pay = np.convolve(lent, np.concatenate([[0.0], np.full(m, factor)]))[:n]
+    paid_count = np.minimum(n - 1 - np.arange(n), m)  # payments made by the last month
+    if r > 0:
+        left = 1.0 - ((1 + r) ** paid_count - 1) / ((1 + r) ** m - 1)
+    else:
+        left = 1.0 - paid_count / m
+    return pay, float(lent @ left)
+
+
+def _stats(cfg: CampaignConfig, flows: FloatArray) -> dict[str, Any]:
+    irr = irr_annual_paths(flows)
+    finite = irr[np.isfinite(irr)]
+    npv = flows @ discount_factors(cfg.discount_rate_annual, flows.shape[1])
+
+    def q(x: FloatArray) -> dict[str, float | None]:
+        if not x.size:
+            return {"p5": None, "p50": None, "p95": None}
+        v = np.percentile(x, [5, 50, 95])
+        return {"p5": float(v[0]), "p50": float(v[1]), "p95": float(v[2])}
+
+    return {
+        "irr": q(finite) | {"share_defined": float(finite.size / irr.size)},
+        "npv_usd": q(npv),
+        "p_loss": float(np.mean(flows.sum(axis=1) < 0)),
+    }
+
+
+def party_returns(cfg: CampaignConfig, b: Buildout) -> tuple[dict[str, Any], dict[str, Any]]:
+    """IRR and NPV of each party over seeded rent/utilisation scenarios, and one-way stresses."""
+    rng = np.random.default_rng(cfg.seed)
+    r = cfg.revenue
+    z = rng.standard_normal((2, cfg.scenarios))
+    rent = r.usd_per_kw_month * np.exp(r.rent_volatility * z[0] - r.rent_volatility**2 / 2)
+    util = np.clip(r.utilisation + r.utilisation_sd * z[1], 0.0, 1.0)
+    parties = {k: _stats(cfg, v) for k, v in party_flows(cfg, b, rent, util).items()}
+    disc = discount_factors(cfg.discount_rate_annual, b.months.size)
+    k = len(RENT_STRESS)
+    by_rent = party_flows(
+        cfg, b, r.usd_per_kw_month * np.asarray(RENT_STRESS), np.full(k, r.utilisation)
+    )
+    by_util = party_flows(
+        cfg, b, np.full(k, r.usd_per_kw_month), r.utilisation * np.asarray(UTILISATION_STRESS)
+    )
+    stress = {
+        "rent_factor": list(RENT_STRESS),
+        "utilisation": [r.utilisation * x for x in UTILISATION_STRESS],
+        "npv_usd_by_rent": {n: (f @ disc).tolist() for n, f in by_rent.items()},
+        "npv_usd_by_utilisation": {n: (f @ disc).tolist() for n, f in by_util.items()},
+    }
+    return parties, stress
+
+
+def host_sites(cfg: CampaignConfig) -> dict[str, Any]:
+    """Mining sites of a plan that could host part of the campaign: IT MW at the campaign's PUE,
+    retrofit capex and lead time against greenfield."""
+    if cfg.power.mining_sites_plan is None:
+        return {}
+    from . import config
+
+    plan, _ = config.load_plan(cfg.power.mining_sites_plan)
+    p = cfg.power
+    sites = [
+        {
+            "site": s.name,
+            "jurisdiction": s.jurisdiction,
+            "it_mw": s.power_capacity_mw / p.pue,
+            "retrofit_capex_usd": s.power_capacity_mw / p.pue * p.retrofit_capex_usd_per_mw_it,
+            "greenfield_capex_usd": s.power_capacity_mw / p.pue * p.greenfield_capex_usd_per_mw_it,
+        }
+        for s in plan.sites
+    ]
+    it_mw = sum(s["it_mw"] for s in sites)
+    gw_total = sum(t.gw for t in cfg.tranches)
+    return {
+        "plan": cfg.power.mining_sites_plan,
+        "sites": sites,
+        "it_mw_total": it_mw,
+        "share_of_campaign": it_mw / (gw_total * 1000.0),
+        "retrofit_capex_usd": sum(s["retrofit_capex_usd"] for s in sites),
+        "greenfield_capex_usd": sum(s["greenfield_capex_usd"] for s in sites),
+        "retrofit_lead_months": p.retrofit_lead_months,
+        "greenfield_lead_months": p.greenfield_lead_months,
+        "months_saved": p.greenfield_lead_months - p.retrofit_lead_months,
+    }
+
+
+def sensitivity(
+    cfg: CampaignConfig, scales: tuple[float, ...] = (0.7, 0.85, 1.0, 1.15, 1.3)
+) -> dict[str, list[float]]:
+    """Build capex and funding gap against the $/GW level and, separately, the GPU price."""
+    by_capex = [build(cfg, capex_scale=x) for x in scales]
+    by_gpu = [build(cfg, gpu_scale=x) for x in scales]
+    return {
+        "scales": list(scales),
+        "capex_total_usd_vs_capex_per_gw": [float(b.capex_build.sum()) for b in by_capex],
+        "capex_total_usd_vs_gpu_price": [float(b.capex_build.sum()) for b in by_gpu],
+        "funding_gap_usd_vs_capex_per_gw": [float(b.gap.sum()) for b in by_capex],
+        "funding_gap_usd_vs_gpu_price": [float(b.gap.sum()) for b in by_gpu],
+    }
+
+
+def run(cfg: CampaignConfig) -> tuple[Buildout, dict[str, list[float]]]:
+    """The whole campaign: schedule, funding, parties' returns, host sites and sensitivities."""
+    b = build(cfg)
+    b.parties, b.stress = party_returns(cfg, b)
+    b.host_sites = host_sites(cfg)
+    return b, sensitivity(cfg)
