@@ -397,7 +397,7 @@ def plan_cmd(
     and a record in the audit ledger."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from . import config, plan, report, store
+    from . import config, plan, runner
 
     sets = list(overrides or [])
     for key, value in (("paths", paths), ("horizon_months", months), ("seed", seed)):
@@ -405,8 +405,6 @@ def plan_cmd(
             sets.append(f"{key}={value}")
     cfg, plan_yaml = config.load_plan(plan_file, sets)
     plan.chunk_blocks(chunk_size)  # validate before any work
-    run_id = store.new_run_id()
-    con = store.connect(db)  # open (and create) the store before the long part: fail early
     progress_console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -417,32 +415,26 @@ def plan_cmd(
         disable=as_json or not progress_console.is_terminal,
     ) as bar:
         task = bar.add_task(f"plan {cfg.name}", total=cfg.paths)
-        result = plan.run(
+        done = runner.execute_plan(
             cfg,
+            plan_yaml,
+            db=db,
+            out=out,
+            ledger_path=ledger_path,
             chunk_size=chunk_size,
-            progress=lambda done, total: bar.update(task, completed=done),
+            progress=lambda n, total: bar.update(task, completed=n),
         )
-    report_path = out / run_id / "report.html"
-    report.write_atomic(report_path, report.render(result, run_id, cfg.description))
-    store.save_run(con, run_id, result, plan_yaml, str(report_path))
-    con.close()
-    from . import audit
-
-    head = audit.log_run(
-        ledger_path or audit.default_ledger_path(db),
-        run_id,
-        store.sha256_text(plan_yaml),
-        result.seed,
-        result.version,
-        store.results_sha256(result),
-    )
-    summary = result.summary()
     if as_json:
         _print_json(
-            {"run_id": run_id, "report_path": str(report_path), "ledger_size": head.size} | summary
+            {
+                "run_id": done.run_id,
+                "report_path": done.report_path,
+                "ledger_size": done.ledger_size,
+            }
+            | done.summary
         )
         return
-    _print_plan_table(run_id, str(report_path), summary)
+    _print_plan_table(done.run_id, done.report_path, done.summary)
 
 
 def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
