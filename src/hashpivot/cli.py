@@ -936,6 +936,10 @@ from .cli_buildout import buildout_cmd  # noqa: E402
 
 app.command(name="buildout")(buildout_cmd)
 
+from .cli_serve import serve_cmd  # noqa: E402
+
+app.command(name="serve")(serve_cmd)
+
 
 # --------------------------------------------------------------------------- entry point
 def main(argv: list[str] | None = None) -> int:

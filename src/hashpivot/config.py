@@ -331,17 +331,21 @@ def read_yaml(path: str | Path) -> Any:
         raise ConfigError(str(p), ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(p), [f"cannot read: {exc}"]) from None
+    return parse_yaml_text(text, str(p))
+
+
+def parse_yaml_text(text: str, source: str) -> dict[str, Any]:
+    """Parse YAML text that must be a mapping; malformed text raises :class:`ConfigError`."""
+    p = source
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(str(p), [f"malformed YAML at {where}{problem}"]) from None
+        raise ConfigError(p, [f"malformed YAML at {where}{problem}"]) from None
     if not isinstance(data, dict):
-        raise ConfigError(
-            str(p), [f"top level must be a mapping of keys, got {type(data).__name__}"]
-        )
+        raise ConfigError(p, [f"top level must be a mapping of keys, got {type(data).__name__}"])
     return data
 
 
@@ -828,7 +832,19 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 def load_plan(path: str | Path, overrides: list[str] | None = None) -> tuple[PlanConfig, str]:
     """Read, override and validate a plan; returns the model and the effective YAML text."""
-    data = read_yaml(path)
+    return _plan_from_data(read_yaml(path), str(path), overrides)
+
+
+def load_plan_text(
+    text: str, source: str = "plan", overrides: list[str] | None = None
+) -> tuple[PlanConfig, str]:
+    """:func:`load_plan` for YAML text (an upload)."""
+    return _plan_from_data(parse_yaml_text(text, source), source, overrides)
+
+
+def _plan_from_data(
+    data: dict[str, Any], path: str, overrides: list[str] | None
+) -> tuple[PlanConfig, str]:
     # Top-level keys starting with "x-" hold YAML anchors (as in docker-compose); not plan fields.
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
     if overrides:

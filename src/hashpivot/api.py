@@ -1,0 +1,385 @@
+"""The web API (FastAPI) over the same engine as the CLI.
+
+Read routes are open when the server listens on loopback; write routes (starting a run) need a
+bearer token. Errors are JSON: 422 with field paths for invalid plans and bodies, 401 for a
+missing or wrong token, 404 for unknown runs and jobs, 413 for oversized bodies. Plan runs are
+background jobs with progress; a failed run stores nothing and leaves earlier runs intact.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import threading
+import traceback
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import __version__, audit, config, history, store
+from .errors import ConfigError, HashpivotError, InputError
+
+MAX_BODY_BYTES = 1_000_000  # plans are a few kB; 1 MB leaves room and bounds memory
+_bearer = HTTPBearer(auto_error=False)
+Creds = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def jsonable(obj: Any) -> Any:
+    """JSON-safe: NaN and inf become null, numpy scalars plain numbers."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if hasattr(obj, "item"):
+        return jsonable(obj.item())
+    return obj
+
+
+class SafeJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return super().render(jsonable(content))
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: Any) -> None:
+        self.status, self.detail = status, detail
+
+
+# --------------------------------------------------------------------------- bodies
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlanBody(_Body):
+    plan_yaml: str = Field(max_length=MAX_BODY_BYTES, description="The plan as YAML text.")
+    overrides: list[str] = Field(
+        default_factory=list, max_length=100, description="KEY=VALUE overrides, as --set."
+    )
+
+
+class RunBody(PlanBody):
+    paths: int | None = Field(None, ge=64, le=1_000_000, description="Override the paths.")
+    months: int | None = Field(None, ge=1, le=600, description="Override the horizon.")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, description="Override the seed.")
+
+
+@dataclass
+class Job:
+    job_id: str
+    plan: str
+    paths: int
+    status: Literal["queued", "running", "done", "failed"] = "queued"
+    done_paths: int = 0
+    run_id: str | None = None
+    error: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def view(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "job_id": self.job_id,
+                "plan": self.plan,
+                "status": self.status,
+                "progress": self.done_paths / self.paths if self.paths else 0.0,
+                "done_paths": self.done_paths,
+                "paths": self.paths,
+                "run_id": self.run_id,
+                "error": self.error,
+            }
+
+
+def _config_errors(exc: ConfigError, where: str) -> list[dict[str, Any]]:
+    """ConfigError lines as FastAPI-style 422 details with field paths."""
+    import re
+
+    out = []
+    for line in exc.messages:
+        path, sep, msg = line.partition(": ")
+        if sep and re.fullmatch(r"[A-Za-z_][\w.\[\]]*", path):
+            parts = [p for p in re.split(r"[.\[\]]", path) if p]
+            out.append({"loc": ["body", where, *parts], "msg": msg})
+        else:  # not about one field (malformed YAML, a rule over several fields)
+            out.append({"loc": ["body", where], "msg": line})
+    return out
+
+
+def _run_summary(con: Any, run_id: str) -> dict[str, Any]:
+    try:
+        return store.get_run(con, run_id)
+    except InputError:
+        raise ApiError(404, f"run_id {run_id!r} is not a stored run") from None
+
+
+def create_app(
+    db: Path,
+    token: str,
+    *,
+    out: Path | None = None,
+    open_reads: bool = True,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> FastAPI:
+    """The API and the dashboard on one app. ``token`` guards write routes, and read routes too
+    unless ``open_reads`` (loopback)."""
+    db = Path(db)
+    out = Path(out) if out is not None else db.parent / "out"
+    ledger_path = audit.default_ledger_path(db)
+    jobs: dict[str, Job] = {}
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hashpivot-run")
+    app = FastAPI(
+        title="hashpivot",
+        version=__version__,
+        description="Mine bitcoin, host AI, or sell the power back: the planner's API.",
+        default_response_class=SafeJSONResponse,
+    )
+    app.state.jobs, app.state.worker = jobs, worker
+
+    def _check(creds: HTTPAuthorizationCredentials | None) -> None:
+        given = creds.credentials if creds is not None else ""
+        if not given or not secrets.compare_digest(given.encode(), token.encode()):
+            raise ApiError(401, "a valid bearer token is required (Authorization: Bearer …)")
+
+    def writer(creds: Creds) -> None:
+        _check(creds)
+
+    def reader(creds: Creds) -> None:
+        if not open_reads:
+            _check(creds)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body_bytes):
+            return SafeJSONResponse(
+                {"detail": f"body of {length} bytes is not allowed; allowed: ≤ {max_body_bytes}"},
+                status_code=413,
+            )
+        if length is None and "transfer-encoding" in request.headers:
+            return SafeJSONResponse(
+                {"detail": "a chunked body is not allowed; allowed: a body with Content-Length"},
+                status_code=411,
+            )
+        return await call_next(request)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> SafeJSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return SafeJSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(ConfigError)
+    async def _config_error(_: Request, exc: ConfigError) -> SafeJSONResponse:
+        return SafeJSONResponse({"detail": _config_errors(exc, "plan_yaml")}, status_code=422)
+
+    @app.exception_handler(HashpivotError)
+    async def _user_error(_: Request, exc: HashpivotError) -> SafeJSONResponse:
+        return SafeJSONResponse({"detail": str(exc)}, status_code=400)
+
+    # ----------------------------------------------------------------------- network
+    @app.get("/api/health", tags=["meta"])
+    def health() -> dict[str, Any]:
+        first, last = history.date_range()
+        return {"ok": True, "version": __version__, "data": [str(first), str(last)]}
+
+    @app.get("/api/network", tags=["network"], dependencies=[Depends(reader)])
+    def network_state(
+        date: str | None = Query(None, max_length=10, description="UTC day, YYYY-MM-DD."),
+    ) -> dict[str, Any]:
+        """Network state and hashprice on a day (default: the last day of the data)."""
+        return history.network_state(date).to_dict()
+
+    @app.get("/api/network/history", tags=["network"], dependencies=[Depends(reader)])
+    def network_history(
+        start: str | None = Query(None, max_length=10),
+        end: str | None = Query(None, max_length=10),
+        every: int = Query(1, ge=1, le=365, description="Keep every n-th day."),
+    ) -> dict[str, Any]:
+        """Daily hashprice, difficulty and price, and the halvings, for charts."""
+        df = history.hashprice_history(start, end).iloc[::every]
+        return {
+            "date": [d.date().isoformat() for d in df.index],
+            **{c: df[c].tolist() for c in df.columns},
+            "halvings": [h.__dict__ for h in history.halvings()],
+        }
+
+    @app.post("/api/cost", tags=["sites"], dependencies=[Depends(reader)])
+    def cost(body: config.SiteFile) -> dict[str, Any]:
+        """A site's cost to mine one BTC (energy, cash, all-in) and its breakevens."""
+        from .mining import site_economics
+
+        econ = site_economics(body.site.to_site(), body.market.to_market())
+        return {"site": body.site.name, "market": body.market.describe()} | econ.summary()
+
+    # ----------------------------------------------------------------------- plans and runs
+    @app.post("/api/plans/validate", tags=["plans"], dependencies=[Depends(reader)])
+    def validate_plan(body: PlanBody) -> dict[str, Any]:
+        """Validate a plan; 422 with field paths when it is invalid."""
+        cfg, _ = config.load_plan_text(body.plan_yaml, "plan_yaml", body.overrides)
+        return {
+            "valid": True,
+            "name": cfg.name,
+            "sites": len(cfg.sites),
+            "paths": cfg.paths,
+            "months": cfg.horizon_months,
+        }
+
+    @app.post("/api/runs", tags=["plans"], status_code=202, dependencies=[Depends(writer)])
+    def start_run(body: RunBody) -> dict[str, Any]:
+        """Start a plan run as a background job; poll ``/api/jobs/{job_id}``."""
+        sets = list(body.overrides)
+        for key, value in (
+            ("paths", body.paths),
+            ("horizon_months", body.months),
+            ("seed", body.seed),
+        ):
+            if value is not None:
+                sets.append(f"{key}={value}")
+        cfg, plan_yaml = config.load_plan_text(body.plan_yaml, "plan_yaml", sets)
+        job = Job(uuid.uuid4().hex[:12], cfg.name, cfg.paths)
+        jobs[job.job_id] = job
+
+        def work() -> None:
+            from . import runner
+
+            with job.lock:
+                job.status = "running"
+
+            def progress(done: int, total: int) -> None:
+                with job.lock:
+                    job.done_paths = done
+
+            try:
+                # One worker thread: runs are written one at a time; readers use their own
+                # connections to the same in-process DuckDB instance meanwhile.
+                result = runner.execute_plan(cfg, plan_yaml, db=db, out=out, progress=progress)
+                with job.lock:
+                    job.status, job.run_id = "done", result.run_id
+            except HashpivotError as exc:
+                with job.lock:
+                    job.status, job.error = "failed", str(exc)
+            except Exception as exc:  # a bug: keep the server up, report it on the job
+                traceback.print_exc()
+                with job.lock:
+                    job.status, job.error = "failed", f"internal error: {exc!r}"
+
+        worker.submit(work)
+        return job.view()
+
+    @app.get("/api/jobs", tags=["plans"], dependencies=[Depends(reader)])
+    def list_jobs() -> list[dict[str, Any]]:
+        return [j.view() for j in jobs.values()]
+
+    @app.get("/api/jobs/{job_id}", tags=["plans"], dependencies=[Depends(reader)])
+    def job_status(job_id: str) -> dict[str, Any]:
+        """Status and progress of a run job."""
+        if job_id not in jobs:
+            raise ApiError(404, f"job_id {job_id!r} is not a job of this server")
+        return jobs[job_id].view()
+
+    def _con() -> Any:
+        return store.connect(db)
+
+    @app.get("/api/runs", tags=["runs"], dependencies=[Depends(reader)])
+    def list_runs() -> list[dict[str, Any]]:
+        con = _con()
+        try:
+            return store.list_runs(con)
+        finally:
+            con.close()
+
+    @app.get("/api/runs/{run_id}", tags=["runs"], dependencies=[Depends(reader)])
+    def get_run(run_id: str) -> dict[str, Any]:
+        """A stored run: metadata and summary."""
+        con = _con()
+        try:
+            return _run_summary(con, run_id)
+        finally:
+            con.close()
+
+    @app.get("/api/runs/{run_id}/series", tags=["runs"], dependencies=[Depends(reader)])
+    def run_series(run_id: str) -> dict[str, Any]:
+        """Monthly fans (P5–P95 and mean) and P(cash < 0) of a stored run."""
+        con = _con()
+        try:
+            run = _run_summary(con, run_id)
+            rows = con.execute(
+                "SELECT series, month, p5, p25, p50, p75, p95, mean FROM run_series "
+                "WHERE run_id = ? ORDER BY series, month",
+                [run_id],
+            ).fetchall()
+            npv = con.execute(
+                "SELECT npv_usd FROM run_npv WHERE run_id = ? ORDER BY path", [run_id]
+            ).fetchnumpy()["npv_usd"]
+        finally:
+            con.close()
+        series: dict[str, dict[str, list[float | None]]] = {}
+        for name, _, *values in rows:
+            s = series.setdefault(name, {k: [] for k in ("p5", "p25", "p50", "p75", "p95", "mean")})
+            for k, v in zip(("p5", "p25", "p50", "p75", "p95", "mean"), values, strict=True):
+                s[k].append(v)
+        return {
+            "run_id": run_id,
+            "months": run["months"],
+            "series": series,
+            "npv_usd": npv.tolist(),
+        }
+
+    @app.get(
+        "/api/runs/{run_id}/report",
+        tags=["runs"],
+        response_class=HTMLResponse,
+        dependencies=[Depends(reader)],
+    )
+    def run_report(run_id: str) -> HTMLResponse:
+        """The run's self-contained HTML report."""
+        con = _con()
+        try:
+            run = _run_summary(con, run_id)
+        finally:
+            con.close()
+        path = Path(run["report_path"] or "")
+        if not path.is_file():
+            raise ApiError(404, f"the report of run {run_id!r} is no longer at {str(path)!r}")
+        return HTMLResponse(path.read_text(encoding="utf-8"))
+
+    @app.get("/api/runs/{run_id}/verify", tags=["ledger"], dependencies=[Depends(reader)])
+    def verify_run(run_id: str) -> dict[str, Any]:
+        """Prove a stored run unaltered since the ledger logged it."""
+        con = _con()
+        try:
+            _run_summary(con, run_id)
+            v = audit.verify_run(con, run_id, ledger_path)
+        finally:
+            con.close()
+        return {
+            "run_id": run_id,
+            "ok": v.ok,
+            "ledger_index": v.ledger_index,
+            "head": v.head,
+            "checks": [{"check": c, "ok": ok, "value": val} for c, ok, val in v.checks],
+        }
+
+    @app.get("/api/ledger/head", tags=["ledger"], dependencies=[Depends(reader)])
+    def ledger_head() -> dict[str, Any]:
+        """The audit ledger's latest signed head (404 before the first run)."""
+        from . import ledger
+
+        if not ledger_path.exists():
+            raise ApiError(404, "no ledger yet: it is created by the first run")
+        lg = ledger.Ledger(ledger_path)
+        try:
+            return {"ledger": str(ledger_path)} | lg.head().to_dict()
+        finally:
+            lg.close()
+
+    from .web import add_pages
+
+    add_pages(app, reader)
+    return app
