@@ -1,0 +1,215 @@
+"""The web API in-process (FastAPI's TestClient over the real app, DuckDB file and ledger)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hashpivot import config, history, mining
+from hashpivot.api import MAX_BODY_BYTES, create_app
+from hashpivot.cli_serve import is_loopback, resolve_token, token_path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXAS = (ROOT / "examples" / "texas_miner.yaml").read_text()
+TOKEN = "test-token-123"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    d = tmp_path_factory.mktemp("api")
+    app = create_app(d / "runs.duckdb", TOKEN, out=d / "out")
+    with TestClient(app) as c:
+        yield c
+
+
+def wait_job(client: TestClient, job_id: str, timeout: float = 300) -> dict:
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        job = client.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish")
+
+
+@pytest.fixture(scope="module")
+def finished(client: TestClient) -> dict:
+    r = client.post(
+        "/api/runs", json={"plan_yaml": TEXAS, "paths": 512, "months": 24}, headers=AUTH
+    )
+    assert r.status_code == 202, r.text
+    job = wait_job(client, r.json()["job_id"])
+    assert job["status"] == "done", job
+    assert job["progress"] == 1.0 and job["done_paths"] == 512
+    return job
+
+
+def test_network_matches_the_library(client: TestClient) -> None:
+    r = client.get("/api/network", params={"date": "2024-04-20"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body == json.loads(json.dumps(history.network_state("2024-04-20").to_dict()))
+    assert body["subsidy_btc"] == 3.125 and body["height"] >= 840_000  # the fourth halving day
+    h = client.get("/api/network/history", params={"start": "2024-01-01", "end": "2024-01-31"})
+    assert h.status_code == 200 and len(h.json()["date"]) == 31
+    assert [x["height"] for x in h.json()["halvings"]][:4] == [210_000, 420_000, 630_000, 840_000]
+
+
+def test_network_bad_date_is_a_named_error(client: TestClient) -> None:
+    r = client.get("/api/network", params={"date": "1999-01-01"})
+    assert r.status_code == 400 and "date" in r.json()["detail"]
+
+
+def test_cost_matches_the_library(client: TestClient) -> None:
+    data = json.loads(
+        json.dumps(config.read_yaml(ROOT / "examples" / "industry_average_2025.yaml"), default=str)
+    )
+    r = client.post("/api/cost", json=data)
+    assert r.status_code == 200, r.text
+    sf = config.validate(config.SiteFile, data, "example")
+    expected = mining.site_economics(sf.site.to_site(), sf.market.to_market()).summary()
+    got = r.json()
+    for key in ("cash_cost_usd_per_btc", "all_in_cost_usd_per_btc"):
+        assert got[key] == pytest.approx(expected[key], rel=1e-12)
+    bad = json.loads(json.dumps(data))
+    bad["site"]["power_capacity_mw"] = -1
+    r = client.post("/api/cost", json=bad)
+    assert r.status_code == 422
+    assert ["body", "site", "power_capacity_mw"] in [e["loc"] for e in r.json()["detail"]]
+
+
+def test_validate_plan_field_paths(client: TestClient) -> None:
+    ok = client.post("/api/plans/validate", json={"plan_yaml": TEXAS})
+    assert ok.status_code == 200 and ok.json()["sites"] == 2
+    bad = client.post(
+        "/api/plans/validate",
+        json={"plan_yaml": TEXAS.replace("power_capacity_mw: 300", "power_capacity_mw: -3")},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == [
+        "body",
+        "plan_yaml",
+        "sites",
+        "0",
+        "power_capacity_mw",
+    ]
+    malformed = client.post("/api/plans/validate", json={"plan_yaml": "sites: [1,"})
+    assert malformed.status_code == 422 and "malformed YAML" in malformed.json()["detail"][0]["msg"]
+    not_json = client.post(
+        "/api/plans/validate", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert not_json.status_code == 422
+
+
+def test_write_routes_need_the_token(client: TestClient) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}):
+        r = client.post("/api/runs", json={"plan_yaml": TEXAS}, headers=headers)
+        assert r.status_code == 401 and "token" in r.json()["detail"]
+        assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_run_end_to_end(client: TestClient, finished: dict) -> None:
+    run_id = finished["run_id"]
+    runs = client.get("/api/runs").json()
+    assert run_id in [r["run_id"] for r in runs]
+    run = client.get(f"/api/runs/{run_id}").json()
+    assert run["paths"] == 512 and run["months"] == 24 and run["summary"]["plan"] == "texas-miner"
+    series = client.get(f"/api/runs/{run_id}/series").json()
+    cash = series["series"]["company_cash_usd"]
+    assert len(cash["p50"]) == 24 and len(series["npv_usd"]) == 512
+    assert all(a <= b for a, b in zip(cash["p5"], cash["p95"], strict=True))
+    assert sum(series["npv_usd"]) / 512 == pytest.approx(run["summary"]["npv_usd"]["mean"])
+    report = client.get(f"/api/runs/{run_id}/report")
+    assert report.status_code == 200 and "<html" in report.text.lower()
+    v = client.get(f"/api/runs/{run_id}/verify").json()
+    assert v["ok"] is True and all(c["ok"] for c in v["checks"])
+    head = client.get("/api/ledger/head").json()
+    assert head["size"] >= 1 and len(head["signature_hex"]) == 128
+
+
+def test_unknown_ids_are_404(client: TestClient) -> None:
+    for path in (
+        "/api/runs/nope",
+        "/api/runs/nope/series",
+        "/api/runs/nope/report",
+        "/api/runs/nope/verify",
+        "/api/jobs/nope",
+    ):
+        r = client.get(path)
+        assert r.status_code == 404 and "nope" in r.json()["detail"], path
+
+
+def test_oversized_and_chunked_bodies_are_refused(client: TestClient, finished: dict) -> None:
+    big = {"plan_yaml": "x" * (MAX_BODY_BYTES + 10)}
+    r = client.post("/api/plans/validate", json=big)
+    assert r.status_code == 413 and "allowed" in r.json()["detail"]
+
+    def chunks():
+        yield b'{"plan_yaml": "'
+        yield b'name: x"}'
+
+    r = client.post(
+        "/api/plans/validate", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 411
+    # Nothing stored was lost on the way.
+    assert finished["run_id"] in [x["run_id"] for x in client.get("/api/runs").json()]
+
+
+def test_a_failing_run_reports_and_keeps_earlier_runs(client: TestClient, finished: dict) -> None:
+    # A plan that validates but cannot run: the price model needs data beyond what ships.
+    r = client.post(
+        "/api/runs",
+        json={"plan_yaml": TEXAS, "overrides": ["start=2031-01"], "paths": 64},
+        headers=AUTH,
+    )
+    if r.status_code == 202:
+        job = wait_job(client, r.json()["job_id"])
+        assert job["status"] == "failed" and job["error"]
+    else:
+        assert r.status_code in (400, 422) and r.json()["detail"]
+    assert finished["run_id"] in [x["run_id"] for x in client.get("/api/runs").json()]
+
+
+def test_reads_need_the_token_off_loopback(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "r.duckdb", TOKEN, out=tmp_path / "out", open_reads=False)
+    with TestClient(app) as c:
+        assert c.get("/api/runs").status_code == 401
+        assert c.get("/api/runs", headers=AUTH).status_code == 200
+        assert c.get("/").status_code == 401
+
+
+def test_token_file_created_once_and_env_wins(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("HASHPIVOT_TOKEN", raising=False)
+    db = tmp_path / "s.duckdb"
+    token, created = resolve_token(db)
+    assert created and len(token) >= 32
+    assert stat.S_IMODE(os.stat(token_path(db)).st_mode) == 0o600
+    again, created_again = resolve_token(db)
+    assert again == token and not created_again
+    monkeypatch.setenv("HASHPIVOT_TOKEN", "from-env")
+    assert resolve_token(db) == ("from-env", False)
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
+
+
+def test_openapi_lists_the_routes(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path in (
+        "/api/network",
+        "/api/cost",
+        "/api/plans/validate",
+        "/api/runs",
+        "/api/jobs/{job_id}",
+        "/api/runs/{run_id}/series",
+        "/api/ledger/head",
+        "/api/runs/{run_id}/verify",
+    ):
+        assert path in spec["paths"], path
