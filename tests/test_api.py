@@ -213,3 +213,42 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
         "/api/runs/{run_id}/verify",
     ):
         assert path in spec["paths"], path
+
+
+def test_buildout_route_matches_the_library(client: TestClient) -> None:
+    from hashpivot import buildout
+    from hashpivot.config_buildout import load_campaign_text
+
+    text = (ROOT / "examples" / "openai_16gw.yaml").read_text()
+    refused = client.post("/api/buildout", json={"campaign_yaml": text})
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-2:] == ["power", "mining_sites_plan"]
+    text = text.replace("  mining_sites_plan: texas_miner.yaml\n", "")
+    r = client.post(
+        "/api/buildout", json={"campaign_yaml": text, "overrides": ["capex_preset=analyst_60"]}
+    )
+    assert r.status_code == 200, r.text
+    expected = buildout.build(load_campaign_text(text, "t", ["capex_preset=analyst_60"]))
+    assert r.json()["capex_total_usd"] == pytest.approx(0.96e12)
+    assert r.json()["funding_gap_usd"] == pytest.approx(float(expected.gap.sum()))
+    bad = client.post(
+        "/api/buildout", json={"campaign_yaml": text, "overrides": ["tranches[0].gw=-1"]}
+    )
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "campaign_yaml", "tranches", "0", "gw"]
+
+
+def test_dispatch_route_matches_the_cli_example(client: TestClient) -> None:
+    from hashpivot import config, dispatch, history
+
+    text = (ROOT / "examples" / "texas_ppa_2023.yaml").read_text()
+    r = client.post("/api/dispatch", json={"site_yaml": text, "month": "2023-08"})
+    assert r.status_code == 200, r.text
+    sf = config.load_site_file(ROOT / "examples" / "texas_ppa_2023.yaml")
+    series = history.hourly_prices("ercot:LZ_WEST:2023").month("2023-08")
+    res = dispatch.solve(dispatch.site_problem(sf, series), dispatch.market_prices(sf, series))
+    assert r.json()["objective_usd"] == pytest.approx(res.accounts()["objective_usd"], rel=1e-9)
+    assert r.json()["hours"] == 744
+    for prices in ("/etc/passwd", "ercot:LZ_WEST:2023/../x", "csv:file"):
+        bad = client.post("/api/dispatch", json={"site_yaml": text, "prices": prices})
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "prices"]

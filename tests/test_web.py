@@ -157,3 +157,25 @@ def test_runs_list_compare_and_ledger(server: str, page) -> None:
     page.wait_for_selector("#checks td:has-text('not a stored run')")
     page.screenshot(path=str(ARTIFACTS / "web_ledger.png"), full_page=True)
     assert [e for e in page.errors if "404" not in e] == []
+
+
+def test_buildout_and_dispatch_pages(server: str, page) -> None:
+    campaign = (ROOT / "examples" / "openai_16gw.yaml").read_text()
+    page.goto(server + "/buildout")
+    page.fill("#campaign-yaml", campaign)
+    page.click("#go")
+    page.wait_for_selector("#errors li:has-text('mining_sites_plan')")  # inline, named
+    page.fill("#campaign-yaml", campaign.replace("  mining_sites_plan: texas_miner.yaml\n", ""))
+    page.click("#go")
+    page.wait_for_selector("#kpis td:has-text('$800.00B')")
+    assert plots(page) == 1
+    assert "nvidia" in page.inner_text("#circular")
+    page.screenshot(path=str(ARTIFACTS / "web_buildout.png"), full_page=True)
+    page.goto(server + "/dispatch")
+    page.set_input_files("#site-file", str(ROOT / "examples" / "texas_ppa_2023.yaml"))
+    page.wait_for_function("document.getElementById('site-yaml').value.includes('dispatch')")
+    page.click("#go")
+    page.wait_for_selector("#accounts td:has-text('optimal')")
+    assert plots(page) == 1 and "744" in page.inner_text("#accounts")
+    page.screenshot(path=str(ARTIFACTS / "web_dispatch.png"), full_page=True)
+    assert [e for e in page.errors if "422" not in e] == []

@@ -176,7 +176,10 @@ def create_app(
 
     @app.exception_handler(ConfigError)
     async def _config_error(_: Request, exc: ConfigError) -> SafeJSONResponse:
-        return SafeJSONResponse({"detail": _config_errors(exc, "plan_yaml")}, status_code=422)
+        where = "overrides" if exc.source == "--set" else exc.source
+        if where not in ("overrides", "plan_yaml", "campaign_yaml", "site_yaml"):
+            where = "plan_yaml"
+        return SafeJSONResponse({"detail": _config_errors(exc, where)}, status_code=422)
 
     @app.exception_handler(HashpivotError)
     async def _user_error(_: Request, exc: HashpivotError) -> SafeJSONResponse:
@@ -379,7 +382,9 @@ def create_app(
         finally:
             lg.close()
 
+    from .api_tools import add_tool_routes
     from .web import add_pages
 
+    add_tool_routes(app, reader)
     add_pages(app, reader)
     return app

@@ -250,3 +250,25 @@ def load_campaign(path: str, overrides: list[str] | None = None) -> tuple[Campai
     if isinstance(plan, str) and not Path(plan).is_absolute():
         power["mining_sites_plan"] = str(Path(path).parent / plan)
     return validate(CampaignConfig, data, str(path)), yaml.safe_dump(data, sort_keys=False)
+
+
+def load_campaign_text(
+    text: str, source: str = "campaign", overrides: list[str] | None = None
+) -> CampaignConfig:
+    """A campaign from YAML text (an upload). It may not name a ``mining_sites_plan``: a server
+    does not read files a request names."""
+    from .config import ConfigError, apply_overrides, parse_yaml_text, validate
+
+    data = parse_yaml_text(text, source)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    power = data.get("power")
+    if isinstance(power, dict) and power.get("mining_sites_plan") is not None:
+        raise ConfigError(
+            source,
+            [
+                "power.mining_sites_plan: not allowed in an upload; allowed: "
+                "null (use the CLI to read a plan file)"
+            ],
+        )
+    return validate(CampaignConfig, data, source)

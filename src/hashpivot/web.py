@@ -16,6 +16,8 @@ PAGES = {
     "/plan": ("plan.html", "Plan"),
     "/runs": ("runs.html", "Runs"),
     "/compare": ("compare.html", "Compare"),
+    "/buildout": ("buildout.html", "Build-out"),
+    "/dispatch": ("dispatch.html", "Dispatch"),
     "/ledger": ("ledger.html", "Ledger"),
 }
 
