@@ -257,7 +257,8 @@ def load_campaign_text(
 ) -> CampaignConfig:
     """A campaign from YAML text (an upload). It may not name a ``mining_sites_plan``: a server
     does not read files a request names."""
-    from .config import ConfigError, apply_overrides, parse_yaml_text, validate
+    from .config import apply_overrides, parse_yaml_text, validate
+    from .errors import ConfigError
 
     data = parse_yaml_text(text, source)
     if overrides:
