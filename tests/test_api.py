@@ -252,3 +252,42 @@ def test_dispatch_route_matches_the_cli_example(client: TestClient) -> None:
     for prices in ("/etc/passwd", "ercot:LZ_WEST:2023/../x", "csv:file"):
         bad = client.post("/api/dispatch", json={"site_yaml": text, "prices": prices})
         assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "prices"]
+
+
+def test_serve_command_prints_the_token_once(tmp_path: Path) -> None:
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    exe = shutil.which("hashpivot", path=str(Path(sys.executable).parent)) or "hashpivot"
+    env = {k: v for k, v in os.environ.items() if k != "HASHPIVOT_TOKEN"}
+    db = tmp_path / "serve.duckdb"
+    outputs = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen(
+            [exe, "serve", "--port", str(port), "--db", str(db), "--out", str(tmp_path / "o")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        try:
+            t0 = time.time()
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health") as r:
+                        assert json.loads(r.read())["ok"] is True
+                    break
+                except OSError:
+                    assert proc.poll() is None and time.time() - t0 < 60, "server did not start"
+                    time.sleep(0.2)
+        finally:
+            proc.terminate()
+            outputs.append(proc.communicate(timeout=30)[0])
+    token = token_path(db).read_text().strip()
+    assert token in outputs[0] and token not in outputs[1]
