@@ -163,19 +163,23 @@ def test_oversized_and_chunked_bodies_are_refused(client: TestClient, finished: 
     assert finished["run_id"] in [x["run_id"] for x in client.get("/api/runs").json()]
 
 
-def test_a_failing_run_reports_and_keeps_earlier_runs(client: TestClient, finished: dict) -> None:
-    # A plan that validates but cannot run: the price model needs data beyond what ships.
-    r = client.post(
-        "/api/runs",
-        json={"plan_yaml": TEXAS, "overrides": ["start=2031-01"], "paths": 64},
-        headers=AUTH,
-    )
-    if r.status_code == 202:
-        job = wait_job(client, r.json()["job_id"])
-        assert job["status"] == "failed" and job["error"]
-    else:
-        assert r.status_code in (400, 422) and r.json()["detail"]
-    assert finished["run_id"] in [x["run_id"] for x in client.get("/api/runs").json()]
+def test_a_failing_run_reports_and_keeps_earlier_runs(tmp_path: Path) -> None:
+    db = tmp_path / "keep.duckdb"
+    body = {"plan_yaml": TEXAS, "paths": 64, "months": 12}
+    with TestClient(create_app(db, TOKEN, out=tmp_path / "out")) as good:
+        first = wait_job(good, good.post("/api/runs", json=body, headers=AUTH).json()["job_id"])
+        assert first["status"] == "done"
+    # The report folder cannot be created (a file is in the way): the run fails after the
+    # simulation, and nothing of it is stored.
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("x")
+    with TestClient(create_app(db, TOKEN, out=blocked)) as bad:
+        job = wait_job(bad, bad.post("/api/runs", json=body, headers=AUTH).json()["job_id"])
+        assert job["status"] == "failed" and job["error"] and job["run_id"] is None
+        runs = bad.get("/api/runs").json()
+        assert [r["run_id"] for r in runs] == [first["run_id"]]
+        assert bad.get(f"/api/runs/{first['run_id']}/verify").json()["ok"] is True
+        assert bad.get("/api/health").status_code == 200  # the server is still up
 
 
 def test_reads_need_the_token_off_loopback(tmp_path: Path) -> None:
