@@ -181,6 +181,21 @@ def test_what_each_party_keeps_when_rents_fall_to_zero() -> None:
     assert rich["V"].sum() > 0.6 * 35e9 - 10e9 and rich["operator-equity"].sum() > 0
 
 
+def test_vendor_margin_follows_each_tranche() -> None:
+    # One vendor, two 1 GW tranches sold at 60% and 40% gross margin; it invests $10B in the
+    # first. With no rent it keeps 0.6·$35B + 0.4·$35B − $10B = $25B.
+    cfg = two_party(
+        tranches=[
+            {"name": "v-1gw", "vendor": "V", "vendor_gross_margin": 0.6, "gw": 1, "gw_per_year": 1},
+            {"name": "v-2", "vendor": "V", "vendor_gross_margin": 0.4, "gw": 1, "gw_per_year": 1},
+        ],
+        power={"available_gw_by_year": [2], "electricity_usd_per_mwh": 50},
+    )
+    b = buildout.build(cfg)
+    flows = buildout.party_flows(cfg, b, np.array([0.0]), np.array([0.8]))
+    assert flows["V"].sum() == pytest.approx(0.6 * 35e9 + 0.4 * 35e9 - 10e9, rel=1e-12)
+
+
 def test_lender_fully_served_earns_its_rate() -> None:
     # A loan repaid on schedule (and its balance at the horizon) earns (1 + r/12)^12 − 1.
     cfg = two_party(

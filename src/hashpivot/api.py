@@ -8,7 +8,6 @@ background jobs with progress; a failed run stores nothing and leaves earlier ru
 
 from __future__ import annotations
 
-import math
 import secrets
 import threading
 import traceback
@@ -24,24 +23,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__, audit, config, history, store
+from .config_io import loc_path
 from .errors import ConfigError, HashpivotError, InputError
+from .fmt import jsonable
 
 MAX_BODY_BYTES = 1_000_000  # plans are a few kB; 1 MB leaves room and bounds memory
 _bearer = HTTPBearer(auto_error=False)
 Creds = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-
-
-def jsonable(obj: Any) -> Any:
-    """JSON-safe: NaN and inf become null, numpy scalars plain numbers."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if hasattr(obj, "item"):
-        return jsonable(obj.item())
-    return obj
 
 
 class SafeJSONResponse(JSONResponse):
@@ -98,17 +86,13 @@ class Job:
 
 
 def _config_errors(exc: ConfigError, where: str) -> list[dict[str, Any]]:
-    """ConfigError lines as FastAPI-style 422 details with field paths."""
-    import re
-
+    """ConfigError problems as FastAPI-style 422 details: ``loc`` is the field path under
+    ``where``; a problem not about one field (malformed YAML, a rule over several fields) is
+    located at ``where`` itself."""
     out = []
-    for line in exc.messages:
-        path, sep, msg = line.partition(": ")
-        if sep and re.fullmatch(r"[A-Za-z_][\w.\[\]]*", path):
-            parts = [p for p in re.split(r"[.\[\]]", path) if p]
-            out.append({"loc": ["body", where, *parts], "msg": msg})
-        else:  # not about one field (malformed YAML, a rule over several fields)
-            out.append({"loc": ["body", where], "msg": line})
+    for line, loc in zip(exc.messages, exc.locs, strict=True):
+        msg = line.removeprefix(loc_path(loc) + ": ") if loc else line
+        out.append({"loc": ["body", where, *map(str, loc)], "msg": msg})
     return out
 
 
@@ -286,31 +270,21 @@ def create_app(
             raise ApiError(404, f"job_id {job_id!r} is not a job of this server")
         return jobs[job_id].view()
 
-    def _con() -> Any:
-        return store.connect(db)
-
     @app.get("/api/runs", tags=["runs"], dependencies=[Depends(reader)])
     def list_runs() -> list[dict[str, Any]]:
-        con = _con()
-        try:
+        with store.connect(db) as con:
             return store.list_runs(con)
-        finally:
-            con.close()
 
     @app.get("/api/runs/{run_id}", tags=["runs"], dependencies=[Depends(reader)])
     def get_run(run_id: str) -> dict[str, Any]:
         """A stored run: metadata and summary."""
-        con = _con()
-        try:
+        with store.connect(db) as con:
             return _run_summary(con, run_id)
-        finally:
-            con.close()
 
     @app.get("/api/runs/{run_id}/series", tags=["runs"], dependencies=[Depends(reader)])
     def run_series(run_id: str) -> dict[str, Any]:
         """Monthly fans (P5–P95 and mean) and P(cash < 0) of a stored run."""
-        con = _con()
-        try:
+        with store.connect(db) as con:
             run = _run_summary(con, run_id)
             rows = con.execute(
                 "SELECT series, month, p5, p25, p50, p75, p95, mean FROM run_series "
@@ -320,8 +294,6 @@ def create_app(
             npv = con.execute(
                 "SELECT npv_usd FROM run_npv WHERE run_id = ? ORDER BY path", [run_id]
             ).fetchnumpy()["npv_usd"]
-        finally:
-            con.close()
         series: dict[str, dict[str, list[float | None]]] = {}
         for name, _, *values in rows:
             s = series.setdefault(name, {k: [] for k in ("p5", "p25", "p50", "p75", "p95", "mean")})
@@ -342,11 +314,8 @@ def create_app(
     )
     def run_report(run_id: str) -> HTMLResponse:
         """The run's self-contained HTML report."""
-        con = _con()
-        try:
+        with store.connect(db) as con:
             run = _run_summary(con, run_id)
-        finally:
-            con.close()
         path = Path(run["report_path"] or "")
         if not path.is_file():
             raise ApiError(404, f"the report of run {run_id!r} is no longer at {str(path)!r}")
@@ -355,12 +324,9 @@ def create_app(
     @app.get("/api/runs/{run_id}/verify", tags=["ledger"], dependencies=[Depends(reader)])
     def verify_run(run_id: str) -> dict[str, Any]:
         """Prove a stored run unaltered since the ledger logged it."""
-        con = _con()
-        try:
+        with store.connect(db) as con:
             _run_summary(con, run_id)
             v = audit.verify_run(con, run_id, ledger_path)
-        finally:
-            con.close()
         return {
             "run_id": run_id,
             "ok": v.ok,

@@ -45,7 +45,7 @@ def add_tool_routes(app: FastAPI, reader: Any) -> None:
                 ],
             )
         b, sens = buildout.run(cfg)
-        return {"campaign": cfg.name} | b.summary() | {"sensitivity": sens}
+        return buildout.result_json(cfg, b, sens)
 
     @app.post("/api/dispatch", tags=["tools"], dependencies=[Depends(reader)])
     def dispatch_route(body: DispatchBody) -> dict[str, Any]:
@@ -79,10 +79,7 @@ def add_tool_routes(app: FastAPI, reader: Any) -> None:
         series = history.hourly_prices(body.prices)
         if body.month is not None:
             series = series.month(body.month)
-        market = dispatch.market_prices(sf, series)
-        result = dispatch.solve(dispatch.site_problem(sf, series), market)
-        accounts = result.accounts()
-        accounts["hours"] = int(market.size)
+        result, accounts = dispatch.run_site_file(sf, series)
         accounts["mined_mw"] = result.mined_mw.tolist()
         accounts["prices_usd_per_mwh"] = result.prices_usd_per_mwh.tolist()
         accounts["time_local"] = [t.strftime("%Y-%m-%d %H:%M") for t in series.index_local]

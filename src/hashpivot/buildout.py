@@ -57,6 +57,7 @@ class Buildout:
     sources: dict[str, FloatArray]  # USD by source by month
     gap: FloatArray
     vendor_revenue: dict[str, FloatArray]
+    vendor_margin_usd: dict[str, FloatArray]  # gross margin on those sales, tranche by tranche
     circular: dict[str, dict[str, float]]
     electricity_usd: FloatArray  # at base rent and utilisation
     opex_usd: FloatArray
@@ -190,11 +191,15 @@ def build(cfg: CampaignConfig, capex_scale: float = 1.0, gpu_scale: float = 1.0)
     energised = _lag(np.cumsum(gw_month), delay)
     # Vendors sell the compute and networking of their tranches, and the refreshes.
     vendor_rev: dict[str, FloatArray] = {}
+    vendor_margin: dict[str, FloatArray] = {}
     for t in cfg.tranches:
         share = np.divide(deployed[t.name], gw_month, out=np.zeros(n), where=gw_month > 0)
         sold = (capex["compute"] + capex["networking"]) * share
         sold = sold + _lag(capex["compute"] * share, cfg.gpu_refresh_years * 12)
         vendor_rev[t.vendor] = vendor_rev.get(t.vendor, np.zeros(n)) + sold
+        vendor_margin[t.vendor] = (
+            vendor_margin.get(t.vendor, np.zeros(n)) + t.vendor_gross_margin * sold
+        )
     circular = {}
     for vendor, rev in vendor_rev.items():
         invested = float(sum(sources[s.name].sum() for s in _vendor_sources(cfg, vendor)))
@@ -203,12 +208,7 @@ def build(cfg: CampaignConfig, capex_scale: float = 1.0, gpu_scale: float = 1.0)
             "self_funded_usd": invested,
             "share_of_revenue_self_funded": circular_exposure(invested, float(rev.sum())),
         }
-    mw = energised * 1000.0
-    r = cfg.revenue
-    electricity = (
-        mw * r.utilisation * cfg.power.pue * HOURS_PER_MONTH * cfg.power.electricity_usd_per_mwh
-    )
-    opex = mw * r.opex_usd_per_mw_year / 12.0
+    electricity, opex = running_costs_usd(cfg, energised * 1000.0, cfg.revenue.utilisation)
     return Buildout(
         months,
         deployed,
@@ -218,10 +218,21 @@ def build(cfg: CampaignConfig, capex_scale: float = 1.0, gpu_scale: float = 1.0)
         sources,
         gap,
         vendor_rev,
+        vendor_margin,
         circular,
         electricity,
         opex,
     )
+
+
+def running_costs_usd(
+    cfg: CampaignConfig, mw: FloatArray, utilisation: FloatArray | float
+) -> tuple[FloatArray, FloatArray]:
+    """Monthly electricity (energised IT MW × utilisation × PUE × hours × price) and opex (per
+    energised MW) [USD]."""
+    p = cfg.power
+    electricity = mw * utilisation * p.pue * HOURS_PER_MONTH * p.electricity_usd_per_mwh
+    return electricity, mw * cfg.revenue.opex_usd_per_mw_year / 12.0
 
 
 def _lag(x: FloatArray, months: int) -> FloatArray:
@@ -276,12 +287,8 @@ def party_flows(
     rent = np.asarray(rent_usd_per_kw_month, dtype=float)[:, None]
     util = np.asarray(utilisation, dtype=float)[:, None]
     mw = (b.gw_energised * 1000.0)[None, :]
-    p = cfg.power
-    operating = (
-        util * mw * 1000.0 * rent
-        - util * mw * p.pue * HOURS_PER_MONTH * p.electricity_usd_per_mwh
-        - mw * cfg.revenue.opex_usd_per_mw_year / 12.0
-    )
+    electricity, opex = running_costs_usd(cfg, mw, util)
+    operating = util * mw * 1000.0 * rent - electricity - opex
     available = np.maximum(operating, 0.0)
     # At the horizon the business is worth a multiple of its last 12 months' operating cash;
     # lenders' outstanding balances and arrears are paid from it first, equity gets the rest.
@@ -307,11 +314,9 @@ def party_flows(
     for s in holders:
         stake = float(put_in[s.name].sum()) / total if total > 0 else 0.0
         flows[s.name] = stake * available - put_in[s.name][None, :]
-    for t_vendor, rev in b.vendor_revenue.items():
-        margin = max(t.vendor_gross_margin for t in cfg.tranches if t.vendor == t_vendor)
-        own = _vendor_sources(cfg, t_vendor)
-        vendor = np.broadcast_to(margin * rev, operating.shape).copy()
-        for s in own:
+    for t_vendor, margin_usd in b.vendor_margin_usd.items():
+        vendor = np.broadcast_to(margin_usd, operating.shape).copy()
+        for s in _vendor_sources(cfg, t_vendor):
             vendor += flows.pop(s.name) if s.name in flows else -b.sources[s.name][None, :]
         flows[t_vendor] = vendor
     return flows
@@ -432,3 +437,12 @@ def run(cfg: CampaignConfig) -> tuple[Buildout, dict[str, list[float]]]:
     b.parties, b.stress = party_returns(cfg, b)
     b.host_sites = host_sites(cfg)
     return b, sensitivity(cfg)
+
+
+def result_json(cfg: CampaignConfig, b: Buildout, sens: dict[str, list[float]]) -> dict[str, Any]:
+    """What ``hashpivot buildout --json`` and ``POST /api/buildout`` answer."""
+    return (
+        {"campaign": cfg.name, "capex_preset": cfg.capex_preset}
+        | b.summary()
+        | {"sensitivity": sens}
+    )

@@ -7,7 +7,6 @@ line naming the field, the value and what is allowed, and exits with code 2 — 
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +17,8 @@ from rich.table import Table
 
 from . import __version__, hardware, history
 from .errors import ConfigError, HashpivotError, InputError
+from .fmt import jsonable as _jsonable
+from .fmt import usd_compact as _fmt_musd
 
 app = typer.Typer(
     name="hashpivot",
@@ -34,29 +35,8 @@ def _print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(_jsonable(obj), indent=2) + "\n")
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if hasattr(obj, "item"):  # numpy scalars
-        return _jsonable(obj.item())
-    return obj
-
-
 def _fmt_usd(x: float) -> str:
     return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
-
-
-def _fmt_musd(x: float) -> str:
-    """Compact money for wide tables: $146.1M, -$1.2B."""
-    sign, a = ("-" if x < 0 else ""), abs(x)
-    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if a >= scale:
-            return f"{sign}${a / scale:,.1f}{unit}"
-    return f"{sign}${a:,.0f}"
 
 
 @app.callback()
@@ -397,14 +377,13 @@ def plan_cmd(
     and a record in the audit ledger."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from . import config, plan, runner
+    from . import config, runner
 
     sets = list(overrides or [])
     for key, value in (("paths", paths), ("horizon_months", months), ("seed", seed)):
         if value is not None:
             sets.append(f"{key}={value}")
     cfg, plan_yaml = config.load_plan(plan_file, sets)
-    plan.chunk_blocks(chunk_size)  # validate before any work
     progress_console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -509,15 +488,7 @@ def dispatch_cmd(
     series = history.hourly_prices(prices)
     if month is not None:
         series = series.month(month)
-    market = dispatch.market_prices(sf, series)
-    problem = dispatch.site_problem(sf, series)
-    result = dispatch.solve(problem, market)
-    accounts = result.accounts()
-    accounts.update(dispatch.strike_comparison(problem, market))
-    accounts["hours"] = int(market.size)
-    accounts["filled_hours_utc"] = list(series.filled_hours_utc)
-    accounts["build_s"] = result.build_s
-    accounts["solve_s"] = result.solve_s
+    result, accounts = dispatch.run_site_file(sf, series)
     label = f"{sf.site.name}, {series.source}"
     chart = out / f"dispatch-{sf.site.name}-{(month or prices).replace(':', '_')}.html"
     report.write_atomic(chart, report.render_dispatch(result, accounts, series, label))
@@ -525,7 +496,7 @@ def dispatch_cmd(
     if as_json:
         _print_json(accounts)
         return
-    table = Table(title=f"Dispatch — {label} ({market.size:,} hours)", show_header=False)
+    table = Table(title=f"Dispatch — {label} ({accounts['hours']:,} hours)", show_header=False)
     table.add_row("status", accounts["status"])
     for key, unit in (("mwh_mined", "MWh"), ("mwh_curtailed", "MWh"), ("mwh_sold_back", "MWh")):
         table.add_row(key.replace("_", " "), f"{accounts[key]:,.0f} {unit}")

@@ -30,8 +30,7 @@ def buildout_cmd(
 
     cfg, _ = load_campaign(str(campaign), set_)
     b, sens = buildout.run(cfg)
-    summary = {"campaign": cfg.name, "capex_preset": cfg.capex_preset} | b.summary()
-    summary["sensitivity"] = sens
+    summary = buildout.result_json(cfg, b, sens)
     page = out / f"buildout-{cfg.name}.html"
     report.write_atomic(page, report_buildout.render(cfg, b, sens))
     summary["report_path"] = str(page)

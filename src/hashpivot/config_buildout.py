@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from pathlib import Path
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -234,22 +235,17 @@ class CampaignConfig(_Strict):
 
 
 def load_campaign(path: str, overrides: list[str] | None = None) -> tuple[CampaignConfig, str]:
-    """Read, override (``key.path=value``) and validate a campaign; returns it and its YAML."""
-    from pathlib import Path
-
+    """Read, override (``key.path=value``) and validate a campaign; returns it and its YAML.
+    A relative ``power.mining_sites_plan`` is relative to the campaign file."""
     import yaml
 
-    from .config import apply_overrides, read_yaml, validate
+    from .config import read_yaml
 
-    data = read_yaml(path)
-    if overrides:
-        data = apply_overrides(data, overrides)
-    # A relative mining_sites_plan is relative to the campaign file, as includes are.
-    power = data.get("power") if isinstance(data, dict) else None
-    plan = power.get("mining_sites_plan") if isinstance(power, dict) else None
+    data = _overridden(read_yaml(path), overrides)
+    plan = _mining_sites_plan(data)
     if isinstance(plan, str) and not Path(plan).is_absolute():
-        power["mining_sites_plan"] = str(Path(path).parent / plan)
-    return validate(CampaignConfig, data, str(path)), yaml.safe_dump(data, sort_keys=False)
+        data["power"]["mining_sites_plan"] = str(Path(path).parent / plan)
+    return _validated(data, str(path)), yaml.safe_dump(data, sort_keys=False)
 
 
 def load_campaign_text(
@@ -257,19 +253,34 @@ def load_campaign_text(
 ) -> CampaignConfig:
     """A campaign from YAML text (an upload). It may not name a ``mining_sites_plan``: a server
     does not read files a request names."""
-    from .config import apply_overrides, parse_yaml_text, validate
+    from .config import parse_yaml_text
     from .errors import ConfigError
 
-    data = parse_yaml_text(text, source)
-    if overrides:
-        data = apply_overrides(data, overrides)
-    power = data.get("power")
-    if isinstance(power, dict) and power.get("mining_sites_plan") is not None:
+    data = _overridden(parse_yaml_text(text, source), overrides)
+    if _mining_sites_plan(data) is not None:
         raise ConfigError(
             source,
             [
                 "power.mining_sites_plan: not allowed in an upload; allowed: "
                 "null (use the CLI to read a plan file)"
             ],
+            [("power", "mining_sites_plan")],
         )
+    return _validated(data, source)
+
+
+def _overridden(data: dict[str, Any], overrides: list[str] | None) -> dict[str, Any]:
+    from .config import apply_overrides
+
+    return apply_overrides(data, overrides) if overrides else data
+
+
+def _mining_sites_plan(data: dict[str, Any]) -> Any:
+    power = data.get("power")
+    return power.get("mining_sites_plan") if isinstance(power, dict) else None
+
+
+def _validated(data: dict[str, Any], source: str) -> CampaignConfig:
+    from .config import validate
+
     return validate(CampaignConfig, data, source)

@@ -38,16 +38,19 @@ def parse_yaml_text(text: str, source: str) -> dict[str, Any]:
     return data
 
 
+def loc_path(loc: tuple[str | int, ...], prefix: str = "") -> str:
+    """``("sites", 0, "pue")`` → ``sites[0].pue``."""
+    path = prefix
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else ("." if path else "") + str(part)
+    return path
+
+
 def format_validation_error(exc: ValidationError, prefix: str = "") -> list[str]:
     """One line per problem: ``field.path: value — what is allowed``."""
     lines = []
     for err in exc.errors(include_url=False):
-        path = prefix
-        for part in err["loc"]:
-            if isinstance(part, int):
-                path += f"[{part}]"
-            else:
-                path += ("." if path else "") + str(part)
+        path = loc_path(err["loc"], prefix)
         msg = err["msg"].removeprefix("Value error, ")
         kind, ctx, value = err["type"], err.get("ctx", {}), err.get("input")
         where = path or "(top level)"
@@ -83,7 +86,8 @@ def validate(model: type[BaseModel], data: Any, source: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, format_validation_error(exc)) from None
+        locs = [tuple(err["loc"]) for err in exc.errors(include_url=False)]
+        raise ConfigError(source, format_validation_error(exc), locs) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -505,17 +505,7 @@ def market_prices(site_file, prices) -> FloatArray:  # type: ignore[no-untyped-d
 def strike_comparison(site: DispatchSite, prices: FloatArray) -> dict[str, float]:
     """Strikes implied by the optimum without reserve terms, and what a two-strike policy with
     those strikes (and the same ramp limit) loses against that optimum."""
-    energy_only = DispatchSite(
-        name=site.name,
-        capacity_mw=site.capacity_mw,
-        value_usd_per_mwh=site.value_usd_per_mwh,
-        ppa_mw=site.ppa_mw,
-        ppa_price_usd_per_mwh=site.ppa_price_usd_per_mwh,
-        firm_mw=site.firm_mw,
-        interconnect_mw=site.interconnect_mw,
-        ramp_mw_per_hour=site.ramp_mw_per_hour,
-        export_mw=site.export_mw,
-    )
+    energy_only = replace(site, reserve=None)
     opt = solve(energy_only, prices)
     low, high = implied_strikes(opt)
     cap = float(opt.mining_mw.max()) if opt.mining_mw.max() > 0 else site.capacity_mw
@@ -561,3 +551,21 @@ def dispatch_curve(prices, grid: FloatArray | None = None) -> DispatchCurve:  # 
         up[m] = k / p.size
         avg[m] = np.where(k > 0, csum[k] / np.maximum(k, 1), p[0])
     return DispatchCurve(prices.source, grid, up, avg)
+
+
+def run_site_file(site_file, prices):  # type: ignore[no-untyped-def]
+    """A site file's ``dispatch`` section against an :class:`~hashpivot.history.HourlyPrices`
+    series: the LP solved, and its accounts with the strike comparison, hours and timings (the
+    CLI's ``--json`` and the web API's answer)."""
+    if site_file.dispatch is None:
+        raise InputError("dispatch", None, "a 'dispatch' section in the site file")
+    market = market_prices(site_file, prices)
+    problem = site_problem(site_file, prices)
+    result = solve(problem, market)
+    accounts = result.accounts()
+    accounts.update(strike_comparison(problem, market))
+    accounts["hours"] = int(market.size)
+    accounts["filled_hours_utc"] = list(prices.filled_hours_utc)
+    accounts["build_s"] = result.build_s
+    accounts["solve_s"] = result.solve_s
+    return result, accounts

@@ -40,12 +40,20 @@ class DataRangeError(InputError):
 class ConfigError(HashpivotError, ValueError):
     """A configuration file that cannot be read or does not validate.
 
-    ``messages`` holds one line per problem, each naming the field path.
+    ``messages`` holds one line per problem, each naming the field path; ``locs`` holds the
+    same paths as tuples of keys and indices (``()`` where a problem is not about one field), for
+    callers that report fields structurally (the web API's 422s).
     """
 
-    def __init__(self, source: str, messages: list[str]) -> None:
+    def __init__(
+        self,
+        source: str,
+        messages: list[str],
+        locs: list[tuple[str | int, ...]] | None = None,
+    ) -> None:
         self.source = source
         self.messages = list(messages)
+        self.locs = list(locs) if locs is not None else [()] * len(self.messages)
         super().__init__(f"{source}: " + "; ".join(self.messages))
 
 

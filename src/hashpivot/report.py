@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from .fmt import usd_compact as _usd
 from .plan import PlanResult
 
 
@@ -27,12 +28,25 @@ def _template() -> jinja2.Template:
     return jinja2.Template(text, autoescape=True)
 
 
-def _usd(x: float) -> str:
-    sign, a = ("-" if x < 0 else ""), abs(x)
-    for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
-        if a >= scale:
-            return f"{sign}${a / scale:,.1f}{unit}"
-    return f"{sign}${a:,.0f}"
+class PlotlyDivs:
+    """Renders figures as HTML divs for one page: Plotly's JavaScript is inlined with the first
+    figure only. ``layout`` is applied to every figure first."""
+
+    def __init__(self, **layout: Any) -> None:
+        self.first = True
+        self.layout = layout
+
+    def __call__(self, fig: go.Figure) -> jinja2.utils.markupsafe.Markup:
+        if self.layout:
+            fig.update_layout(**self.layout)
+        html = pio.to_html(
+            fig,
+            full_html=False,
+            include_plotlyjs=self.first,
+            config={"displaylogo": False, "responsive": True},
+        )
+        self.first = False
+        return jinja2.utils.markupsafe.Markup(html)
 
 
 def _fan_figure(name: str, fan: dict[str, list[float]], x: list[str], log: bool) -> go.Figure:
@@ -239,18 +253,7 @@ def _decision_figures(result: PlanResult, x: list[str]) -> list[tuple[str, list[
 def render(result: PlanResult, run_id: str, description: str = "") -> str:
     """The report as one HTML string with Plotly's JavaScript inlined once."""
     figs = build_figures(result)
-    first = True
-
-    def div(fig: go.Figure) -> str:
-        nonlocal first
-        out = pio.to_html(
-            fig,
-            full_html=False,
-            include_plotlyjs=first,
-            config={"displaylogo": False, "responsive": True},
-        )
-        first = False
-        return out
+    div = PlotlyDivs()
 
     fans = [div(f) for f in figs["fans"]]
     cal = result.calibration
@@ -297,17 +300,14 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
         seed=result.seed,
         version=result.version,
         kpis=kpis,
-        fans=[jinja2.utils.markupsafe.Markup(f) for f in fans],
-        npv_hist=jinja2.utils.markupsafe.Markup(div(figs["npv_hist"])),
-        p_negative=jinja2.utils.markupsafe.Markup(div(figs["p_negative"])),
-        cost_stack=jinja2.utils.markupsafe.Markup(div(figs["cost_stack"])),
-        tornado=jinja2.utils.markupsafe.Markup(div(figs["tornado"])),
-        default_charts=[jinja2.utils.markupsafe.Markup(div(f)) for f in figs["default"]],
+        fans=fans,
+        npv_hist=div(figs["npv_hist"]),
+        p_negative=div(figs["p_negative"]),
+        cost_stack=div(figs["cost_stack"]),
+        tornado=div(figs["tornado"]),
+        default_charts=[div(f) for f in figs["default"]],
         default_summary=_default_summary(result),
-        decisions=[
-            (name, [jinja2.utils.markupsafe.Markup(div(f)) for f in group])
-            for name, group in figs["decisions"]
-        ],
+        decisions=[(name, [div(f) for f in group]) for name, group in figs["decisions"]],
         assumptions=assumptions,
         calibration=calibration,
     )

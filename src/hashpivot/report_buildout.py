@@ -7,9 +7,9 @@ from typing import Any
 
 import jinja2
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from .buildout import Buildout
+from .report import PlotlyDivs
 
 _PAGE = jinja2.Template(
     """<!doctype html>
@@ -80,21 +80,9 @@ def render(cfg: Any, b: Buildout, sens: dict[str, list[float]]) -> str:
     s = b.summary()
     years = s["by_year"]
     x = [str(y["year"]) for y in years]
-    first = True
-
-    def div(fig: go.Figure) -> jinja2.utils.markupsafe.Markup:
-        nonlocal first
-        fig.update_layout(
-            height=420, margin={"t": 40, "l": 70, "r": 20, "b": 40}, legend={"orientation": "h"}
-        )
-        html = pio.to_html(
-            fig,
-            full_html=False,
-            include_plotlyjs=first,
-            config={"displaylogo": False, "responsive": True},
-        )
-        first = False
-        return jinja2.utils.markupsafe.Markup(html)
+    div = PlotlyDivs(
+        height=420, margin={"t": 40, "l": 70, "r": 20, "b": 40}, legend={"orientation": "h"}
+    )
 
     years_idx = b.months.year.to_numpy()
     capex = go.Figure()

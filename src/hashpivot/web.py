@@ -74,7 +74,8 @@ def add_pages(app: FastAPI, reader: Any) -> None:
     def plotly_js() -> FileResponse:
         return FileResponse(_plotly_js(), media_type="text/javascript")
 
+    app_js_text = (resources.files("hashpivot") / "templates" / "web" / "app.js").read_text()
+
     @app.get("/static/app.js", include_in_schema=False)
     def app_js() -> Response:
-        text = (resources.files("hashpivot") / "templates" / "web" / "app.js").read_text()
-        return Response(text, media_type="text/javascript")
+        return Response(app_js_text, media_type="text/javascript")

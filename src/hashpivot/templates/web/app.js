@@ -23,6 +23,10 @@ const hp = {
     if (Array.isArray(d)) return d.map(e => (e.loc || []).filter(x => x !== "body").join(".") + ": " + e.msg);
     return [String(d)];
   },
+  showErrors(ul, lines) {
+    ul.innerHTML = "";
+    for (const l of lines) { const li = document.createElement("li"); li.textContent = l; ul.appendChild(li); }
+  },
   usd(x) {
     if (x === null || x === undefined) return "—";
     const a = Math.abs(x), s = x < 0 ? "-" : "";
