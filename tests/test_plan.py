@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from hashpivot import config, kernels, mining, plan, scenarios
+from hashpivot import config, kernels, market_kernel, mining, plan, scenarios
 from hashpivot.errors import ConfigError, InputError
 from hashpivot.site import DAYS_PER_MONTH, FixedCosts
 
@@ -312,7 +312,7 @@ def test_fused_market_recursion_equals_numpy_reference(market: dict) -> None:
     model = plan.build_model(cfg).market
     seeds = scenarios.block_seeds(3, 200)
     shocks = scenarios.draw_shocks(model, seeds, 0, 4, 200, 48)
-    fused = kernels.market_recursion_numba(
+    fused = market_kernel.market_recursion_numba(
         scenarios.recursion_coefficients(model, 48),
         shocks,
         np.linalg.cholesky(model.full_correlation()),

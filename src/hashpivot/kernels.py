@@ -28,6 +28,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from .workspace import Workspace, empty
+
 try:  # numba is a declared dependency; the NumPy path keeps the model usable without it.
     from numba import njit, prange
 
@@ -177,6 +179,7 @@ if HAVE_NUMBA:
         price,
         bpt,
         pindex,
+        ones,
         btc_g,
         cost_g,
         o_btc,
@@ -186,9 +189,8 @@ if HAVE_NUMBA:
         o_mwh,
     ):  # pragma: no cover - compiled
         # Loop order path → site → month: the inner loop runs over contiguous months with the
-        # site's accumulators in registers and no branches (fixed-price sites read a row of ones
-        # in ``pindex``; curtailment is a 0/1 factor), so it vectorises; the path's group rows
-        # stay in L1.
+        # site's accumulators in registers and no branches (fixed-price sites read a row of
+        # ones; curtailment is a 0/1 factor), so it vectorises; the path's group rows stay in L1.
         n, n_months = price.shape
         n_sites = th_month.shape[0]
         n_groups = btc_g.shape[0]
@@ -199,6 +201,7 @@ if HAVE_NUMBA:
                     cost_g[g, i, t] = 0.0
             for s in range(n_sites):
                 k = pidx[s]
+                index = pindex[k, i] if k >= 0 else ones
                 f = fee[s]
                 unit0 = pp[s]
                 keep = not_curtail[s]
@@ -213,7 +216,7 @@ if HAVE_NUMBA:
                     rev = btc * price[i, t]
                     pool = rev * f
                     mwh = mwh_month[s, t]
-                    energy = mwh * unit0 * pindex[k, i, t]
+                    energy = mwh * unit0 * index[t]
                     run = max(keep, 1.0 if rev - pool >= energy else 0.0)
                     btc_g[g, i, t] += run * btc * (1.0 - f)
                     cost_g[g, i, t] += run * energy + fixed_month[s, t]
@@ -255,22 +258,22 @@ def site_cashflows_numba(
     btc_per_th_day: FloatArray,
     days: FloatArray,
     power_index: FloatArray,
+    workspace: Workspace | None = None,
 ) -> SiteTotals:
-    """Fused kernel (numba, parallel over paths); same results as :func:`site_cashflows_numpy`."""
+    """Fused kernel (numba, parallel over paths); same results as :func:`site_cashflows_numpy`.
+    With a ``workspace`` the ``[group, path, month]`` and cash arrays are its (valid until the
+    next chunk)."""
     if not HAVE_NUMBA:  # pragma: no cover
         return site_cashflows_numpy(params, price_usd, btc_per_th_day, days, power_index)
     n, n_months = price_usd.shape
     out = _empty_totals(params.n_sites, n, n_months, cash=False)
-    # Fixed-price sites read the appended row of ones.
-    ones = np.ones((1, n, n_months))
-    pindex = np.concatenate([power_index, ones]) if power_index.shape[0] else ones
-    pidx = np.where(params.power_index >= 0, params.power_index, pindex.shape[0] - 1)
     th_month, mwh_month, fixed_month = site_month_factors(params, days)
     price = np.ascontiguousarray(price_usd)
+    shape = (params.n_groups, n, n_months)
     out = replace(
         out,
-        btc_net_g=np.empty((params.n_groups, n, n_months)),
-        cost_usd_g=np.empty((params.n_groups, n, n_months)),
+        btc_net_g=empty(workspace, "sites.btc_net", shape),
+        cost_usd_g=empty(workspace, "sites.cost_usd", shape),
     )
     _fused(
         th_month,
@@ -278,12 +281,13 @@ def site_cashflows_numba(
         fixed_month,
         params.pool_fee,
         params.power_usd_per_mwh,
-        pidx,
+        params.power_index,
         (~params.curtail).astype(np.float64),
         params.groups,
         price,
         np.ascontiguousarray(btc_per_th_day),
-        pindex,
+        np.ascontiguousarray(power_index).reshape(-1, n, n_months),
+        np.ones(n_months),  # the power index of fixed-price sites
         out.btc_net_g,
         out.cost_usd_g,
         out.btc,
@@ -293,8 +297,9 @@ def site_cashflows_numba(
         out.energy_mwh,
     )
     # Cash if every BTC were sold in the month mined.
+    cash = empty(workspace, "sites.cash_usd", (n, n_months))
     if params.n_groups == 1:
-        cash = out.btc_net_g[0] * price
+        np.multiply(out.btc_net_g[0], price, out=cash)
         cash -= out.cost_usd_g[0]
     else:
         cash = out.btc_net_g.sum(axis=0) * price - out.cost_usd_g.sum(axis=0)
@@ -308,163 +313,9 @@ def site_cashflows(
     btc_per_th_day: FloatArray,
     days: FloatArray,
     power_index: FloatArray,
+    workspace: Workspace | None = None,
 ) -> SiteTotals:
     """The fastest available implementation."""
-    impl = site_cashflows_numba if HAVE_NUMBA else site_cashflows_numpy
-    return impl(params, price_usd, btc_per_th_day, days, power_index)
-
-
-# --------------------------------------------------------------------------- market recursion
-if HAVE_NUMBA:
-
-    @njit(cache=True)
-    def _avg_subsidy(h0, h1, era_subsidy):  # pragma: no cover - compiled
-        total = 0.0
-        era = int(h0 // 210000.0)
-        while era < era_subsidy.shape[0]:
-            start = era * 210000.0
-            if start >= h1:
-                break
-            end = start + 210000.0
-            lo = h0 if h0 > start else start
-            hi = h1 if h1 < end else end
-            if hi > lo:
-                total += (hi - lo) * era_subsidy[era]
-            era += 1
-        return total / (h1 - h0)
-
-    @njit(parallel=True, cache=True)
-    def _market(
-        u,
-        block,
-        chol,
-        antithetic,
-        boot,
-        use_boot,
-        drift,
-        vol,
-        days,
-        t_years,
-        t_mid,
-        lp0,
-        lh0,
-        lhp0,
-        height0,
-        lf0,
-        hc,
-        fc,
-        pc,
-        era_sub,
-        price,
-        hash_eh,
-        diff,
-        blocks_o,
-        sub_o,
-        fees_o,
-        bpt_o,
-        power,
-    ):  # pragma: no cover - compiled
-        n, n_months = price.shape
-        k = chol.shape[0]
-        n_power = pc.shape[0]
-        a, b, c, sig = hc[0], hc[1], hc[2], hc[3]
-        f_mean, f_phi, f_innov = fc[0], fc[1], fc[2]
-        to_diff = 1e18 * 600.0 / 4294967296.0
-        half = u.shape[2]
-        for i in prange(n):
-            blk_i = i // block
-            j = i % block
-            sign = 1.0
-            row = j
-            if antithetic and j >= half:
-                sign = -1.0
-                row = j - half
-            z = np.empty(k)
-            x = np.zeros(n_power)
-            lp = lp0
-            level_h = np.exp(lh0)  # hashrate [EH/s], carried as a level: one exp a month
-            lhp = lhp0
-            height = height0
-            lf = lf0
-            for t in range(n_months):
-                for q in range(k):  # correlate: z = sign · L u
-                    acc = 0.0
-                    for m in range(q + 1):
-                        acc += chol[q, m] * u[blk_i, m, row, t]
-                    z[q] = sign * acc
-                r = boot[i, t] if use_boot else drift[t] + vol[t] * z[0]
-                lp_new = lp + r
-                p = np.exp(0.5 * (lp + lp_new))
-                price[i, t] = p
-                lp = lp_new
-                lf = f_mean + f_phi * (lf - f_mean) + f_innov * z[2]
-                growth = a + b * lhp + c * t_years[t] + sig * z[1]
-                half_growth = np.exp(0.5 * growth)
-                e_eff = level_h * half_growth  # geometric mean of last and this month
-                level_h = e_eff * half_growth
-                d = e_eff * to_diff
-                blk = days[t] * 144.0 * half_growth
-                sub = _avg_subsidy(height, height + blk, era_sub)
-                fee = sub * np.exp(lf)
-                bpt = 86400.0 * 1e12 / (d * 4294967296.0) * (sub + fee)
-                hash_eh[i, t] = level_h
-                diff[i, t] = d
-                blocks_o[i, t] = blk
-                sub_o[i, t] = sub
-                fees_o[i, t] = fee
-                bpt_o[i, t] = bpt
-                lhp = np.log(bpt * 1000.0 * p)
-                height += blk
-                for q in range(n_power):  # log levels; exponentiated in one vector pass after
-                    x[q] = pc[q, 0] * x[q] + pc[q, 1] * z[3 + q]
-                    power[q, i, t] = pc[q, 2] * t_mid[t] + x[q]
-
-
-def market_recursion_numba(coef, shocks, chol):  # type: ignore[no-untyped-def]
-    """Fused market recursion (numba, parallel over paths) on the raw block shocks; agrees with
-    :func:`hashpivot.scenarios.recursion_numpy` on the same shocks."""
-    from .scenarios import ERA_SUBSIDY_BTC, PATH_BLOCK, MarketPaths
-
-    n, n_months = shocks.n_paths, coef.days.shape[0]
-    k = coef.power_coef.shape[0]
-    out = [np.empty((n, n_months)) for _ in range(7)]
-    power = np.empty((k, n, n_months))
-    use_boot = shocks.boot is not None
-    boot = shocks.boot if use_boot else np.zeros((1, 1))
-    _market(
-        shocks.u,
-        PATH_BLOCK,
-        chol,
-        shocks.antithetic,
-        boot,
-        use_boot,
-        coef.drift,
-        coef.vol,
-        coef.days,
-        coef.t_years,
-        coef.t_mid,
-        coef.log_price0,
-        coef.log_hashrate0,
-        coef.log_hashprice0,
-        coef.height0,
-        coef.log_fee_share0,
-        coef.hashrate_coef,
-        coef.fee_coef,
-        coef.power_coef,
-        ERA_SUBSIDY_BTC,
-        *out,
-        power,
-    )
-    np.exp(power, out=power)
-    price, hash_eh, diff, blocks, sub, fees, bpt = out
-    return MarketPaths(
-        price_usd=price,
-        hashrate_eh_s=hash_eh,
-        difficulty=diff,
-        blocks=blocks,
-        subsidy_btc=sub,
-        fees_btc_per_block=fees,
-        btc_per_th_day=bpt,
-        days=coef.days,
-        index_values=power,
-    )
+    if HAVE_NUMBA:
+        return site_cashflows_numba(params, price_usd, btc_per_th_day, days, power_index, workspace)
+    return site_cashflows_numpy(params, price_usd, btc_per_th_day, days, power_index)

@@ -33,6 +33,7 @@ from .kernels import SiteParams, site_cashflows
 from .plan_finance import _default_results, _groups_and_finance, _with_finance, hedge_strikes
 from .site import Site
 from .site_results import SiteResult, site_results
+from .workspace import Workspace
 
 FloatArray = npt.NDArray[np.float64]
 DAYS_PER_MONTH = scenarios.DAYS_PER_MONTH
@@ -371,9 +372,12 @@ def evaluate(
     shocks: Shocks | None = None,
     policies: dict[str, conversion.LsmPolicy] | None = None,
     strikes: FloatArray | None = None,
+    workspace: Workspace | None = None,
 ) -> Evaluation:
     """Company cash flow and per-site results for simulated ``paths``; with company finance,
-    the cash flow to equity after treasury, debt, hedges and jurisdictions."""
+    the cash flow to equity after treasury, debt, hedges and jurisdictions. With a
+    ``workspace`` (the run loop's) the ``[path, month]`` results are valid until the next
+    chunk."""
     corporate = model.corporate_cash_usd_per_month
     params = model.params
     special = model.special
@@ -397,7 +401,12 @@ def evaluate(
     fixed = corporate * paths.days / DAYS_PER_MONTH + model.capex_usd.sum(axis=0)
     if model.plain.size:
         plain = site_cashflows(
-            params, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values
+            params,
+            paths.price_usd,
+            paths.btc_per_th_day,
+            paths.days,
+            paths.index_values,
+            workspace,
         )
         cash = plain.cash_usd  # the kernel's fresh array: consolidate in place
         cash -= fixed[None, :]
@@ -568,13 +577,15 @@ def run(
     df = metrics.discount_factors(plan.discount_rate_annual, n_months)
     n_blocks = len(seeds)
     done = 0
+    workspace = Workspace()  # the chunks' large arrays, reused from one chunk to the next
     for first_block in range(0, n_blocks, blocks_per_chunk):
         nb = min(blocks_per_chunk, n_blocks - first_block)
         first_path = first_block * scenarios.PATH_BLOCK
-        paths = scenarios.simulate(model.market, n_months, seeds, first_block, nb, n_paths)
-        fold_chunk(
-            acc, model, first_path, paths, evaluate(model, paths, None, policies, strikes), df
+        paths = scenarios.simulate(
+            model.market, n_months, seeds, first_block, nb, n_paths, workspace
         )
+        ev = evaluate(model, paths, None, policies, strikes, workspace)
+        fold_chunk(acc, model, first_path, paths, ev, df)
         done += paths.price_usd.shape[0]
         if progress:
             progress(done, n_paths)
@@ -598,9 +609,12 @@ def fold_chunk(
         else model.plan.company.cash_usd + np.cumsum(cash_flow, axis=1)
     )
     negative = cum < 0
+    n_months = model.n_months
     acc.add_scalars("npv", first_path, cash_flow @ df + ev.tail_usd * df[-1])
     acc.add_count("negative_now", negative.sum(axis=0))
-    acc.add_count("negative_ever", np.logical_or.accumulate(negative, axis=1).sum(axis=0))
+    first_negative = np.where(negative.any(axis=1), negative.argmax(axis=1), n_months)
+    ever = np.cumsum(np.bincount(first_negative, minlength=n_months + 1))[:n_months]
+    acc.add_count("negative_ever", ever)
     for name in SITE_SCALARS:
         acc.add_scalars(name, first_path, ev.totals[name])
     for site, out in zip(model.special, ev.special, strict=True):
@@ -609,12 +623,13 @@ def fold_chunk(
         )
         for policy, values in out.policy_values.items():
             acc.add_scalars(f"policy:{site.name}:{policy}", first_path, values)
-    acc.add_fan("btc_price_usd", first_path, paths.price_usd)
-    acc.add_fan("hashprice_usd_per_ph_day", first_path, paths.hashprice_usd_per_ph_day)
-    acc.add_fan("network_hashrate_eh_s", first_path, paths.hashrate_eh_s)
-    acc.add_fan("company_cash_usd", first_path, cum)
+    if first_path < metrics.FAN_PATHS:  # the first paths feed the fan charts
+        fan = paths.take(metrics.FAN_PATHS - first_path)
+        acc.add_fan("btc_price_usd", first_path, fan.price_usd)
+        acc.add_fan("hashprice_usd_per_ph_day", first_path, fan.hashprice_usd_per_ph_day)
+        acc.add_fan("network_hashrate_eh_s", first_path, fan.hashrate_eh_s)
+        acc.add_fan("company_cash_usd", first_path, cum)
     if ev.finance:
-        n_months = model.n_months
         for name, out in ev.finance.items():
             acc.add_count(f"default:{name}", np.bincount(out.default_month, minlength=n_months + 1))
         base = ev.finance["as_configured"]

@@ -30,6 +30,9 @@ References
 
 from __future__ import annotations
 
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -38,11 +41,14 @@ import pandas as pd
 
 from . import history, network
 from .errors import InputError
+from .workspace import Workspace, empty
 
 FloatArray = npt.NDArray[np.float64]
 
 #: Paths per random-number block. Chunks are whole numbers of blocks.
 PATH_BLOCK = 64
+#: Threads drawing a chunk's blocks.
+DRAW_THREADS = max(1, min(4, os.cpu_count() or 1))
 #: Average days per month.
 DAYS_PER_MONTH = 365.25 / 12
 #: Shock order in the correlation matrix.
@@ -353,8 +359,14 @@ class MarketPaths:
 
 
 def month_days(start: pd.Timestamp, n_months: int) -> FloatArray:
-    idx = pd.date_range(start, periods=n_months + 1, freq="MS")
-    return np.diff(idx.to_numpy()).astype("timedelta64[D]").astype(np.float64)
+    """Days in each of ``n_months`` calendar months from the first month start on or after
+    ``start``."""
+    day = np.datetime64(pd.Timestamp(start).date(), "D")
+    first = day.astype("datetime64[M]")
+    if first.astype("datetime64[D]") < day:
+        first = first + 1
+    edges = (first + np.arange(n_months + 1)).astype("datetime64[D]")
+    return np.diff(edges).astype(np.float64)
 
 
 def average_subsidy_btc(height_from: FloatArray, height_to: FloatArray) -> FloatArray:
@@ -400,6 +412,13 @@ class BlockShocks:
         return block, np.where(j < half, j, j - half), np.where(j < half, 1.0, -1.0)
 
 
+@functools.cache
+def _draw_pool() -> ThreadPoolExecutor:
+    """The process's drawing threads, started once (starting threads per chunk costs more than
+    drawing a block)."""
+    return ThreadPoolExecutor(DRAW_THREADS, thread_name_prefix="hashpivot-draw")
+
+
 def draw_shocks(
     model: MarketModel,
     seeds: list[np.random.SeedSequence],
@@ -407,15 +426,19 @@ def draw_shocks(
     n_blocks: int,
     n_paths_total: int,
     n_months: int,
+    workspace: Workspace | None = None,
 ) -> BlockShocks:
     """Draw blocks ``first_block .. + n_blocks − 1``, each from its own generator."""
+    from .market_kernel import fill_standard_normal
+
     k = model.n_shocks
     half = PATH_BLOCK // 2 if model.antithetic else PATH_BLOCK
-    u = np.empty((n_blocks, k, half, n_months))
-    boots = []
-    for j, b in enumerate(range(first_block, first_block + n_blocks)):
-        rng = np.random.default_rng(seeds[b])
-        rng.standard_normal(out=u[j])
+    u = empty(workspace, "shocks.u", (n_blocks, k, half, n_months))
+    boots: list[FloatArray] = [np.empty(0)] * n_blocks
+
+    def draw(j: int) -> None:
+        rng = np.random.default_rng(seeds[first_block + j])
+        fill_standard_normal(rng, u[j])
         if model.btc_model == "bootstrap":
             returns = model.bootstrap_returns
             idx = _bootstrap_indices(
@@ -425,9 +448,22 @@ def draw_shocks(
             if model.antithetic:
                 # Antithetic pairs reflect the resampled returns about their mean.
                 boot = np.concatenate([boot, 2 * returns.mean() - boot], axis=0)
-            boots.append(boot)
+            boots[j] = boot
+
+    def draw_range(lo: int, hi: int) -> None:
+        for j in range(lo, hi):
+            draw(j)
+
+    # Each block has its own generator and its own slice of ``u``: drawing blocks on several
+    # threads (the normals release the GIL) gives the same numbers as drawing them in order.
+    workers = min(DRAW_THREADS, n_blocks)
+    if workers > 1:
+        edges = np.linspace(0, n_blocks, workers + 1).astype(int)
+        list(_draw_pool().map(draw_range, edges[:-1], edges[1:]))
+    else:
+        draw_range(0, n_blocks)
     n = min(n_blocks * PATH_BLOCK, n_paths_total - first_block * PATH_BLOCK)
-    boot_all = np.concatenate(boots, axis=0)[:n] if boots else None
+    boot_all = np.concatenate(boots, axis=0)[:n] if model.btc_model == "bootstrap" else None
     events = _events(model, seeds, first_block, n_blocks, half, n)
     return BlockShocks(u, boot_all, n, model.antithetic, events)
 
@@ -550,7 +586,7 @@ def recursion_inputs(model: MarketModel, shocks: BlockShocks, n_months: int) -> 
 
 def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
     """Reference implementation of the monthly recursions: vectorised over paths, a Python loop
-    over months. :func:`hashpivot.kernels.market_recursion_numba` must agree with it."""
+    over months. :func:`hashpivot.market_kernel.market_recursion_numba` must agree with it."""
     n, n_months = inp.log_return.shape
     days = inp.coef.days
     log_p_end = inp.coef.log_price0 + np.cumsum(inp.log_return, axis=1)
@@ -620,19 +656,22 @@ def simulate(
     first_block: int,
     n_blocks: int,
     n_paths_total: int,
+    workspace: Workspace | None = None,
 ) -> MarketPaths:
     """Paths of blocks ``first_block .. first_block + n_blocks − 1``; the last block of the run is
     cut at ``n_paths_total``. Each block's shocks come from its own generator, so the result is
     identical whatever the chunking. Runs the fused numba kernel when available (it correlates
-    and mirrors the raw shocks itself), else :func:`recursion_numpy`."""
-    from . import kernels
+    and mirrors the raw shocks itself), else :func:`recursion_numpy`. With a ``workspace`` the
+    shocks and paths live in its arrays, valid until the next chunk."""
+    from . import kernels, market_kernel
 
-    shocks = draw_shocks(model, seeds, first_block, n_blocks, n_paths_total, n_months)
+    shocks = draw_shocks(model, seeds, first_block, n_blocks, n_paths_total, n_months, workspace)
     if kernels.HAVE_NUMBA:
-        paths = kernels.market_recursion_numba(
+        paths = market_kernel.market_recursion_numba(
             recursion_coefficients(model, n_months),
             shocks,
             np.linalg.cholesky(model.full_correlation()),
+            workspace,
         )
     else:
         paths = recursion_numpy(recursion_inputs(model, shocks, n_months))

@@ -1,0 +1,99 @@
+"""The plan engine's compiled parts against NumPy and pandas doing the same job."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hashpivot import market_kernel, plan, scenarios, site_results
+from hashpivot.workspace import Workspace
+from test_plan import ONE_SITE, make_plan, with_
+
+
+def _market(antithetic: bool = True, btc_model: str = "gbm") -> scenarios.MarketModel:
+    data = with_(ONE_SITE, paths=300, market={"antithetic": antithetic, "btc_model": btc_model})
+    return plan.build_model(make_plan(data)).market
+
+
+@pytest.mark.parametrize("antithetic", [True, False])
+def test_block_normals_are_numpys_stream_whatever_the_threads(
+    antithetic: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = _market(antithetic)
+    seeds = scenarios.block_seeds(11, 300)
+    half = scenarios.PATH_BLOCK // 2 if antithetic else scenarios.PATH_BLOCK
+    expected = np.stack(
+        [
+            np.random.default_rng(seeds[b]).standard_normal((model.n_shocks, half, 24))
+            for b in range(1, 5)
+        ]
+    )
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(scenarios, "DRAW_THREADS", threads)
+        shocks = scenarios.draw_shocks(model, seeds, 1, 4, 300, 24)
+        np.testing.assert_array_equal(shocks.u, expected)
+
+
+def test_bootstrap_draws_continue_the_block_generator() -> None:
+    model = _market(btc_model="bootstrap")
+    seeds = scenarios.block_seeds(5, 300)
+    shocks = scenarios.draw_shocks(model, seeds, 0, 2, 300, 24)
+    rng = np.random.default_rng(seeds[1])
+    half = scenarios.PATH_BLOCK // 2
+    rng.standard_normal((model.n_shocks, half, 24))
+    idx = scenarios._bootstrap_indices(
+        rng, half, 24, model.bootstrap_returns.size, model.bootstrap_block_months
+    )
+    blk = scenarios.PATH_BLOCK
+    np.testing.assert_array_equal(shocks.boot[blk : blk + half], model.bootstrap_returns[idx])
+
+
+def test_workspace_run_reuses_arrays_and_changes_nothing() -> None:
+    model = _market()
+    seeds = scenarios.block_seeds(2, 300)
+    ws = Workspace()
+    a = scenarios.simulate(model, 36, seeds, 0, 2, 300, ws)
+    price_a = a.price_usd.copy()
+    b = scenarios.simulate(model, 36, seeds, 2, 2, 300, ws)
+    assert b.price_usd is a.price_usd  # the same scratch array, refilled
+    fresh_a = scenarios.simulate(model, 36, seeds, 0, 2, 300)
+    fresh_b = scenarios.simulate(model, 36, seeds, 2, 2, 300)
+    np.testing.assert_array_equal(price_a, fresh_a.price_usd)
+    np.testing.assert_array_equal(b.btc_per_th_day, fresh_b.btc_per_th_day)
+
+
+@pytest.mark.parametrize("start", ["2025-11-01", "2025-11-15", "2024-02-01", "2023-12-31"])
+def test_month_days_match_pandas_calendar(start: str) -> None:
+    idx = pd.date_range(start, periods=121, freq="MS")
+    expected = np.diff(idx.to_numpy()).astype("timedelta64[D]").astype(np.float64)
+    np.testing.assert_array_equal(scenarios.month_days(pd.Timestamp(start), 120), expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(-3.0, 3.0, allow_nan=False))
+def test_inlined_exp_matches_libm(x: float) -> None:
+    assert market_kernel._exp_near_zero(x) == pytest.approx(np.exp(x), rel=4e-16, abs=0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 5),
+    st.integers(1, 40),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.0, 1.0),
+)
+def test_row_medians_equal_nanmedian(rows: int, cols: int, seed: int, gap_share: float) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.lognormal(size=(rows, cols))
+    x[rng.random((rows, cols)) < gap_share] = np.nan
+    x[rng.random((rows, cols)) < gap_share / 4] = np.inf
+    got = site_results.row_medians(x)
+    for r in range(rows):
+        finite = x[r][np.isfinite(x[r])]
+        if finite.size == 0:
+            assert got[r] is None
+        else:
+            assert got[r] == pytest.approx(float(np.median(finite)), rel=1e-15)
