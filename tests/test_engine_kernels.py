@@ -97,3 +97,32 @@ def test_row_medians_equal_nanmedian(rows: int, cols: int, seed: int, gap_share:
             assert got[r] is None
         else:
             assert got[r] == pytest.approx(float(np.median(finite)), rel=1e-15)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 50), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+def test_compiled_site_medians_equal_numpy(
+    n_sites: int, n_paths: int, seed: int, idle_share: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    shape = (n_sites, n_paths)
+    btc = rng.lognormal(size=shape) * (rng.random(shape) >= idle_share)
+    mwh = rng.lognormal(size=shape) * (rng.random(shape) >= idle_share)
+    v = {
+        "btc": btc,
+        "energy_usd": rng.lognormal(10, size=shape),
+        "pool_fee_usd": rng.lognormal(8, size=shape),
+        "revenue_usd": rng.lognormal(11, size=shape),
+        "energy_mwh": mwh,
+    }
+    args = (
+        v,
+        rng.integers(0, 120, size=shape).astype(float),
+        rng.lognormal(9, size=n_sites),
+        rng.lognormal(9, size=n_sites),
+        rng.lognormal(15, size=n_sites),
+        1.0 - rng.uniform(0, 0.03, size=n_sites),
+    )
+    fast, ref = site_results.site_medians(*args), site_results.site_medians_numpy(*args)
+    for name in site_results.SiteMedians.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)

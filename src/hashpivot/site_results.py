@@ -10,7 +10,11 @@ import numpy as np
 import numpy.typing as npt
 
 from . import metrics
+from .kernels import HAVE_NUMBA
 from .site import FixedCosts
+
+if HAVE_NUMBA:
+    from numba import njit, prange
 
 if TYPE_CHECKING:
     from .plan import PlanModel
@@ -84,9 +88,152 @@ def _median_path(all_in: FloatArray) -> int | None:
     return int(np.argpartition(filled, (k - 1) // 2)[(k - 1) // 2])
 
 
+@dataclass(frozen=True)
+class SiteMedians:
+    """Per site ``[site]``: medians over the paths where it mined (NaN where none did) of its
+    cost per BTC (energy, cash, all-in) and breakeven BTC price, the median over paths that drew
+    power of its breakeven power price, the path of its lower-median all-in cost (−1 if none),
+    its median BTC mined and the share of paths where it mined."""
+
+    energy: FloatArray
+    cash: FloatArray
+    all_in: FloatArray
+    breakeven_btc: FloatArray
+    breakeven_power: FloatArray
+    median_path: npt.NDArray[np.int64]
+    btc: FloatArray
+    share_mining: FloatArray
+
+
+def site_medians_numpy(
+    v: dict[str, FloatArray],
+    months: FloatArray,
+    breakeven_rate: FloatArray,
+    other_rate: FloatArray,
+    dep: FloatArray,
+    net: FloatArray,
+) -> SiteMedians:
+    """:class:`SiteMedians` by whole-array NumPy; the reference for :func:`site_medians`.
+
+    ``v`` holds the ``[site, path]`` totals (``btc``, ``energy_usd``, ``pool_fee_usd``,
+    ``revenue_usd``, ``energy_mwh``), ``months`` the months mined, ``breakeven_rate`` and
+    ``other_rate`` the fixed costs per month mined in and out of the breakeven (``[site]``),
+    ``dep`` the depreciation over the horizon and ``net`` 1 − pool fee.
+    """
+    btc, energy, pool, mwh = v["btc"], v["energy_usd"], v["pool_fee_usd"], v["energy_mwh"]
+    mined = btc > 0
+    inv_btc = np.full(btc.shape, np.nan)  # 1/BTC where the path mined, NaN where it did not
+    np.divide(1.0, btc, out=inv_btc, where=mined)
+    breakeven_usd = energy + breakeven_rate[:, None] * months
+    cash_usd = breakeven_usd + pool
+    all_in = (cash_usd + dep[:, None] + other_rate[:, None] * months) * inv_btc
+    breakeven_power = np.full(mwh.shape, np.nan)
+    np.divide(v["revenue_usd"] - pool, mwh * 1000.0, out=breakeven_power, where=mwh > 0)
+
+    def med(x: FloatArray) -> FloatArray:
+        return np.array([np.nan if m is None else m for m in row_medians(x)])
+
+    paths = [_median_path(all_in[k]) for k in range(btc.shape[0])]
+    return SiteMedians(
+        energy=med(energy * inv_btc),
+        cash=med(cash_usd * inv_btc),
+        all_in=med(all_in),
+        breakeven_btc=med(breakeven_usd * inv_btc / net[:, None]),
+        breakeven_power=med(breakeven_power),
+        median_path=np.array([-1 if i is None else i for i in paths], dtype=np.int64),
+        btc=_medians(btc),
+        share_mining=mined.mean(axis=1),
+    )
+
+
+if HAVE_NUMBA:
+
+    @njit(parallel=True, cache=True)
+    def _pack_per_btc(
+        btc, energy, pool, revenue, mwh, months, be_rate, other_rate, dep, net, out, which, count
+    ):  # pragma: no cover - compiled
+        # Per site, packed to the front of each row: energy, cash, all-in and breakeven cost per
+        # BTC of the paths that mined (count[k, 0] of them, their indices in ``which``), and the
+        # breakeven power price of the paths that drew power (count[k, 1]). The same arithmetic,
+        # in the same order, as site_medians_numpy.
+        n_sites, n = btc.shape
+        for k in prange(n_sites):
+            m = 0
+            mp = 0
+            for i in range(n):
+                b = btc[k, i]
+                if b > 0:
+                    inv = 1.0 / b
+                    be = energy[k, i] + be_rate[k] * months[k, i]
+                    cash = be + pool[k, i]
+                    out[0, k, m] = energy[k, i] * inv
+                    out[1, k, m] = cash * inv
+                    out[2, k, m] = (cash + dep[k] + other_rate[k] * months[k, i]) * inv
+                    out[3, k, m] = be * inv / net[k]
+                    which[k, m] = i
+                    m += 1
+                if mwh[k, i] > 0:
+                    out[4, k, mp] = (revenue[k, i] - pool[k, i]) / (mwh[k, i] * 1000.0)
+                    mp += 1
+            count[k, 0] = m
+            count[k, 1] = mp
+
+
+def site_medians(
+    v: dict[str, FloatArray],
+    months: FloatArray,
+    breakeven_rate: FloatArray,
+    other_rate: FloatArray,
+    dep: FloatArray,
+    net: FloatArray,
+) -> SiteMedians:
+    """:class:`SiteMedians` from one compiled pass per site (parallel over sites) that packs
+    the per-BTC values of the paths that mined, then NumPy's SIMD selection per row; the same
+    values as :func:`site_medians_numpy` without its ``[site, path]`` temporaries."""
+    if not HAVE_NUMBA:  # pragma: no cover
+        return site_medians_numpy(v, months, breakeven_rate, other_rate, dep, net)
+    btc = np.ascontiguousarray(v["btc"])
+    n_sites, n = btc.shape
+    packed = np.empty((5, n_sites, n))
+    which = np.empty((n_sites, n), dtype=np.int64)
+    count = np.empty((n_sites, 2), dtype=np.int64)
+    f = np.float64
+    _pack_per_btc(
+        btc,
+        np.ascontiguousarray(v["energy_usd"]),
+        np.ascontiguousarray(v["pool_fee_usd"]),
+        np.ascontiguousarray(v["revenue_usd"]),
+        np.ascontiguousarray(v["energy_mwh"]),
+        np.ascontiguousarray(months, dtype=f),
+        np.ascontiguousarray(breakeven_rate, dtype=f),
+        np.ascontiguousarray(other_rate, dtype=f),
+        np.ascontiguousarray(dep, dtype=f),
+        np.ascontiguousarray(net, dtype=f),
+        packed,
+        which,
+        count,
+    )
+    med = np.full((5, n_sites), np.nan)
+    path = np.full(n_sites, -1, dtype=np.int64)
+    for k in range(n_sites):
+        m, mp = int(count[k, 0]), int(count[k, 1])
+        if m:
+            med[:4, k] = _medians(packed[:4, k, :m])
+            all_in = packed[2, k, :m]
+            path[k] = which[k, int(np.argpartition(all_in, (m - 1) // 2)[(m - 1) // 2])]
+        if mp:
+            med[4, k] = _medians(packed[4, k, None, :mp])[0]
+    return SiteMedians(
+        *med,
+        median_path=path,
+        btc=_medians(btc),
+        share_mining=count[:, 0] / n,
+    )
+
+
 def site_results(model: PlanModel, acc: metrics.PathAccumulator) -> list[SiteResult]:
     """Per-site cost per BTC (energy, cash, all-in), cost lines and breakevens as medians over
-    paths, for all sites at once as ``[site, path]`` arrays."""
+    paths, for all sites at once from the ``[site, path]`` totals."""
     c = model.plan.company
     v = {
         name: acc.values(name)
@@ -99,71 +246,65 @@ def site_results(model: PlanModel, acc: metrics.PathAccumulator) -> list[SiteRes
             "mining_months",
         )
     }
-    btc = v["btc"]
-    mined = btc > 0
-    inv_btc = np.full(btc.shape, np.nan)  # 1/BTC where the path mined, NaN where it did not
-    np.divide(1.0, btc, out=inv_btc, where=mined)
-
     # Fixed costs are charged for the months each path mined ([site, path]): a site that converts
     # stops carrying its mining opex and its share of corporate costs.
-    months, share = v["mining_months"], model.corporate_share[:, None]
+    months, share = v["mining_months"], model.corporate_share
     costs = [site.costs if site is not None else FixedCosts() for site in model.mining_sites]
 
     def monthly(attr: str, corporate: float = 0.0) -> FloatArray:
-        return np.array([getattr(x, attr) for x in costs])[:, None] + corporate * share
+        return np.array([getattr(x, attr) for x in costs]) + corporate * share
 
-    rate = {  # USD per month mined, [site, 1]
+    rate = {  # USD per month mined, [site]
         "site_opex": monthly("site_opex_usd_per_month"),
         "sga_cash": monthly("sga_cash_usd_per_month", c.sga_cash_usd_per_month),
         "stock_comp": monthly("stock_comp_usd_per_month", c.stock_comp_usd_per_month),
         "interest": monthly("interest_usd_per_month", c.interest_usd_per_month),
     }
     dep = model.depreciation_usd.sum(axis=1)
-    energy, pool = v["energy_usd"], v["pool_fee_usd"]
-    breakeven_usd = energy + (rate["site_opex"] + rate["sga_cash"]) * months
-    cash_usd = breakeven_usd + pool
-    all_in = (cash_usd + dep[:, None] + (rate["stock_comp"] + rate["interest"]) * months) * inv_btc
+    med = site_medians(
+        v,
+        months,
+        rate["site_opex"] + rate["sga_cash"],
+        rate["stock_comp"] + rate["interest"],
+        dep,
+        1.0 - model.pool_fee,
+    )
 
     def stack(k: int, i: int) -> dict[str, float]:
         """The cost lines of site ``k`` on path ``i``, USD per BTC."""
-        per_btc, m = inv_btc[k, i], months[k, i]
+        per_btc, m = 1.0 / v["btc"][k, i], months[k, i]
         return {
-            "energy": float(energy[k, i] * per_btc),
-            "site_opex": float(rate["site_opex"][k, 0] * m * per_btc),
-            "pool_fees": float(pool[k, i] * per_btc),
-            "sga_cash": float(rate["sga_cash"][k, 0] * m * per_btc),
+            "energy": float(v["energy_usd"][k, i] * per_btc),
+            "site_opex": float(rate["site_opex"][k] * m * per_btc),
+            "pool_fees": float(v["pool_fee_usd"][k, i] * per_btc),
+            "sga_cash": float(rate["sga_cash"][k] * m * per_btc),
             "depreciation": float(dep[k] * per_btc),
-            "stock_comp": float(rate["stock_comp"][k, 0] * m * per_btc),
-            "interest": float(rate["interest"][k, 0] * m * per_btc),
+            "stock_comp": float(rate["stock_comp"][k] * m * per_btc),
+            "interest": float(rate["interest"][k] * m * per_btc),
         }
 
-    net = 1.0 - model.pool_fee[:, None]
-    mwh = v["energy_mwh"]
-    breakeven_power = np.full(mwh.shape, np.nan)
-    np.divide(v["revenue_usd"] - pool, mwh * 1000.0, out=breakeven_power, where=mwh > 0)
-    med = {
-        "energy": row_medians(energy * inv_btc),
-        "cash": row_medians(cash_usd * inv_btc),
-        "all_in": row_medians(all_in),
-        "breakeven_btc": row_medians(breakeven_usd * inv_btc / net),
-        "breakeven_power": row_medians(breakeven_power),
-    }
-    btc_median = np.median(btc, axis=1)
+    def opt(x: float) -> float | None:
+        return None if np.isnan(x) else float(x)
+
     out = []
     for k, (cfg, site) in enumerate(zip(model.plan.sites, model.mining_sites, strict=True)):
-        idx = _median_path(all_in[k])
+        idx = int(med.median_path[k])
         out.append(
             SiteResult(
                 name=cfg.name,
                 power_capacity_mw=cfg.power_capacity_mw,
                 hashrate_eh_s=site.hashrate_th_s / 1e6 if site is not None else 0.0,
                 start_month=int(model.start_month[k]),
-                cost_usd_per_btc={key: med[key][k] for key in ("energy", "cash", "all_in")},
-                stack_usd_per_btc=dict.fromkeys(STACK_LINES) if idx is None else stack(k, idx),
-                breakeven_btc_price_usd=med["breakeven_btc"][k],
-                breakeven_power_usd_per_kwh=med["breakeven_power"][k],
-                btc_mined=float(btc_median[k]),
-                share_of_paths_mining=float(mined[k].mean()),
+                cost_usd_per_btc={
+                    "energy": opt(med.energy[k]),
+                    "cash": opt(med.cash[k]),
+                    "all_in": opt(med.all_in[k]),
+                },
+                stack_usd_per_btc=dict.fromkeys(STACK_LINES) if idx < 0 else stack(k, idx),
+                breakeven_btc_price_usd=opt(med.breakeven_btc[k]),
+                breakeven_power_usd_per_kwh=opt(med.breakeven_power[k]),
+                btc_mined=float(med.btc[k]),
+                share_of_paths_mining=float(med.share_mining[k]),
                 kind=cfg.type,
             )
         )
