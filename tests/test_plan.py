@@ -190,10 +190,12 @@ def test_fused_kernel_equals_numpy_reference() -> None:
     model = plan.build_model(cfg)
     paths = scenarios.simulate(model.market, 60, scenarios.block_seeds(5, 256), 0, 4, 256)
     args = (model.params, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values)
-    a = kernels.site_cashflows_numba(*args)
     b = kernels.site_cashflows_numpy(*args)
-    for name in ("cash_usd", "btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh"):
-        np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-10, atol=1e-6)
+    for groups in (True, False):
+        a = kernels.site_cashflows_numba(*args, groups=groups)
+        names = ["cash_usd", "btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh"]
+        for name in names + (["btc_net_g", "cost_usd_g"] if groups else []):
+            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-10, atol=1e-6)
 
 
 def test_curtailment_never_loses_money_on_variable_costs() -> None:

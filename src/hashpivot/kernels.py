@@ -169,10 +169,11 @@ if HAVE_NUMBA:
     @njit(parallel=True, cache=True, fastmath=True)
     def _fused(
         th_month,
+        th_net,
+        e_unit,
         mwh_month,
-        fixed_month,
+        fixed_g,
         fee,
-        pp,
         pidx,
         not_curtail,
         group,
@@ -180,8 +181,10 @@ if HAVE_NUMBA:
         bpt,
         pindex,
         ones,
+        with_groups,
         btc_g,
         cost_g,
+        cash,
         o_btc,
         o_rev,
         o_pool,
@@ -190,44 +193,62 @@ if HAVE_NUMBA:
     ):  # pragma: no cover - compiled
         # Loop order path → site → month: the inner loop runs over contiguous months with the
         # site's accumulators in registers and no branches (fixed-price sites read a row of
-        # ones; curtailment is a 0/1 factor), so it vectorises; the path's group rows stay in L1.
+        # ones; curtailment is a 0/1 factor), so it vectorises; the path's rows stay in L1.
+        # Per site-month constants come precomputed: TH/s-days (th_month), the same net of pool
+        # fees (th_net), the power bill at index 1 (e_unit); fixed costs are summed per group.
+        # With groups (company finance) the kernel leaves BTC net of pool fees and costs per
+        # group; without, the cash flow if every BTC were sold in the month mined.
         n, n_months = price.shape
         n_sites = th_month.shape[0]
-        n_groups = btc_g.shape[0]
+        n_groups = fixed_g.shape[0]
         for i in prange(n):
-            for g in range(n_groups):
+            hp = np.empty(n_months)  # USD per TH/s-day on this path
+            for t in range(n_months):
+                hp[t] = bpt[i, t] * price[i, t]
+            if with_groups:
+                for g in range(n_groups):
+                    for t in range(n_months):
+                        btc_g[g, i, t] = 0.0
+                        cost_g[g, i, t] = fixed_g[g, t]
+            else:
                 for t in range(n_months):
-                    btc_g[g, i, t] = 0.0
-                    cost_g[g, i, t] = 0.0
+                    acc = 0.0
+                    for g in range(n_groups):
+                        acc -= fixed_g[g, t]
+                    cash[i, t] = acc
             for s in range(n_sites):
                 k = pidx[s]
                 index = pindex[k, i] if k >= 0 else ones
-                f = fee[s]
-                unit0 = pp[s]
                 keep = not_curtail[s]
                 g = group[s]
                 a_btc = 0.0
                 a_rev = 0.0
-                a_pool = 0.0
                 a_energy = 0.0
                 a_mwh = 0.0
-                for t in range(n_months):
-                    btc = th_month[s, t] * bpt[i, t]
-                    rev = btc * price[i, t]
-                    pool = rev * f
-                    mwh = mwh_month[s, t]
-                    energy = mwh * unit0 * index[t]
-                    run = max(keep, 1.0 if rev - pool >= energy else 0.0)
-                    btc_g[g, i, t] += run * btc * (1.0 - f)
-                    cost_g[g, i, t] += run * energy + fixed_month[s, t]
-                    a_btc += run * btc
-                    a_rev += run * rev
-                    a_pool += run * pool
-                    a_energy += run * energy
-                    a_mwh += run * mwh
+                if with_groups:
+                    for t in range(n_months):
+                        energy = e_unit[s, t] * index[t]
+                        run = max(keep, 1.0 if th_net[s, t] * hp[t] >= energy else 0.0)
+                        run_energy = run * energy
+                        btc_g[g, i, t] += run * th_net[s, t] * bpt[i, t]
+                        cost_g[g, i, t] += run_energy
+                        a_btc += run * th_month[s, t] * bpt[i, t]
+                        a_rev += run * th_month[s, t] * hp[t]
+                        a_energy += run_energy
+                        a_mwh += run * mwh_month[s, t]
+                else:
+                    for t in range(n_months):
+                        energy = e_unit[s, t] * index[t]
+                        net = th_net[s, t] * hp[t]
+                        run = max(keep, 1.0 if net >= energy else 0.0)
+                        cash[i, t] += run * (net - energy)
+                        a_btc += run * th_month[s, t] * bpt[i, t]
+                        a_rev += run * th_month[s, t] * hp[t]
+                        a_energy += run * energy
+                        a_mwh += run * mwh_month[s, t]
                 o_btc[s, i] = a_btc
                 o_rev[s, i] = a_rev
-                o_pool[s, i] = a_pool
+                o_pool[s, i] = a_rev * fee[s]
                 o_energy[s, i] = a_energy
                 o_mwh[s, i] = a_mwh
 
@@ -259,28 +280,31 @@ def site_cashflows_numba(
     days: FloatArray,
     power_index: FloatArray,
     workspace: Workspace | None = None,
+    groups: bool = True,
 ) -> SiteTotals:
     """Fused kernel (numba, parallel over paths); same results as :func:`site_cashflows_numpy`.
-    With a ``workspace`` the ``[group, path, month]`` and cash arrays are its (valid until the
-    next chunk)."""
+    Without ``groups`` it leaves only the cash flow (``btc_net_g`` and ``cost_usd_g`` None),
+    which is all a plan without company finance reads. With a ``workspace`` the ``[path,
+    month]`` arrays are its (valid until the next chunk)."""
     if not HAVE_NUMBA:  # pragma: no cover
         return site_cashflows_numpy(params, price_usd, btc_per_th_day, days, power_index)
     n, n_months = price_usd.shape
     out = _empty_totals(params.n_sites, n, n_months, cash=False)
     th_month, mwh_month, fixed_month = site_month_factors(params, days)
+    fixed_g = np.zeros((params.n_groups, n_months))
+    np.add.at(fixed_g, params.groups, fixed_month)
     price = np.ascontiguousarray(price_usd)
-    shape = (params.n_groups, n, n_months)
-    out = replace(
-        out,
-        btc_net_g=empty(workspace, "sites.btc_net", shape),
-        cost_usd_g=empty(workspace, "sites.cost_usd", shape),
-    )
+    shape = (params.n_groups, n, n_months) if groups else (1, 1, 1)
+    btc_g = empty(workspace, "sites.btc_net", shape)
+    cost_g = empty(workspace, "sites.cost_usd", shape)
+    cash = empty(workspace, "sites.cash_usd", (n, n_months))
     _fused(
         th_month,
+        th_month * (1.0 - params.pool_fee[:, None]),
+        mwh_month * params.power_usd_per_mwh[:, None],
         mwh_month,
-        fixed_month,
+        fixed_g,
         params.pool_fee,
-        params.power_usd_per_mwh,
         params.power_index,
         (~params.curtail).astype(np.float64),
         params.groups,
@@ -288,23 +312,25 @@ def site_cashflows_numba(
         np.ascontiguousarray(btc_per_th_day),
         np.ascontiguousarray(power_index).reshape(-1, n, n_months),
         np.ones(n_months),  # the power index of fixed-price sites
-        out.btc_net_g,
-        out.cost_usd_g,
+        groups,
+        btc_g,
+        cost_g,
+        cash,
         out.btc,
         out.revenue_usd,
         out.pool_fee_usd,
         out.energy_usd,
         out.energy_mwh,
     )
+    if not groups:
+        return replace(out, cash_usd=cash)
     # Cash if every BTC were sold in the month mined.
-    cash = empty(workspace, "sites.cash_usd", (n, n_months))
     if params.n_groups == 1:
-        np.multiply(out.btc_net_g[0], price, out=cash)
-        cash -= out.cost_usd_g[0]
+        np.multiply(btc_g[0], price, out=cash)
+        cash -= cost_g[0]
     else:
-        cash = out.btc_net_g.sum(axis=0) * price - out.cost_usd_g.sum(axis=0)
-    out = replace(out, cash_usd=cash)
-    return out
+        cash = btc_g.sum(axis=0) * price - cost_g.sum(axis=0)
+    return replace(out, cash_usd=cash, btc_net_g=btc_g, cost_usd_g=cost_g)
 
 
 def site_cashflows(
@@ -314,8 +340,11 @@ def site_cashflows(
     days: FloatArray,
     power_index: FloatArray,
     workspace: Workspace | None = None,
+    groups: bool = True,
 ) -> SiteTotals:
-    """The fastest available implementation."""
+    """The fastest available implementation (``groups``: see :func:`site_cashflows_numba`)."""
     if HAVE_NUMBA:
-        return site_cashflows_numba(params, price_usd, btc_per_th_day, days, power_index, workspace)
+        return site_cashflows_numba(
+            params, price_usd, btc_per_th_day, days, power_index, workspace, groups
+        )
     return site_cashflows_numpy(params, price_usd, btc_per_th_day, days, power_index)

@@ -407,8 +407,9 @@ def evaluate(
             paths.days,
             paths.index_values,
             workspace,
+            groups=model.variants is not None,  # company finance reads the groups
         )
-        cash = plain.cash_usd  # the kernel's fresh array: consolidate in place
+        cash = plain.cash_usd  # the kernel's own array: consolidate in place
         cash -= fixed[None, :]
         if model.plain.size == n_sites:
             totals = {name: getattr(plain, name) for name in TOTALS}
