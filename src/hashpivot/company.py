@@ -174,7 +174,7 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
     sell_px,
     cash0,
     btc0,
-    sched,
+    principal_due,
     loans,
     n_loans,
     min_liq,
@@ -203,6 +203,7 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
         dead = False
         default_m[i] = n_months
         shortfall[i] = 0.0
+        flows[i] = 0.0  # this path's flows start at zero
         for t in range(n_months):
             if dead:
                 cash_out[i, t] = cash
@@ -279,7 +280,7 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
                 interest = out[k] * loans[k, 1] / 12.0 * days[t] / 30.4375
                 cash -= interest
                 flows[i, t, INTEREST] += interest
-                due = min(out[k], sched[k, t])
+                due = min(out[k], principal_due[k, t])
                 if kind == 1 and t == maturity and p >= loans[k, 5]:
                     due = 0.0
                     out[k] = 0.0  # converted into equity
@@ -349,7 +350,7 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
         debt_end[i] = owed
 
 
-if HAVE_NUMBA:  # paths run serially: the kernel is cheap next to the simulation
+if HAVE_NUMBA:  # paths run serially: in parallel it measured no faster
     from numba import njit
 
     _kernel = njit(cache=True)(_kernel_py)
@@ -399,11 +400,13 @@ def consolidate(
     hedge_usd: FloatArray,
     days: FloatArray,
     event_uniforms: FloatArray,
+    flows: FloatArray | None = None,
 ) -> CompanyOutcome:
     """Run the company's months on every path (see the module docstring).
 
     ``event_uniforms`` ``[2·group, path]``: uniforms for each group's exchange cut-off and
-    expropriation months.
+    expropriation months. ``flows``: an array ``[path, month, flow]`` to write the flows into
+    (e.g. a run workspace's; the kernel zeroes each path's rows), else a new one.
     """
     n, n_months = price_usd.shape
     n_groups = btc_g.shape[0]
@@ -432,7 +435,8 @@ def consolidate(
     btc = np.empty((n, n_months))
     default_m = np.empty(n, dtype=np.int64)
     shortfall = np.empty(n)
-    flows = np.zeros((n, n_months, len(FLOWS)))
+    if flows is None:
+        flows = np.empty((n, n_months, len(FLOWS)))
     debt_end = np.empty(n)
     _kernel(
         np.ascontiguousarray(price_usd),

@@ -139,8 +139,10 @@ def _with_finance(
     outcomes,
     fixed,
     strikes,
+    workspace=None,
 ):
-    """Run the company model (each scenario variant) on the chunk."""
+    """Run the company model (each scenario variant) on the chunk; with a ``workspace`` the
+    variants' flows live in its arrays (valid until the next chunk)."""
     n, n_months = paths.price_usd.shape
     n_groups = model.tax_factor.shape[0]
     if plain is not None:
@@ -162,9 +164,18 @@ def _with_finance(
     events = paths.event_uniforms
     if events is None:
         events = np.full((2 * n_groups, n), 0.5)
+    shape = (n, n_months, len(company.FLOWS))
     outs = {
         name: company.consolidate(
-            m, paths.price_usd, btc_g, cost_g, other, hedge, paths.days, events
+            m,
+            paths.price_usd,
+            btc_g,
+            cost_g,
+            other,
+            hedge,
+            paths.days,
+            events,
+            None if workspace is None else workspace.empty(f"company.flows.{name}", shape),
         )
         for name, m in model.variants.items()
     }
