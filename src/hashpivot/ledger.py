@@ -28,18 +28,18 @@ References
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import os
 import sqlite3
-import sys
 import time
-from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from . import sha256_batch
 from .errors import HashpivotError, InputError
 from .merkle import (
     EMPTY_ROOT,
@@ -350,7 +350,7 @@ class Ledger:
         ``secrets`` maps batch positions to the salts and values of private record fields."""
         if not items:
             raise InputError("entries", 0, "at least one entry")
-        if not all(type(x) is bytes for x in items):
+        if set(map(type, items)) != {bytes}:
             try:
                 items = [bytes(x) for x in items]
             except TypeError:
@@ -358,17 +358,20 @@ class Ledger:
         kinds = list(kinds) if kinds is not None else ["raw"] * len(items)
         first = self.size
         new_size = first + len(items)
-        sha = _sha
         full = CHUNK * HASH
         # New nodes, level by level: pair each level's new nodes (with the old unpaired one).
+        # A level's nodes travel as their 32-byte digests concatenated, hashed in bulk.
         tails = dict(self._tails)
         writes: dict[tuple[int, int], bytes] = {}
-        level_nodes = [sha(b"\x00" + x).digest() for x in items]
+        ends = np.fromiter(map(len, items), dtype=np.int64, count=len(items)).cumsum()
+        offsets = np.concatenate([np.zeros(1, dtype=np.int64), ends])
+        data = b"".join(items)
+        level_nodes = sha256_batch.leaf_digests(items, data, offsets)
         start = first
         level = 0
         while level_nodes:
             # This level's chunks: the open one plus the new nodes; full chunks are written.
-            buf = bytes(tails.get(level, b"")) + b"".join(level_nodes)
+            buf = bytes(tails.get(level, b"")) + level_nodes
             chunk0 = start // CHUNK
             n_full = len(buf) // full
             for i in range(n_full):
@@ -376,33 +379,23 @@ class Ledger:
             tails[level] = bytearray(buf[n_full * full :])
             # Parents: pairs (2j, 2j+1) whose right child is new.
             if start % 2:  # the old unpaired left node joins the first new one
-                left = self._node_from(level, start - 1, writes)
-                nodes = [left, *level_nodes]
+                nodes = self._node_from(level, start - 1, writes) + level_nodes
                 pstart = start - 1
             else:
                 nodes, pstart = level_nodes, start
-            level_nodes = [
-                sha(b"\x01" + x + y).digest()
-                for x, y in zip(nodes[0::2], nodes[1::2], strict=False)
-            ]
+            level_nodes = sha256_batch.node_digests(nodes)
             start = pstart // 2
             level += 1
         for lvl, tail in tails.items():
             count = new_size >> lvl
             if count % CHUNK:
                 writes[(lvl, count // CHUNK)] = bytes(tail)
-        lengths = array("Q", [0])
-        lengths.extend(itertools.accumulate(map(len, items)))
-        if sys.byteorder == "little":
-            lengths.byteswap()  # stored big-endian
-        offsets = lengths.tobytes()
-        data = b"".join(items)
         con = self.con
         con.execute("BEGIN IMMEDIATE")
         try:
             con.execute(
                 "INSERT INTO batches VALUES (?, ?, ?, ?, ?)",
-                (first, len(items), data, offsets, "\n".join(kinds)),
+                (first, len(items), data, offsets.astype(">u8").tobytes(), "\n".join(kinds)),
             )
             con.executemany(
                 "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?)",
