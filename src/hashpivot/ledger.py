@@ -278,6 +278,10 @@ class Ledger:
             raise InputError("--db", str(self.path), "an existing ledger (hashpivot ledger init)")
         try:
             self.con = sqlite3.connect(str(self.path), isolation_level=None)
+            # New files get 64 KiB pages: a batch is one large blob (entries, offsets) plus 8 KiB
+            # node chunks, which 4 KiB pages split into long overflow chains (about a third of
+            # the write time). No effect on an existing file.
+            self.con.execute("PRAGMA page_size=65536")
             self.con.execute("PRAGMA journal_mode=WAL")
             self.con.execute("PRAGMA synchronous=FULL")
             self.con.executescript(_SCHEMA)

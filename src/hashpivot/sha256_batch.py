@@ -48,78 +48,120 @@ _H0 = np.array(
     dtype=np.uint32,
 )  # fmt: skip
 
+#: Messages hashed in lockstep by one task: the rounds run over lanes, which the compiler
+#: vectorises (multi-buffer SHA-256).
+LANES = 32
+
 if HAVE_NUMBA:
     from numba import njit, prange
 
+    _K64 = _K.astype(np.uint64)  # numba widens uint32 arithmetic to 64 bits: work there, masked
+    _H64 = _H0.astype(np.uint64)
+
     @njit(cache=True, inline="always")
     def _rotr(x, n):  # pragma: no cover - compiled
-        return (x >> np.uint32(n)) | (x << np.uint32(32 - n))
+        return ((x >> np.uint64(n)) | (x << np.uint64(32 - n))) & np.uint64(0xFFFFFFFF)
+
+    @njit(cache=True, inline="always")
+    def _round(a, b, c, d, e, f, g, h, k, w, j):  # pragma: no cover - compiled
+        # One SHA-256 round on every lane; the new e goes to d's array, the new a to h's (the
+        # caller rotates the roles, FIPS 180-4 §6.2.2 step 3).
+        mask = np.uint64(0xFFFFFFFF)
+        for lane in range(a.shape[0]):
+            x = e[lane]
+            y = a[lane]
+            ch = (x & f[lane]) ^ (~x & g[lane] & mask)
+            t1 = (
+                h[lane] + (_rotr(x, 6) ^ _rotr(x, 11) ^ _rotr(x, 25)) + ch + k + w[j, lane]
+            ) & mask
+            maj = (y & b[lane]) ^ (y & c[lane]) ^ (b[lane] & c[lane])
+            t2 = ((_rotr(y, 2) ^ _rotr(y, 13) ^ _rotr(y, 22)) + maj) & mask
+            d[lane] = (d[lane] + t1) & mask
+            h[lane] = (t1 + t2) & mask
 
     @njit(cache=True)
-    def _digest(prefix, src, start, length, buf, w, h, out, row):  # pragma: no cover - compiled
-        # SHA-256 of the message prefix || src[start : start + length] into out[row]; ``buf``
-        # holds the padded message (FIPS 180-4 §5.1.1), big enough for it.
-        total = length + 1  # bytes of message
-        n_blocks = (total + 8) // 64 + 1  # room for 0x80 and the 64-bit length
-        end = n_blocks * 64
-        buf[0] = prefix
-        for p in range(length):
-            buf[1 + p] = src[start + p]
-        buf[total] = 0x80
-        for p in range(total + 1, end - 8):
-            buf[p] = 0
-        bits = np.uint64(total) * np.uint64(8)
-        for b in range(8):
-            buf[end - 1 - b] = np.uint8((bits >> np.uint64(8 * b)) & np.uint64(0xFF))
-        for j in range(8):
-            h[j] = _H0[j]
-        for blk in range(n_blocks):
+    def _group(prefix, src, offsets, i0, m, buf, w, st, s, out):  # pragma: no cover - compiled
+        # Messages i0 .. i0 + m − 1 (m <= LANES) in lockstep: each lane's padded message
+        # (FIPS 180-4 §5.1.1) in buf, its state in st; a lane whose message ends keeps its state.
+        n_lanes = buf.shape[0]
+        mask = np.uint64(0xFFFFFFFF)
+        n_blocks = np.zeros(n_lanes, dtype=np.int64)
+        most = 0
+        for lane in range(n_lanes):
+            i = i0 + lane if lane < m else i0
+            length = offsets[i + 1] - offsets[i]
+            total = length + 1
+            nb = (total + 8) // 64 + 1  # room for 0x80 and the 64-bit length
+            end = nb * 64
+            n_blocks[lane] = nb
+            most = max(most, nb)
+            buf[lane, 0] = prefix
+            for p in range(length):
+                buf[lane, 1 + p] = src[offsets[i] + p]
+            buf[lane, total] = 0x80
+            for p in range(total + 1, end - 8):
+                buf[lane, p] = 0
+            bits = np.uint64(total) * np.uint64(8)
+            for q in range(8):
+                buf[lane, end - 1 - q] = np.uint8((bits >> np.uint64(8 * q)) & np.uint64(0xFF))
+            for p in range(end, buf.shape[1]):
+                buf[lane, p] = 0
+            for j in range(8):
+                st[j, lane] = _H64[j]
+        a, b, c, d, e, f, g, h = s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+        for blk in range(most):
             base = blk * 64
             for j in range(16):
                 q = base + 4 * j
-                w[j] = (
-                    (np.uint32(buf[q]) << np.uint32(24))
-                    | (np.uint32(buf[q + 1]) << np.uint32(16))
-                    | (np.uint32(buf[q + 2]) << np.uint32(8))
-                    | np.uint32(buf[q + 3])
-                )
+                for lane in range(n_lanes):
+                    w[j, lane] = (
+                        (np.uint64(buf[lane, q]) << np.uint64(24))
+                        | (np.uint64(buf[lane, q + 1]) << np.uint64(16))
+                        | (np.uint64(buf[lane, q + 2]) << np.uint64(8))
+                        | np.uint64(buf[lane, q + 3])
+                    )
             for j in range(16, 64):
-                s0 = _rotr(w[j - 15], 7) ^ _rotr(w[j - 15], 18) ^ (w[j - 15] >> np.uint32(3))
-                s1 = _rotr(w[j - 2], 17) ^ _rotr(w[j - 2], 19) ^ (w[j - 2] >> np.uint32(10))
-                w[j] = np.uint32(w[j - 16] + s0 + w[j - 7] + s1)
-            a, b_, c, d, e, f, g, hh = h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]
-            for j in range(64):
-                s1 = _rotr(e, 6) ^ _rotr(e, 11) ^ _rotr(e, 25)
-                ch = (e & f) ^ (~e & g)
-                t1 = np.uint32(hh + s1 + ch + _K[j] + w[j])
-                s0 = _rotr(a, 2) ^ _rotr(a, 13) ^ _rotr(a, 22)
-                maj = (a & b_) ^ (a & c) ^ (b_ & c)
-                t2 = np.uint32(s0 + maj)
-                hh, g, f, e = g, f, e, np.uint32(d + t1)
-                d, c, b_, a = c, b_, a, np.uint32(t1 + t2)
-            h[0] = np.uint32(h[0] + a)
-            h[1] = np.uint32(h[1] + b_)
-            h[2] = np.uint32(h[2] + c)
-            h[3] = np.uint32(h[3] + d)
-            h[4] = np.uint32(h[4] + e)
-            h[5] = np.uint32(h[5] + f)
-            h[6] = np.uint32(h[6] + g)
-            h[7] = np.uint32(h[7] + hh)
-        for j in range(8):
-            for b in range(4):
-                out[row, 4 * j + b] = np.uint8((h[j] >> np.uint32(24 - 8 * b)) & np.uint32(0xFF))
+                for lane in range(n_lanes):
+                    x = w[j - 15, lane]
+                    y = w[j - 2, lane]
+                    s0 = _rotr(x, 7) ^ _rotr(x, 18) ^ (x >> np.uint64(3))
+                    s1 = _rotr(y, 17) ^ _rotr(y, 19) ^ (y >> np.uint64(10))
+                    w[j, lane] = (w[j - 16, lane] + s0 + w[j - 7, lane] + s1) & mask
+            for j in range(8):
+                for lane in range(n_lanes):
+                    s[j, lane] = st[j, lane]
+            for j in range(0, 64, 8):
+                _round(a, b, c, d, e, f, g, h, _K64[j], w, j)
+                _round(h, a, b, c, d, e, f, g, _K64[j + 1], w, j + 1)
+                _round(g, h, a, b, c, d, e, f, _K64[j + 2], w, j + 2)
+                _round(f, g, h, a, b, c, d, e, _K64[j + 3], w, j + 3)
+                _round(e, f, g, h, a, b, c, d, _K64[j + 4], w, j + 4)
+                _round(d, e, f, g, h, a, b, c, _K64[j + 5], w, j + 5)
+                _round(c, d, e, f, g, h, a, b, _K64[j + 6], w, j + 6)
+                _round(b, c, d, e, f, g, h, a, _K64[j + 7], w, j + 7)
+            for j in range(8):  # after 64 rounds the roles are back where they started
+                for lane in range(n_lanes):
+                    if blk < n_blocks[lane]:
+                        st[j, lane] = (st[j, lane] + s[j, lane]) & mask
+        for lane in range(m):
+            for j in range(8):
+                for q in range(4):
+                    out[i0 + lane, 4 * j + q] = np.uint8(
+                        (st[j, lane] >> np.uint64(24 - 8 * q)) & np.uint64(0xFF)
+                    )
 
     @njit(parallel=True, cache=True)
     def _many(prefix, src, offsets, max_length, out):  # pragma: no cover - compiled
         n = out.shape[0]
-        n_tasks = min(n, 64)
-        for task in prange(n_tasks):  # contiguous runs of messages, scratch per run
-            buf = np.empty(((max_length + 9) // 64 + 1) * 64, dtype=np.uint8)
-            w = np.empty(64, dtype=np.uint32)
-            h = np.empty(8, dtype=np.uint32)
-            for i in range(task * n // n_tasks, (task + 1) * n // n_tasks):
-                length = offsets[i + 1] - offsets[i]
-                _digest(prefix, src, offsets[i], length, buf, w, h, out, i)
+        n_groups = (n + LANES - 1) // LANES
+        cap = ((max_length + 9) // 64 + 1) * 64
+        for group in prange(n_groups):  # scratch per task
+            buf = np.empty((LANES, cap), dtype=np.uint8)
+            w = np.empty((64, LANES), dtype=np.uint64)
+            st = np.empty((8, LANES), dtype=np.uint64)
+            s = np.empty((8, LANES), dtype=np.uint64)
+            i0 = group * LANES
+            _group(prefix, src, offsets, i0, min(LANES, n - i0), buf, w, st, s, out)
 
 
 def _hashlib_many(prefix: int, src: bytes, offsets: npt.NDArray[np.int64]) -> U8Array:
@@ -146,7 +188,7 @@ def hash_many(prefix: int, src: bytes, offsets: npt.NDArray[np.int64]) -> U8Arra
 
 #: Messages per call from which the compiled path is used; smaller batches (a CLI append of one
 #: record) hash with ``hashlib`` and skip loading the compiled code.
-BULK = 1024
+BULK = 64
 
 
 def leaf_digests(
