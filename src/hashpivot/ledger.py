@@ -402,7 +402,8 @@ class Ledger:
                 (first, len(items), data, offsets.astype(">u8").tobytes(), "\n".join(kinds)),
             )
             con.executemany(
-                "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?)",
+                "INSERT INTO chunks VALUES (?, ?, ?)"
+                " ON CONFLICT (level, chunk) DO UPDATE SET hashes = excluded.hashes",
                 [(lvl, ch, blob) for (lvl, ch), blob in writes.items()],
             )
             if secrets:
