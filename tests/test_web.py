@@ -64,6 +64,9 @@ def browser():
 def page(browser):
     ctx = browser.new_context(viewport={"width": 1250, "height": 950})
     pg = ctx.new_page()
+    # A plan run through the API compiles the numba kernels on a machine without their cache
+    # (tens of seconds on 2 cores): waits allow for it rather than Playwright's 30 s.
+    pg.set_default_timeout(180_000)
     pg.errors = []
     pg.on("pageerror", lambda e: pg.errors.append(str(e)))
     pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
