@@ -445,3 +445,32 @@ def test_plan_runs_are_logged_and_verified(tmp_path: Path) -> None:
     out = json.loads(v.stdout)
     assert v.returncode == 1 and out["verified"] is False
     assert any(not c["ok"] and "results" in c["check"] for c in out["checks"])
+
+
+def test_files_from_earlier_versions_keep_working(tmp_path: Path) -> None:
+    """Earlier ledgers have 4 KiB pages and a WITHOUT ROWID ``chunks`` table; new files get
+    64 KiB pages and a rowid table. Both must append, prove and audit alike (bulk hashing on)."""
+    old = tmp_path / "old.sqlite"
+    con = sqlite3.connect(old)
+    con.execute("PRAGMA page_size=4096")
+    con.execute(
+        "CREATE TABLE chunks (level INTEGER NOT NULL, chunk INTEGER NOT NULL,"
+        " hashes BLOB NOT NULL, PRIMARY KEY (level, chunk)) WITHOUT ROWID"
+    )
+    con.close()
+    batches = [[b"a%d" % i for i in range(3000)], [b"b%d" % i for i in range(77)], [b"c"]]
+    roots = []
+    for path in (old, tmp_path / "new.sqlite"):
+        lg = ledger.Ledger(path, create=True)
+        for batch in batches:
+            lg.append(batch)
+        assert lg.audit() == []
+        flat = [x for b in batches for x in b]
+        assert lg.root() == merkle.reference_root([merkle.leaf_hash(x) for x in flat])
+        proof = lg.inclusion_proof(1234, lg.size)
+        assert merkle.verify_inclusion(
+            merkle.leaf_hash(flat[1234]), 1234, lg.size, proof, lg.root()
+        )
+        roots.append(lg.root())
+        lg.close()
+    assert roots[0] == roots[1]

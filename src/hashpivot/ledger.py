@@ -254,10 +254,12 @@ CREATE TABLE IF NOT EXISTS batches (
     first INTEGER PRIMARY KEY, count INTEGER NOT NULL, data BLOB NOT NULL,
     offsets BLOB NOT NULL, kinds TEXT NOT NULL
 );
+-- A rowid table: its 8 KiB rows are too large for WITHOUT ROWID (which ledgers from earlier
+-- versions use; both serve the same queries).
 CREATE TABLE IF NOT EXISTS chunks (
     level INTEGER NOT NULL, chunk INTEGER NOT NULL, hashes BLOB NOT NULL,
     PRIMARY KEY (level, chunk)
-) WITHOUT ROWID;
+);
 CREATE TABLE IF NOT EXISTS heads (
     size INTEGER PRIMARY KEY, root BLOB NOT NULL, timestamp_ms INTEGER NOT NULL,
     signature BLOB NOT NULL
