@@ -126,3 +126,20 @@ def test_compiled_site_medians_equal_numpy(
     fast, ref = site_results.site_medians(*args), site_results.site_medians_numpy(*args)
     for name in site_results.SiteMedians.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_draws_work_in_a_forked_child() -> None:
+    import multiprocessing
+
+    model = _market()
+    seeds = scenarios.block_seeds(4, 300)
+    parent = scenarios.draw_shocks(model, seeds, 0, 4, 300, 12).u  # the pool now exists
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        child = pool.apply_async(_draw_in_child, (model, seeds)).get(timeout=120)
+    np.testing.assert_array_equal(child, parent)
+
+
+def _draw_in_child(model: scenarios.MarketModel, seeds: list) -> np.ndarray:
+    return scenarios.draw_shocks(model, seeds, 0, 4, 300, 12).u

@@ -412,10 +412,15 @@ class BlockShocks:
         return block, np.where(j < half, j, j - half), np.where(j < half, 1.0, -1.0)
 
 
-@functools.cache
 def _draw_pool() -> ThreadPoolExecutor:
     """The process's drawing threads, started once (starting threads per chunk costs more than
-    drawing a block)."""
+    drawing a block); a forked child, which inherits the pool but not its threads, starts its
+    own."""
+    return _pool_of(os.getpid())
+
+
+@functools.cache
+def _pool_of(pid: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(DRAW_THREADS, thread_name_prefix="hashpivot-draw")
 
 
