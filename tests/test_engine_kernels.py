@@ -108,22 +108,19 @@ def test_compiled_site_medians_equal_numpy(
     shape = (n_sites, n_paths)
     btc = rng.lognormal(size=shape) * (rng.random(shape) >= idle_share)
     mwh = rng.lognormal(size=shape) * (rng.random(shape) >= idle_share)
-    v = {
-        "btc": btc,
-        "energy_usd": rng.lognormal(10, size=shape),
-        "pool_fee_usd": rng.lognormal(8, size=shape),
-        "revenue_usd": rng.lognormal(11, size=shape),
-        "energy_mwh": mwh,
-    }
-    args = (
-        v,
-        rng.integers(0, 120, size=shape).astype(float),
-        rng.lognormal(9, size=n_sites),
-        rng.lognormal(9, size=n_sites),
-        rng.lognormal(15, size=n_sites),
-        1.0 - rng.uniform(0, 0.03, size=n_sites),
+    args = site_results.CostInputs(
+        btc=btc,
+        energy_usd=rng.lognormal(10, size=shape),
+        pool_fee_usd=rng.lognormal(8, size=shape),
+        revenue_usd=rng.lognormal(11, size=shape),
+        energy_mwh=mwh,
+        months=rng.integers(0, 120, size=shape).astype(float),
+        breakeven_rate=rng.lognormal(9, size=n_sites),
+        other_rate=rng.lognormal(9, size=n_sites),
+        dep=rng.lognormal(15, size=n_sites),
+        net=1.0 - rng.uniform(0, 0.03, size=n_sites),
     )
-    fast, ref = site_results.site_medians(*args), site_results.site_medians_numpy(*args)
+    fast, ref = site_results.site_medians(args), site_results.site_medians_numpy(args)
     for name in site_results.SiteMedians.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(fast, name), getattr(ref, name), err_msg=name)
 

@@ -333,18 +333,6 @@ def site_cashflows_numba(
     return replace(out, cash_usd=cash, btc_net_g=btc_g, cost_usd_g=cost_g)
 
 
-def site_cashflows(
-    params: SiteParams,
-    price_usd: FloatArray,
-    btc_per_th_day: FloatArray,
-    days: FloatArray,
-    power_index: FloatArray,
-    workspace: Workspace | None = None,
-    groups: bool = True,
-) -> SiteTotals:
-    """The fastest available implementation (``groups``: see :func:`site_cashflows_numba`)."""
-    if HAVE_NUMBA:
-        return site_cashflows_numba(
-            params, price_usd, btc_per_th_day, days, power_index, workspace, groups
-        )
-    return site_cashflows_numpy(params, price_usd, btc_per_th_day, days, power_index)
+#: The fastest available implementation: the fused kernel, which falls back to
+#: :func:`site_cashflows_numpy` without numba.
+site_cashflows = site_cashflows_numba

@@ -89,6 +89,23 @@ def _median_path(all_in: FloatArray) -> int | None:
 
 
 @dataclass(frozen=True)
+class CostInputs:
+    """What a run's per-site medians are taken of: ``[site, path]`` totals over the horizon and
+    per-site rates ``[site]``."""
+
+    btc: FloatArray
+    energy_usd: FloatArray
+    pool_fee_usd: FloatArray
+    revenue_usd: FloatArray
+    energy_mwh: FloatArray
+    months: FloatArray  # months mined (day-weighted)
+    breakeven_rate: FloatArray  # fixed costs per month mined inside the breakeven [USD]
+    other_rate: FloatArray  # the rest (stock pay, interest) per month mined [USD]
+    dep: FloatArray  # depreciation over the horizon [USD]
+    net: FloatArray  # 1 − pool fee
+
+
+@dataclass(frozen=True)
 class SiteMedians:
     """Per site ``[site]``: medians over the paths where it mined (NaN where none did) of its
     cost per BTC (energy, cash, all-in) and breakeven BTC price, the median over paths that drew
@@ -105,30 +122,17 @@ class SiteMedians:
     share_mining: FloatArray
 
 
-def site_medians_numpy(
-    v: dict[str, FloatArray],
-    months: FloatArray,
-    breakeven_rate: FloatArray,
-    other_rate: FloatArray,
-    dep: FloatArray,
-    net: FloatArray,
-) -> SiteMedians:
-    """:class:`SiteMedians` by whole-array NumPy; the reference for :func:`site_medians`.
-
-    ``v`` holds the ``[site, path]`` totals (``btc``, ``energy_usd``, ``pool_fee_usd``,
-    ``revenue_usd``, ``energy_mwh``), ``months`` the months mined, ``breakeven_rate`` and
-    ``other_rate`` the fixed costs per month mined in and out of the breakeven (``[site]``),
-    ``dep`` the depreciation over the horizon and ``net`` 1 − pool fee.
-    """
-    btc, energy, pool, mwh = v["btc"], v["energy_usd"], v["pool_fee_usd"], v["energy_mwh"]
+def site_medians_numpy(x: CostInputs) -> SiteMedians:
+    """:class:`SiteMedians` by whole-array NumPy; the reference for :func:`site_medians`."""
+    btc, energy, pool, mwh, months = x.btc, x.energy_usd, x.pool_fee_usd, x.energy_mwh, x.months
     mined = btc > 0
     inv_btc = np.full(btc.shape, np.nan)  # 1/BTC where the path mined, NaN where it did not
     np.divide(1.0, btc, out=inv_btc, where=mined)
-    breakeven_usd = energy + breakeven_rate[:, None] * months
+    breakeven_usd = energy + x.breakeven_rate[:, None] * months
     cash_usd = breakeven_usd + pool
-    all_in = (cash_usd + dep[:, None] + other_rate[:, None] * months) * inv_btc
+    all_in = (cash_usd + x.dep[:, None] + x.other_rate[:, None] * months) * inv_btc
     breakeven_power = np.full(mwh.shape, np.nan)
-    np.divide(v["revenue_usd"] - pool, mwh * 1000.0, out=breakeven_power, where=mwh > 0)
+    np.divide(x.revenue_usd - pool, mwh * 1000.0, out=breakeven_power, where=mwh > 0)
 
     def med(x: FloatArray) -> FloatArray:
         return np.array([np.nan if m is None else m for m in row_medians(x)])
@@ -138,7 +142,7 @@ def site_medians_numpy(
         energy=med(energy * inv_btc),
         cash=med(cash_usd * inv_btc),
         all_in=med(all_in),
-        breakeven_btc=med(breakeven_usd * inv_btc / net[:, None]),
+        breakeven_btc=med(breakeven_usd * inv_btc / x.net[:, None]),
         breakeven_power=med(breakeven_power),
         median_path=np.array([-1 if i is None else i for i in paths], dtype=np.int64),
         btc=_medians(btc),
@@ -179,40 +183,32 @@ if HAVE_NUMBA:
             count[k, 1] = mp
 
 
-def site_medians(
-    v: dict[str, FloatArray],
-    months: FloatArray,
-    breakeven_rate: FloatArray,
-    other_rate: FloatArray,
-    dep: FloatArray,
-    net: FloatArray,
-) -> SiteMedians:
+def site_medians(x: CostInputs) -> SiteMedians:
     """:class:`SiteMedians` from one compiled pass per site (parallel over sites) that packs
     the per-BTC values of the paths that mined, then NumPy's SIMD selection per row; the same
     values as :func:`site_medians_numpy` without its ``[site, path]`` temporaries."""
     if not HAVE_NUMBA:  # pragma: no cover
-        return site_medians_numpy(v, months, breakeven_rate, other_rate, dep, net)
-    btc = np.ascontiguousarray(v["btc"])
+        return site_medians_numpy(x)
+    btc = np.ascontiguousarray(x.btc)
     n_sites, n = btc.shape
     packed = np.empty((5, n_sites, n))
     which = np.empty((n_sites, n), dtype=np.int64)
     count = np.empty((n_sites, 2), dtype=np.int64)
-    f = np.float64
-    _pack_per_btc(
-        btc,
-        np.ascontiguousarray(v["energy_usd"]),
-        np.ascontiguousarray(v["pool_fee_usd"]),
-        np.ascontiguousarray(v["revenue_usd"]),
-        np.ascontiguousarray(v["energy_mwh"]),
-        np.ascontiguousarray(months, dtype=f),
-        np.ascontiguousarray(breakeven_rate, dtype=f),
-        np.ascontiguousarray(other_rate, dtype=f),
-        np.ascontiguousarray(dep, dtype=f),
-        np.ascontiguousarray(net, dtype=f),
-        packed,
-        which,
-        count,
-    )
+    c = [
+        np.ascontiguousarray(getattr(x, name), dtype=np.float64)
+        for name in (
+            "energy_usd",
+            "pool_fee_usd",
+            "revenue_usd",
+            "energy_mwh",
+            "months",
+            "breakeven_rate",
+            "other_rate",
+            "dep",
+            "net",
+        )
+    ]
+    _pack_per_btc(btc, *c, packed, which, count)
     med = np.full((5, n_sites), np.nan)
     path = np.full(n_sites, -1, dtype=np.int64)
     for k in range(n_sites):
@@ -262,12 +258,18 @@ def site_results(model: PlanModel, acc: metrics.PathAccumulator) -> list[SiteRes
     }
     dep = model.depreciation_usd.sum(axis=1)
     med = site_medians(
-        v,
-        months,
-        rate["site_opex"] + rate["sga_cash"],
-        rate["stock_comp"] + rate["interest"],
-        dep,
-        1.0 - model.pool_fee,
+        CostInputs(
+            btc=v["btc"],
+            energy_usd=v["energy_usd"],
+            pool_fee_usd=v["pool_fee_usd"],
+            revenue_usd=v["revenue_usd"],
+            energy_mwh=v["energy_mwh"],
+            months=months,
+            breakeven_rate=rate["site_opex"] + rate["sga_cash"],
+            other_rate=rate["stock_comp"] + rate["interest"],
+            dep=dep,
+            net=1.0 - model.pool_fee,
+        )
     )
 
     def stack(k: int, i: int) -> dict[str, float]:
