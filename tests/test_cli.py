@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from cli_helpers import ROOT, run
+
 EXAMPLE = ROOT / "examples" / "industry_average_2025.yaml"
-EXE = shutil.which("hashpivot", path=str(Path(sys.executable).parent)) or "hashpivot"
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120)
 
 
 def test_network_json_keys_on_halving_day() -> None:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,12 +13,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cli_helpers import ROOT, plan_json, run
 from hashpivot import company as C
 from hashpivot import config, plan, scenarios
 from hashpivot import screen as scr
 
-ROOT = Path(__file__).resolve().parents[1]
-EXE = shutil.which("hashpivot", path=str(Path(sys.executable).parent)) or "hashpivot"
 DAYS = np.full(36, 30.4375)
 
 
@@ -248,10 +244,6 @@ def test_screen_example() -> None:
     assert all(0 <= r.p_default_12m <= 1 for r in rows)
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300)
-
-
 @pytest.mark.parametrize(
     ("override", "text"),
     [
@@ -287,21 +279,7 @@ def test_bad_finance_inputs(tmp_path: Path, override: str, text: str) -> None:
 
 
 def test_plan_json_has_p_default(tmp_path: Path) -> None:
-    r = run(
-        "plan",
-        str(ROOT / "examples" / "bitriver.yaml"),
-        "--paths",
-        "256",
-        "--months",
-        "60",
-        "--db",
-        str(tmp_path / "d.duckdb"),
-        "--out",
-        str(tmp_path),
-        "--json",
-    )
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
+    out = plan_json(ROOT / "examples" / "bitriver.yaml", tmp_path / "d.duckdb", tmp_path, 256, 60)
     assert set(out["p_default"]) == {"12m", "24m", "horizon"}
     assert set(out["p_default_by_scenario"]) == {
         "as_configured",

@@ -3,20 +3,14 @@ leases, published deal terms, the zero-volatility optimum and policy dominance."
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
+from cli_helpers import ROOT, plan_json, run
 from hashpivot import config, conversion, hosting, plan, scenarios
-
-ROOT = Path(__file__).resolve().parents[1]
-EXE = shutil.which("hashpivot", path=str(Path(sys.executable).parent)) or "hashpivot"
 
 
 # --------------------------------------------------------------------------- the LSM engine
@@ -211,27 +205,9 @@ def test_zero_volatility_lsm_equals_enumerated_optimum() -> None:
 
 
 def test_plan_json_has_npv_by_policy(tmp_path: Path) -> None:
-    r = subprocess.run(
-        [
-            EXE,
-            "plan",
-            str(ROOT / "examples" / "convert_or_mine.yaml"),
-            "--paths",
-            "256",
-            "--months",
-            "60",
-            "--db",
-            str(tmp_path / "d.duckdb"),
-            "--out",
-            str(tmp_path),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+    out = plan_json(
+        ROOT / "examples" / "convert_or_mine.yaml", tmp_path / "d.duckdb", tmp_path, 256, 60
     )
-    assert r.returncode == 0, r.stderr
-    out = json.loads(r.stdout)
     by = out["npv_usd_by_policy"]["texas-200"]
     assert set(by) >= {"never", "now", "fixed_date", "optimal", "value_of_flexibility"}
 
@@ -252,21 +228,15 @@ def test_plan_json_has_npv_by_policy(tmp_path: Path) -> None:
     ],
 )
 def test_bad_conversion_inputs(tmp_path: Path, override: str, field: str) -> None:
-    r = subprocess.run(
-        [
-            EXE,
-            "plan",
-            str(ROOT / "examples" / "convert_or_mine.yaml"),
-            "--set",
-            override,
-            "--db",
-            str(tmp_path / "d.duckdb"),
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
+    r = run(
+        "plan",
+        str(ROOT / "examples" / "convert_or_mine.yaml"),
+        "--set",
+        override,
+        "--db",
+        str(tmp_path / "d.duckdb"),
+        "--out",
+        str(tmp_path),
     )
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr and field in r.stderr, r.stderr

@@ -4,20 +4,16 @@ duals, the Riot August-2023 pattern, price validation and infeasibility."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from cli_helpers import ROOT, run
 from hashpivot import config, dispatch, history
 from hashpivot.errors import InputError
 
-ROOT = Path(__file__).resolve().parents[1]
-EXE = shutil.which("hashpivot", path=str(Path(sys.executable).parent)) or "hashpivot"
 EXAMPLE = ROOT / "examples" / "texas_ppa_2023.yaml"
 
 
@@ -176,10 +172,6 @@ def test_infeasible_is_reported_as_such() -> None:
     )
     with pytest.raises(dispatch.DispatchInfeasible, match="infeasible"):
         dispatch.solve(site, np.array([10.0, 20.0, 30.0]))
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=300)
 
 
 def test_cli_json_keys(tmp_path: Path) -> None:

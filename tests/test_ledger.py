@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -18,11 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cli_helpers import ROOT, plan_json, run
 from hashpivot import ledger, merkle
 from hashpivot.errors import InputError
-
-ROOT = Path(__file__).resolve().parents[1]
-EXE = shutil.which("hashpivot", path=str(Path(sys.executable).parent)) or "hashpivot"
 
 # Certificate Transparency's RFC 6962 test leaves and roots MTH(D[n]), n = 0..8.
 CT_LEAVES = [
@@ -371,8 +368,6 @@ def test_kill_9_mid_append_leaves_a_valid_log(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- CLI
-def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
 def test_cli_round_trip_and_bad_inputs(tmp_path: Path) -> None:
@@ -419,21 +414,7 @@ def test_cli_round_trip_and_bad_inputs(tmp_path: Path) -> None:
 
 def test_plan_runs_are_logged_and_verified(tmp_path: Path) -> None:
     db = tmp_path / "r.duckdb"
-    r = run(
-        "plan",
-        str(ROOT / "examples" / "texas_miner.yaml"),
-        "--paths",
-        "64",
-        "--months",
-        "12",
-        "--db",
-        str(db),
-        "--out",
-        str(tmp_path / "o"),
-        "--json",
-    )
-    assert r.returncode == 0, r.stderr
-    run_id = json.loads(r.stdout)["run_id"]
+    run_id = plan_json(ROOT / "examples" / "texas_miner.yaml", db, tmp_path / "o", 64, 12)["run_id"]
     v = run("runs", "verify", run_id, "--db", str(db), "--json")
     assert v.returncode == 0 and json.loads(v.stdout)["verified"] is True
     import duckdb

@@ -7,24 +7,19 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from cli_helpers import EXE, ROOT, plan_json
+from cli_helpers import run as run_cli
 from hashpivot import config, plan, store
 
-ROOT = Path(__file__).resolve().parents[1]
-EXE = shutil.which("hashpivot", path=str(Path(sys.executable).parent)) or "hashpivot"
 TEXAS = ROOT / "examples" / "texas_miner.yaml"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=timeout)
 
 
 def count_runs(db: Path) -> int:
@@ -41,21 +36,7 @@ def count_runs(db: Path) -> int:
 def stored(tmp_path_factory: pytest.TempPathFactory) -> dict:
     d = tmp_path_factory.mktemp("store")
     db, out = d / "runs.duckdb", d / "out"
-    r = run_cli(
-        "plan",
-        str(TEXAS),
-        "--paths",
-        "512",
-        "--months",
-        "24",
-        "--db",
-        str(db),
-        "--out",
-        str(out),
-        "--json",
-    )
-    assert r.returncode == 0, r.stderr
-    return {"db": db, "out": out, "dir": d, "result": json.loads(r.stdout)}
+    return {"db": db, "out": out, "dir": d, "result": plan_json(TEXAS, db, out, 512, 24)}
 
 
 def test_plan_json_keys(stored: dict) -> None:

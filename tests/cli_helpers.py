@@ -1,0 +1,43 @@
+"""Running the installed ``hashpivot`` command from the tests, as a user would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+EXE = shutil.which("hashpivot", path=str(Path(sys.executable).parent)) or "hashpivot"
+
+
+def run(
+    *args: str, timeout: float = 300, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``hashpivot ARGS…`` in a subprocess, output captured as text."""
+    return subprocess.run([EXE, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+def plan_json(
+    plan: Path, db: Path, out: Path, paths: int, months: int, *extra: str
+) -> dict[str, Any]:
+    """``hashpivot plan PLAN --paths --months --db --out --json``: the parsed JSON of a run that
+    must succeed."""
+    r = run(
+        "plan",
+        str(plan),
+        "--paths",
+        str(paths),
+        "--months",
+        str(months),
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+        "--json",
+        *extra,
+    )
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
