@@ -109,35 +109,33 @@ def test_accounting_identities_every_month_every_path(regimes, loans, policy, se
 
 
 def test_default_month_by_hand() -> None:
-    # $100k cash, 1 BTC/month mined and sold at $50k, $80k of costs: −$30k a month.
-    # Cash after month t: 100k − 30k·(t+1) → 70k, 40k, 10k, −20k: default in month 3, short $20k.
+    # $100k cash, 1 BTC/month mined and worth $50k, $80k of costs a month.
     n, t = 1, 8
-    out = C.consolidate(
-        model(cash0_usd=1e5, btc0=0.0, regimes=(C.Regime(),)),
-        np.full((n, t), 5e4),
-        np.ones((1, n, t)),
-        np.full((1, n, t), 8e4),
-        np.zeros((n, t)),
-        np.zeros((n, t)),
-        np.full(t, 30.4375),
-        np.full((2, n), 0.5),
-    )
+
+    def run_months(**company: object) -> C.CompanyOutcome:
+        return C.consolidate(
+            model(cash0_usd=1e5, regimes=(C.Regime(),), **company),
+            np.full((n, t), 5e4),
+            np.ones((1, n, t)),
+            np.full((1, n, t), 8e4),
+            np.zeros((n, t)),
+            np.zeros((n, t)),
+            np.full(t, 30.4375),
+            np.full((2, n), 0.5),
+        )
+
+    # Selling what it mines: −$30k a month. Cash after month t: 100k − 30k·(t+1) → 70k, 40k,
+    # 10k, −20k: default in month 3, short $20k.
+    out = run_months(btc0=0.0)
     assert out.default_month[0] == 3
     assert out.shortfall_usd[0] == pytest.approx(2e4)
     np.testing.assert_allclose(out.cash_usd[0, :3], [7e4, 4e4, 1e4])
-    # With 1 BTC in treasury (held, sold only to avoid default) it survives one more month.
-    out2 = C.consolidate(
-        model(cash0_usd=1e5, btc0=1.0, policy=1, regimes=(C.Regime(),)),
-        np.full((n, t), 5e4),
-        np.ones((1, n, t)),
-        np.full((1, n, t), 8e4),
-        np.zeros((n, t)),
-        np.zeros((n, t)),
-        np.full(t, 30.4375),
-        np.full((2, n), 0.5),
-    )
-    # Holding: cash falls 80k a month, BTC sold only to cover: 100k+50k·(t+2)−80k·(t+1) ≥ 0.
-    assert out2.default_month[0] > out.default_month[0]
+    # Holding 1 BTC and what it mines, selling only to cover costs: the BTC held plus mined is
+    # worth 50k·(t+2) against costs of 80k·(t+1) − 100k, so it lasts while
+    # 100k + 50k·(t+2) − 80k·(t+1) ≥ 0: through month 4 (exactly 0), default in month 5, $30k short.
+    out2 = run_months(btc0=1.0, policy=1)
+    assert out2.default_month[0] == 5
+    assert out2.shortfall_usd[0] == pytest.approx(3e4)
 
 
 @settings(max_examples=25, deadline=None)
