@@ -16,6 +16,7 @@ References
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -164,31 +165,26 @@ if HAVE_NUMBA:
             _group(prefix, src, offsets, i0, min(LANES, n - i0), buf, w, st, s, out)
 
 
-def _hashlib_many(prefix: int, src: bytes, offsets: npt.NDArray[np.int64]) -> U8Array:
-    sha, p = hashlib.sha256, bytes([prefix])
-    digests = b"".join(
-        sha(p + src[offsets[i] : offsets[i + 1]]).digest() for i in range(len(offsets) - 1)
-    )
-    return np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32)
-
-
-def hash_many(prefix: int, src: bytes, offsets: npt.NDArray[np.int64]) -> U8Array:
-    """SHA-256 of ``bytes([prefix]) + src[offsets[i]:offsets[i + 1]]`` for every ``i``, as rows
-    of a ``[n, 32]`` uint8 array."""
-    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
-    n = offsets.shape[0] - 1
-    if not HAVE_NUMBA:  # pragma: no cover
-        return _hashlib_many(prefix, src, offsets)
-    out = np.empty((n, 32), dtype=np.uint8)
-    if n:
-        max_length = int(np.diff(offsets).max())
-        _many(np.uint8(prefix), np.frombuffer(src, dtype=np.uint8), offsets, max_length, out)
-    return out
-
-
 #: Messages per call from which the compiled path is used; smaller batches (a CLI append of one
 #: record) hash with ``hashlib`` and skip loading the compiled code.
 BULK = 64
+
+
+def hash_many(prefix: int, src: bytes, offsets: npt.ArrayLike, min_compiled: int = BULK) -> U8Array:
+    """SHA-256 of ``bytes([prefix]) + src[offsets[i]:offsets[i + 1]]`` for every ``i``, as rows
+    of a ``[n, 32]`` uint8 array: compiled from ``min_compiled`` messages, ``hashlib`` below
+    (and without numba)."""
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    n = offsets.shape[0] - 1
+    if n < max(min_compiled, 1) or not HAVE_NUMBA:
+        sha, p = hashlib.sha256, bytes([prefix])
+        bounds = offsets.tolist()
+        digests = b"".join([sha(p + src[lo:hi]).digest() for lo, hi in itertools.pairwise(bounds)])
+        return np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32)
+    out = np.empty((n, 32), dtype=np.uint8)
+    max_length = int(np.diff(offsets).max())
+    _many(np.uint8(prefix), np.frombuffer(src, dtype=np.uint8), offsets, max_length, out)
+    return out
 
 
 def leaf_digests(
@@ -197,21 +193,15 @@ def leaf_digests(
     """RFC 9162 leaf hashes ``SHA-256(0x00 || item)`` of ``items``, concatenated (32 bytes
     each). ``data`` and ``offsets`` (``b"".join(items)`` and the items' start offsets with the
     total last), when the caller has them already."""
-    if len(items) < BULK or not HAVE_NUMBA:
-        sha = hashlib.sha256
-        return b"".join([sha(b"\x00" + x).digest() for x in items])
     if data is None or offsets is None:
         data = b"".join(items)
         offsets = np.zeros(len(items) + 1, dtype=np.int64)
         np.cumsum([len(x) for x in items], out=offsets[1:])
-    return hash_many(LEAF_PREFIX, data, np.asarray(offsets)).tobytes()
+    return hash_many(LEAF_PREFIX, data, offsets).tobytes()
 
 
 def node_digests(children: bytes) -> bytes:
     """RFC 9162 interior hashes ``SHA-256(0x01 || left || right)`` of consecutive pairs of the
     32-byte digests concatenated in ``children`` (an odd last one is left out), concatenated."""
     m = len(children) // 64
-    if m < BULK or not HAVE_NUMBA:
-        sha = hashlib.sha256
-        return b"".join([sha(b"\x01" + children[64 * j : 64 * j + 64]).digest() for j in range(m)])
     return hash_many(NODE_PREFIX, children, np.arange(m + 1, dtype=np.int64) * 64).tobytes()
