@@ -225,27 +225,19 @@ if HAVE_NUMBA:
                 a_rev = 0.0
                 a_energy = 0.0
                 a_mwh = 0.0
-                if with_groups:
-                    for t in range(n_months):
-                        energy = e_unit[s, t] * index[t]
-                        run = max(keep, 1.0 if th_net[s, t] * hp[t] >= energy else 0.0)
-                        run_energy = run * energy
+                for t in range(n_months):
+                    energy = e_unit[s, t] * index[t]
+                    net = th_net[s, t] * hp[t]
+                    run = max(keep, 1.0 if net >= energy else 0.0)
+                    if with_groups:  # loop-invariant: the compiler splits the loop on it
                         btc_g[g, i, t] += run * th_net[s, t] * bpt[i, t]
-                        cost_g[g, i, t] += run_energy
-                        a_btc += run * th_month[s, t] * bpt[i, t]
-                        a_rev += run * th_month[s, t] * hp[t]
-                        a_energy += run_energy
-                        a_mwh += run * mwh_month[s, t]
-                else:
-                    for t in range(n_months):
-                        energy = e_unit[s, t] * index[t]
-                        net = th_net[s, t] * hp[t]
-                        run = max(keep, 1.0 if net >= energy else 0.0)
+                        cost_g[g, i, t] += run * energy
+                    else:
                         cash[i, t] += run * (net - energy)
-                        a_btc += run * th_month[s, t] * bpt[i, t]
-                        a_rev += run * th_month[s, t] * hp[t]
-                        a_energy += run * energy
-                        a_mwh += run * mwh_month[s, t]
+                    a_btc += run * th_month[s, t] * bpt[i, t]
+                    a_rev += run * th_month[s, t] * hp[t]
+                    a_energy += run * energy
+                    a_mwh += run * mwh_month[s, t]
                 o_btc[s, i] = a_btc
                 o_rev[s, i] = a_rev
                 o_pool[s, i] = a_rev * fee[s]
