@@ -41,3 +41,14 @@ def plan_json(
     )
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
+
+
+def plan_rejected(plan: Path, tmp_path: Path, *args: str) -> str:
+    """``hashpivot plan PLAN ARGS…`` that must be refused: exit code 2, a message rather than a
+    traceback, and no run store written. Returns the message."""
+    db = tmp_path / "rejected.duckdb"
+    r = run("plan", str(plan), "--db", str(db), "--out", str(tmp_path), *args)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr, r.stderr
+    assert not db.exists()
+    return r.stderr
