@@ -83,7 +83,7 @@ def loop_model(model: plan.PlanModel, inp: scenarios.RecursionInputs, rate: floa
             c0.log_hashrate0,
             c0.log_hashprice0,
             c0.height0,
-            c0.log_fee_share0,
+            c0.log_fees_btc_per_block0,
         )
         x = [0.0] * len(pc)
         total = 0.0
@@ -104,7 +104,7 @@ def loop_model(model: plan.PlanModel, inp: scenarios.RecursionInputs, rate: floa
                 sub += max(0.0, hi - lo) * era_sub[era]
                 era += 1
             sub /= blk
-            fee = sub * math.exp(lf)
+            fee = math.exp(lf)  # fees per block [BTC]
             bpt = 86400.0 * 1e12 / (d * 4294967296.0) * (sub + fee)
             lhp = math.log(bpt * 1000.0 * price)
             lh = lh_new

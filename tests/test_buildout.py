@@ -50,7 +50,7 @@ def two_party(**over: object) -> CampaignConfig:
         "tranches": [
             {"name": "v-1gw", "vendor": "V", "vendor_gross_margin": 0.6, "gw": 1, "gw_per_year": 1}
         ],
-        "power": {"available_gw_by_year": [1], "electricity_usd_per_mwh": 50},
+        "power": {"available_gw_by_year": [1.4], "electricity_usd_per_mwh": 50},
         "revenue": {"usd_per_kw_month": 800},
         "financing": [
             {"name": "v-investment", "kind": "vendor", "per_gw_usd": 10e9, "tranche": "v-1gw"},
@@ -127,7 +127,7 @@ def test_sources_plus_gap_equal_uses_property(shares, caps, per_gw, vendor_cap, 
         financing=financing,
         horizon_years=8,
         tranches=[{"name": "v-1gw", "vendor": "V", "gw": 3, "gw_per_year": 1}],
-        power={"available_gw_by_year": [3], "electricity_usd_per_mwh": 50},
+        power={"available_gw_by_year": [4.2], "electricity_usd_per_mwh": 50},
     )
     b = buildout.build(cfg)
     np.testing.assert_allclose(sum(b.sources.values()) + b.gap, b.uses, rtol=0, atol=1e-2)
@@ -189,7 +189,7 @@ def test_vendor_margin_follows_each_tranche() -> None:
             {"name": "v-1gw", "vendor": "V", "vendor_gross_margin": 0.6, "gw": 1, "gw_per_year": 1},
             {"name": "v-2", "vendor": "V", "vendor_gross_margin": 0.4, "gw": 1, "gw_per_year": 1},
         ],
-        power={"available_gw_by_year": [2], "electricity_usd_per_mwh": 50},
+        power={"available_gw_by_year": [2.8], "electricity_usd_per_mwh": 50},
     )
     b = buildout.build(cfg)
     flows = buildout.party_flows(cfg, b, np.array([0.0]), np.array([0.8]))
@@ -329,3 +329,36 @@ def test_buildout_report_renders_in_chromium(tmp_path: Path) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+@pytest.mark.parametrize(
+    ("pue", "procured", "ok"),
+    [
+        (1.2, [5.0, 10.0, 15.0, 16.5], False),  # 16 GW of IT × 1.2 = 19.2 GW of grid > 16.5
+        (2.0, [5.0, 10.0, 15.0, 19.5], False),  # × 2.0 = 32 GW: far short
+        (1.2, [4.8, 9.6, 14.4, 19.2], True),  # exactly IT × PUE each year
+        (1.0, [4.0, 8.0, 12.0, 16.0], True),
+    ],
+)
+def test_power_check_compares_grid_power_it_times_pue(
+    pue: float, procured: list[float], ok: bool
+) -> None:
+    # The OpenAI example deploys 4 GW of IT a year (2.5 + 1.5) to 16 GW in year 4.
+    cfg, _ = load_campaign(
+        str(OPENAI), [f"power.pue={pue}", f"power.available_gw_by_year={procured}"]
+    )
+    if ok:
+        buildout.schedule(cfg)
+    else:
+        with pytest.raises(InputError, match=r"GW of grid power.*× PUE"):
+            buildout.schedule(cfg)
+
+
+def test_one_pue_default_for_it_conversions() -> None:
+    from hashpivot.config import ConversionConfig
+    from hashpivot.config_buildout import PowerConfig
+    from hashpivot.hosting import DEFAULT_AI_PUE, GpuCloud
+
+    assert ConversionConfig.model_fields["ai_pue"].default == DEFAULT_AI_PUE
+    assert PowerConfig.model_fields["pue"].default == DEFAULT_AI_PUE
+    assert GpuCloud.__dataclass_fields__["ai_pue"].default == DEFAULT_AI_PUE

@@ -134,14 +134,17 @@ def schedule(cfg: CampaignConfig) -> tuple[pd.DatetimeIndex, dict[str, FloatArra
         deployed[t.name] = np.diff(np.concatenate([[0.0], cum]))
     cumulative = np.cumsum(sum(deployed.values()))
     avail = np.asarray(cfg.power.available_gw_by_year, dtype=float)
+    pue = cfg.power.pue
     for y in range(cfg.horizon_years):
-        need = cumulative[12 * (y + 1) - 1]
+        it_gw = cumulative[12 * (y + 1) - 1]
+        need = it_gw * pue  # grid power: electricity is drawn (and billed) on IT × PUE
         j = min(y, avail.size - 1)
         if need > avail[j] + 1e-9:
             raise InputError(
                 f"power.available_gw_by_year[{j}]",
                 float(avail[j]),
-                f">= {need:.2f} GW, what the schedule has deployed by the end of year {y + 1}",
+                f">= {need:.2f} GW of grid power: the {it_gw:.2f} GW of IT the schedule has "
+                f"deployed by the end of year {y + 1} × PUE {pue:g}",
             )
     return months, deployed
 

@@ -428,6 +428,33 @@ def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
         "P(cumulative cash < 0) by",
         ", ".join(f"{k}: {v:.1%}" for k, v in s["p_cash_negative_by_horizon"].items()),
     )
+    for name, by in s.get("p_default_by_scenario", {}).items():
+        head.add_row(
+            f"P(default) {name.replace('_', ' ')}",
+            ", ".join(f"{k}: {v:.1%}" for k, v in by.items()),
+        )
+    m = s.get("market_assumptions")
+    if m:  # runs stored before these keys existed have none
+        head.add_row(
+            "market start",
+            f"{m['start_month']} from data to {m['data_end']}: BTC {_fmt_usd(m['start_btc_price_usd'])}"
+            f", {m['start_hashrate_eh_s']:,.0f} EH/s",
+        )
+        head.add_row(
+            "BTC drift / volatility",
+            f"μ {m['mu_annual']:.1%}/yr, σ {m['sigma_annual']:.1%}/√yr — {m['drift_rule_text']}",
+        )
+        head.add_row("discount rate", f"{m['discount_rate_annual']:.1%}/yr")
+        for flag in m.get("flags", []):
+            head.add_row("[bold red]FLAG[/bold red]", flag)
+    if "npv_definition" in s:
+        head.add_row(
+            "NPV is",
+            "equity value after default (a defaulted path counts its flows up to the default "
+            "month only)"
+            if s["npv_definition"].startswith("equity")
+            else "the company's cash flows (no company finance)",
+        )
     console.print(head)
     sites = Table(title="Cost to mine one BTC by site (medians over paths)")
     for col in ("site", "energy", "cash", "all-in", "breakeven BTC", "BTC mined"):

@@ -10,15 +10,20 @@ costs and capex. This module runs the company's month on every path in one numba
    rest), and stop once the group is expropriated or while it relocates. BTC mined under
    sanctions can only be sold with a haircut, and the proceeds arrive ``delay`` months later.
    After an exchange cut-off (a random month per path) the haircut rises.
-2. **Treasury policy.** Sell all that is mined, hold everything, hold to a target, or sell
-   everything when the price is above a threshold.
+2. **Treasury policy.** Sell all that is mined, hold everything, hold to a target, sell
+   everything when the price is above a threshold, or sell a fixed share of each month's
+   production (``sell_share``).
 3. **Hedges and debt.** Hashprice forwards settle in cash. Loans pay interest and principal on
    their schedules. A convertible converts at maturity if BTC is above its conversion price. A
    BTC-backed loan is topped up with free BTC at its margin-call LTV and liquidated at its
    liquidation LTV.
-4. **Covenants.** Cash below the minimum liquidity, or debt above the maximum multiple of
+4. **Obligations before tests.** Whatever the policy ("never sell, except to avoid default"),
+   the company then sells free BTC, and after it restricted BTC at the month's haircut, until cash
+   is not negative and, while debt is outstanding, its liquidity (cash plus the share of free
+   BTC's value that the covenant counts, ``btc_liquidity_share``) meets the minimum.
+5. **Covenants.** Liquidity still below the minimum, or debt above the maximum multiple of
    annualised operating cash flow, accelerates every loan.
-5. **Default.** When cash is negative after selling all free BTC and then the restricted BTC
+6. **Default.** When cash is negative after selling all free BTC and then the restricted BTC
    (immediately, at the cut-off haircut), the company has defaulted in that month, with the
    remaining gap as its shortfall. A defaulted path stops.
 
@@ -40,7 +45,13 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 DAYS_PER_MONTH = 365.25 / 12
 
-POLICIES = {"sell_all": 0, "hold_all": 1, "hold_target": 2, "sell_above_price": 3}
+POLICIES = {
+    "sell_all": 0,
+    "hold_all": 1,
+    "hold_target": 2,
+    "sell_above_price": 3,
+    "sell_share": 4,
+}
 #: Columns of the per-path flow trace (USD unless named _btc).
 FLOWS = (
     "btc_sales",
@@ -127,6 +138,18 @@ class CompanyModel:
     min_liquidity_usd: float
     max_leverage: float
     regimes: tuple[Regime, ...]
+    sell_share: float = 0.0  # sell_share: share of each month's production sold [-]
+    btc_liquidity_share: float = 0.0  # share of free BTC's value the liquidity covenant counts
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.sell_share <= 1.0:
+            raise InputError("treasury.sell_share_of_production", self.sell_share, "0..1")
+        if not 0.0 <= self.btc_liquidity_share <= 1.0:
+            raise InputError(
+                "covenants.btc_counts_toward_liquidity_pct",
+                self.btc_liquidity_share * 100.0,
+                "0..100",
+            )
 
     def schedules(self, n_months: int) -> tuple[FloatArray, ...]:
         """Loan arrays for the kernel: principal, rate, start, maturity month, scheduled
@@ -172,6 +195,7 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
     policy,
     target,
     sell_px,
+    sell_share,
     cash0,
     btc0,
     principal_due,
@@ -179,6 +203,7 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
     n_loans,
     min_liq,
     max_lev,
+    btc_liq,
     collateral0,
     cash_out,
     btc_out,
@@ -211,6 +236,8 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
                 continue
             p = price[i, t]
             op = 0.0
+            mined_free = 0.0
+            mined_res = 0.0
             # 1. production by group, under its jurisdiction's regime
             for g in range(n_groups):
                 share = reg[g, 9]
@@ -228,8 +255,10 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
                 sanctioned = (reg[g, 0] > 0 or reg[g, 2] > 0) and t < moved_at
                 if sanctioned:
                     restricted += b
+                    mined_res += b
                 else:
                     free += b
+                    mined_free += b
                 cash -= c
                 op += b * p - c
                 flows[i, t, COSTS] += c
@@ -250,6 +279,8 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
                     sell_free = min(free, excess - sell_res)
             elif policy == 3 and p >= sell_px:
                 sell_free, sell_res = free, restricted
+            elif policy == 4:
+                sell_free, sell_res = sell_share * mined_free, sell_share * mined_res
             # haircut of restricted BTC: the worst group's regime at this month (one group with
             # sanctions in practice); proceeds arrive after its delay
             hc, delay = 0.0, 0
@@ -303,14 +334,44 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
                         flows[i, t, PRINCIPAL] += sold * p
                         flows[i, t, SALES] += sold * p
                         flows[i, t, LIQUIDATED_BTC] += sold
-            # 4. covenants: accelerate every loan on a breach
-            op_hist[t % 3] = op
             debt = 0.0
             for k in range(n_loans):
                 debt += out[k]
+            # 4. meet obligations before any test: sell free BTC, then restricted BTC at this
+            #    month's haircut (proceeds at once), until cash is not negative and, with debt
+            #    outstanding, liquidity (cash + the counted share of free BTC) meets the
+            #    covenant minimum: "never sell, except to avoid default" for holding policies.
+            hc_fire = 0.0
+            for g in range(n_groups):
+                hc_fire = max(hc_fire, reg[g, 2] if reg[g, 2] > 0 else reg[g, 0])
+            need = -cash
+            if debt > 0 and min_liq > 0 and btc_liq < 1.0:
+                # selling x BTC raises liquidity by x·p·(1 − btc_liq)
+                need = max(need, (min_liq - cash - btc_liq * free * p) / (1.0 - btc_liq))
+            if need > 0 and free > 0:
+                fire = min(free, need / p)
+                free -= fire
+                cash += fire * p
+                flows[i, t, SALES] += fire * p
+                flows[i, t, SOLD_BTC] += fire
+            need = -cash
+            if debt > 0 and min_liq > 0:
+                need = max(need, min_liq - cash - btc_liq * free * p)
+            per_now = p * (1.0 - hc)
+            if need > 0 and restricted > 0 and per_now > 0:
+                fire = min(restricted, need / per_now)
+                restricted -= fire
+                cash += fire * per_now
+                flows[i, t, SALES] += fire * per_now
+                flows[i, t, HAIRCUT] += fire * p * hc
+                flows[i, t, SOLD_BTC] += fire
+            # 5. covenants: a breach accelerates every loan (BTC-backed loans have their own
+            #    margin terms)
+            op_hist[t % 3] = op
             annual = (op_hist[0] + op_hist[1] + op_hist[2]) * 4.0 if t >= 2 else 1e300
+            liquidity = cash + btc_liq * free * p
             breach = debt > 0 and (
-                cash < min_liq
+                liquidity < min_liq - 1e-6
                 or (max_lev > 0 and annual > 0 and debt / annual > max_lev)
                 or (max_lev > 0 and annual <= 0 and t >= 2)
             )
@@ -320,19 +381,17 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
                         cash -= out[k]
                         flows[i, t, PRINCIPAL] += out[k]
                         out[k] = 0.0
-            # 5. default: sell what is left, free first, then restricted at the cut-off haircut
-            if cash < 0:
+            # 6. default: what an accelerated loan leaves unpaid, after selling what is left
+            #    (free first, then restricted at the worst haircut)
+            if cash < 0 and free > 0:
                 fire = min(free, -cash / p)
                 free -= fire
                 cash += fire * p
                 flows[i, t, SALES] += fire * p
                 flows[i, t, SOLD_BTC] += fire
-            if cash < 0 and restricted > 0:
-                hc_fire = 0.0
-                for g in range(n_groups):
-                    hc_fire = max(hc_fire, reg[g, 2] if reg[g, 2] > 0 else reg[g, 0])
-                per = p * (1.0 - hc_fire)
-                fire = min(restricted, -cash / per) if per > 0 else 0.0
+            per = p * (1.0 - hc_fire)
+            if cash < 0 and restricted > 0 and per > 0:
+                fire = min(restricted, -cash / per)
                 restricted -= fire
                 cash += fire * per
                 flows[i, t, SALES] += fire * per
@@ -451,6 +510,7 @@ def consolidate(
         model.policy,
         model.target_btc,
         model.sell_price_usd,
+        model.sell_share,
         model.cash0_usd,
         model.btc0,
         sched,
@@ -458,6 +518,7 @@ def consolidate(
         len(model.loans),
         model.min_liquidity_usd,
         model.max_leverage,
+        model.btc_liquidity_share,
         collateral,
         cash,
         btc,
@@ -467,6 +528,28 @@ def consolidate(
         debt_end,
     )
     return CompanyOutcome(cash, btc, default_m, shortfall, flows, debt_end)
+
+
+def equity_flows(
+    outcome: CompanyOutcome, cash0_usd: float, terminal_usd: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Cash flows to equity by month ``[path, month]`` and the terminal value ``[path]``.
+
+    Equity's flow in a month is the change in its claim on the company's cash, floored at zero
+    (limited liability): ``max(cash_t, 0) − max(cash_{t−1}, 0)`` with ``cash_{−1}`` the opening
+    cash. A path that defaults in month ``d`` loses what cash it had left in month ``d`` and has
+    no flow after it; its terminal value (contracted lease tails, BTC held, less debt) is zero,
+    because the creditors take the company. Only paths solvent at the horizon keep
+    ``terminal_usd``. So a defaulted path's NPV is the present value of its equity flows up to
+    the default month, at most that of its flows before it.
+    """
+    n, n_months = outcome.cash_usd.shape
+    equity = np.maximum(outcome.cash_usd, 0.0)
+    flows = np.diff(np.concatenate([np.full((n, 1), cash0_usd), equity], axis=1), axis=1)
+    after = np.arange(n_months)[None, :] > outcome.default_month[:, None]
+    flows[after] = 0.0
+    solvent = outcome.default_month >= n_months
+    return flows, np.where(solvent, terminal_usd, 0.0)
 
 
 def hedge_payoff(

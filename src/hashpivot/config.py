@@ -32,6 +32,7 @@ from .config_io import (  # noqa: F401 - re-exported: config.read_yaml etc. are 
     validate,
 )
 from .errors import InputError
+from .hosting import DEFAULT_AI_PUE
 from .mining import MarketSeries
 from .site import FixedCosts, Site
 
@@ -133,6 +134,13 @@ class SiteConfig(_Strict):
     )
     assets: list[AssetConfig] = Field(default_factory=list, description="Depreciable assets.")
     jurisdiction: str = Field("", description="Where the site is (country or region).")
+    idle_share: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="Share of the site's IT power left without machines [-]; when every "
+        "fleet line is a share_of_power, the shares plus idle_share must add up to 1.",
+    )
 
     def _needs_fleet(self) -> bool:
         return True
@@ -142,8 +150,19 @@ class SiteConfig(_Strict):
         if self._needs_fleet() and not self.fleet:
             raise ValueError("fleet: at least one fleet line is required for a site that mines")
         total = sum(e.share_of_power or 0.0 for e in self.fleet)
-        if total > 1 + 1e-9:
-            raise ValueError(f"fleet share_of_power adds up to {total:g}; allowed: at most 1")
+        if total + self.idle_share > 1 + 1e-9:
+            raise ValueError(
+                f"fleet share_of_power adds up to {total:g} and idle_share is "
+                f"{self.idle_share:g}; allowed: at most 1 together"
+            )
+        if self.fleet and all(e.share_of_power is not None for e in self.fleet):
+            if abs(total + self.idle_share - 1.0) > 1e-9:
+                raise ValueError(
+                    f"fleet share_of_power adds up to {total:g}"
+                    + (f" with idle_share {self.idle_share:g}" if self.idle_share else "")
+                    + f"; allowed: shares adding up to 1, or set idle_share: "
+                    f"{max(1.0 - total, 0.0):g} to leave that share of the IT power unused"
+                )
         return self
 
     def to_site(self, capacity_share: float = 1.0) -> Site:
@@ -380,7 +399,14 @@ class ConversionConfig(_Strict):
     share: float = Field(
         1.0, gt=0, le=1, description="Share of the interconnect converted [-] (hybrid: < 1)."
     )
-    ai_pue: float = Field(1.4, ge=1, le=3, description="PUE of the AI halls: grid → critical IT.")
+    ai_pue: float = Field(
+        DEFAULT_AI_PUE,
+        ge=1,
+        le=3,
+        description="PUE of the AI halls: grid power per unit of critical IT [-] (default "
+        f"{DEFAULT_AI_PUE:g}, the one default for IT-MW conversions: Muskogee 100 MW gross ≈ "
+        "70 MW IT).",
+    )
     capex_usd_per_mw_it: float = Field(
         ge=0,
         le=60e6,
@@ -556,8 +582,18 @@ class MarketModelConfig(_Strict):
         dt.date(2016, 1, 1), description="First month of history for the BTC calibration."
     )
     window_end: dt.date | None = Field(None, description="Last month (default: end of data).")
+    drift: Literal["median_flat", "historical"] = Field(
+        "median_flat",
+        description="How the BTC drift is set when mu_annual is not given: median_flat "
+        "(μ = σ²/2: the median price stays at today's, a neutral planning view) or historical "
+        "(the window's estimate, ~80%/yr over 2016–2025; flagged in every output).",
+    )
     mu_annual: float | None = Field(
-        None, ge=-2, le=2, description="BTC drift [1/yr] overriding the estimate (gbm only)."
+        None,
+        ge=-2,
+        le=2,
+        description="BTC drift [1/yr], set explicitly (drift rule 'explicit'); a bootstrap is "
+        "re-centred on it.",
     )
     sigma_annual: float | None = Field(
         None, gt=0, le=5, description="BTC volatility [1/√yr] overriding the estimate (gbm only)."
@@ -567,7 +603,8 @@ class MarketModelConfig(_Strict):
     stochastic: bool = Field(
         True,
         description="false switches every shock off (BTC, hashrate, fees, power): one "
-        "deterministic path per seed, the price growing at mu_annual — a base-case what-if.",
+        "deterministic path per seed, the median path (flat under median_flat, growing at "
+        "mu_annual when it is given) — a base-case what-if.",
     )
     indices: list[IndexConfig] = Field(
         default_factory=list,
@@ -584,6 +621,10 @@ class MarketModelConfig(_Strict):
             )
         if self.window_end is not None and not self.window_start < self.window_end <= last:
             raise ValueError(f"window_end must lie after window_start and by {last}")
+        if self.drift == "historical" and self.mu_annual is not None:
+            raise ValueError(
+                "give either drift: historical or mu_annual (an explicit drift), not both"
+            )
         names = [p.name for p in self.indices]
         if len(set(names)) != len(names):
             raise ValueError(f"index names must be unique, got {names}")

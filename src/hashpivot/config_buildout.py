@@ -7,6 +7,8 @@ from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .hosting import DEFAULT_AI_PUE
+
 #: Capex per GW [USD] by component, from published totals. Component splits are assumptions.
 CAPEX_PRESETS: dict[str, dict[str, float]] = {
     # Nvidia CEO, Aug 2025 earnings call: ~$35B of Nvidia hardware + ~$15B other ≈ $50B per GW.
@@ -64,13 +66,20 @@ class PowerConfig(_Strict):
     available_gw_by_year: list[float] = Field(
         min_length=1,
         description="Cumulative GW of grid power procured by the end of each year "
-        "from the start (the last value holds after).",
+        "from the start (the last value holds after); compared with IT GW deployed × pue.",
     )
     interconnection_delay_months: int = Field(
         0, ge=0, le=120, description="Months from deployment to energisation."
     )
     electricity_usd_per_mwh: float = Field(ge=0, le=1000, description="Power price [USD/MWh].")
-    pue: float = Field(1.2, ge=1, le=3, description="Facility / IT power [-].")
+    pue: float = Field(
+        DEFAULT_AI_PUE,
+        ge=1,
+        le=3,
+        description="Grid power per unit of IT power [-]: electricity is billed and power "
+        f"procured on IT × PUE (default {DEFAULT_AI_PUE:g}, the one default for IT-MW "
+        "conversions, as in plan conversions).",
+    )
     mining_sites_plan: str | None = Field(
         None, description="A plan file whose mining sites could host part of the campaign."
     )

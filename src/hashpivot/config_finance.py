@@ -16,15 +16,23 @@ class _Strict(BaseModel):
 class TreasuryConfig(_Strict):
     """What the company does with the BTC it mines."""
 
-    policy: Literal["sell_all", "hold_all", "hold_target", "sell_above_price"] = Field(
-        "sell_all",
-        description="sell_all: sell in the month mined; hold_all: never sell (except "
-        "to avoid default); hold_target: sell what exceeds target_btc; sell_above_price: sell "
-        "everything when BTC is at or above sell_price_usd.",
+    policy: Literal["sell_all", "hold_all", "hold_target", "sell_above_price", "sell_share"] = (
+        Field(
+            "sell_all",
+            description="sell_all: sell in the month mined; hold_all: never sell (except to "
+            "avoid default); hold_target: sell what exceeds target_btc; sell_above_price: sell "
+            "everything when BTC is at or above sell_price_usd; sell_share: sell "
+            "sell_share_of_production of each month's BTC and hold the rest. Under every "
+            "policy BTC is sold to meet obligations (cash, the liquidity covenant) before "
+            "covenants are tested.",
+        )
     )
     initial_btc: float = Field(0.0, ge=0, description="BTC held at the start [BTC].")
     target_btc: float | None = Field(None, ge=0, description="hold_target: BTC to keep.")
     sell_price_usd: float | None = Field(None, gt=0, description="sell_above_price: threshold.")
+    sell_share_of_production: float | None = Field(
+        None, ge=0, le=1, description="sell_share: share of each month's BTC sold [-]."
+    )
 
     @model_validator(mode="after")
     def _params(self) -> Self:
@@ -32,6 +40,12 @@ class TreasuryConfig(_Strict):
             raise ValueError("hold_target needs target_btc")
         if self.policy == "sell_above_price" and self.sell_price_usd is None:
             raise ValueError("sell_above_price needs sell_price_usd")
+        if self.policy == "sell_share" and self.sell_share_of_production is None:
+            raise ValueError("sell_share needs sell_share_of_production (e.g. 0.5)")
+        if self.policy != "sell_share" and self.sell_share_of_production is not None:
+            raise ValueError(
+                f"sell_share_of_production is only read by policy sell_share, not {self.policy}"
+            )
         return self
 
 
@@ -71,9 +85,19 @@ class LoanConfig(_Strict):
 
 
 class CovenantsConfig(_Strict):
-    """Breach accelerates every loan (principal due at once)."""
+    """Tested each month after the company has sold the BTC it needs to meet its obligations;
+    a breach accelerates every loan (principal due at once)."""
 
-    min_liquidity_usd: float = Field(0.0, ge=0, description="Minimum cash [USD].")
+    min_liquidity_usd: float = Field(
+        0.0, ge=0, description="Minimum liquidity (cash + counted BTC) while debt is out [USD]."
+    )
+    btc_counts_toward_liquidity_pct: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="Share of the free BTC's market value that counts as liquidity [%] "
+        "(the lender's haircut is 100 minus this).",
+    )
     max_leverage: float = Field(
         0.0, ge=0, description="Maximum debt / annualised operating cash flow (0: none)."
     )

@@ -30,6 +30,11 @@ import numpy.typing as npt
 
 from .errors import InputError, require_fraction, require_non_negative, require_positive
 
+#: Grid power per unit of critical IT power [-], the one default for every IT-MW conversion
+#: (plan conversions, GPU clouds and build-outs): Core Scientific's Muskogee site, 100 MW gross
+#: ≈ 70 MW of critical IT (1.43), rounded. Electricity is billed on IT × PUE.
+DEFAULT_AI_PUE = 1.4
+
 FloatArray = npt.NDArray[np.float64]
 #: Hours in an average month (8766 / 12).
 HOURS_PER_MONTH = 730.5
@@ -222,7 +227,7 @@ class GpuCloud:
     rate_decline_annual: float = 0.0
     server_overhead: float = 1.5
     system_multiplier: float = 1.4
-    ai_pue: float = 1.3
+    ai_pue: float = DEFAULT_AI_PUE
     power_usd_per_mwh: float = 50.0
     opex_usd_per_gpu_month: float = 0.0
 

@@ -10,16 +10,15 @@ on several threads.
 shocks, correlating and mirroring them itself. The recursion is carried in logs so that its
 month-to-month dependency chain is additions only: with :math:`\\ell h` the log hashrate,
 :math:`g` the month's log growth, :math:`\\ell p` the log price at the month's middle, :math:`S`
-the average subsidy and :math:`f` the fee share,
+the average subsidy and :math:`F` the fees per block [BTC],
 
 .. math::
-    \\ell hp_t = \\log(1000\\,k) + \\log S_t + \\log(1 + f_t) + \\ell p_t - (\\ell h_{t-1} + g_t/2)
+    \\ell hp_t = \\log(1000\\,k) + \\log(S_t + F_t) + \\ell p_t - (\\ell h_{t-1} + g_t/2)
 
 (:math:`k` converts the hashrate-weighted difficulty into BTC per TH/s per day), and the next
-month's growth reads :math:`\\ell hp_t`. The exponentials (price, blocks, fees) and the log of
-:math:`1 + f` leave the chain, so the processor overlaps them across months instead of waiting
-on a ``log`` and an ``exp`` each month; :math:`\\log S` is the era's subsidy except in the month a
-halving falls in. Results agree with the NumPy reference to rounding (``rtol`` 1e-12 in tests).
+month's growth reads :math:`\\ell hp_t`. The exponentials (price, blocks, fees) leave the
+chain, and :math:`\\log(S_t + F_t)` depends only on the fees and the era (which changes at a
+halving only), so the processor overlaps it across months instead of waiting on it. Results agree with the NumPy reference to rounding (``rtol`` 1e-12 in tests).
 """
 
 from __future__ import annotations
@@ -106,7 +105,7 @@ if HAVE_NUMBA:
         zh_o,
         power,
     ):  # pragma: no cover - compiled
-        # The recursions that do not feed back: log price at mid-month, log fee share (AR(1)),
+        # The recursions that do not feed back: log price at mid-month, log fees (AR(1)),
         # log power indices (AR(1)), and the hashrate shock, all from the correlated shocks.
         # One task per row of ``u``: its shocks are correlated once, over all months at a time
         # (contiguous, vectorised), for the path and, with antithetic variates, its mirror.
@@ -164,16 +163,15 @@ if HAVE_NUMBA:
         bpt_o,
     ):  # pragma: no cover - compiled
         # The feedback loop: hashrate responds to last month's hashprice, which depends on this
-        # month's hashrate, subsidy and fees. In: log price (lp_mid), fee share (fees_o),
-        # log(1 + fee share) (blocks_o) and the hashrate shock (hash_eh); each is read before
-        # its slot is overwritten with the output.
+        # month's hashrate, subsidy and fees. In: log price (lp_mid), fees per block (fees_o)
+        # and the hashrate shock (hash_eh); each is read before its slot is overwritten with
+        # the output.
         n, n_months = lp_mid.shape
         a, b, c, sig = hc[0], hc[1], hc[2], hc[3]
         to_diff = 1e18 * 600.0 / 4294967296.0  # difficulty per EH/s
         k_bpt = 86400.0 * 1e12 / (to_diff * 4294967296.0)  # BTC/TH/day = k (S + fees) / EH/s
         log_k = np.log(1000.0 * k_bpt)
         n_eras = era_sub.shape[0]
-        log_era = np.log(np.maximum(era_sub, 1e-300))
         for i in prange(n):
             lh = lh0  # log hashrate [EH/s], for the recursion
             level_h = np.exp(lh0)  # the same as a level, for the outputs
@@ -190,18 +188,15 @@ if HAVE_NUMBA:
                 h1 = height + blk
                 if h1 <= era_end:
                     sub = era_sub[era]
-                    log_sub = log_era[era]
                 else:  # a halving falls in the month
                     sub = _avg_subsidy(height, h1, era_sub)
-                    log_sub = np.log(sub)
                     era = min(int(h1 // 210000.0), n_eras - 1)
                     era_end = (era + 1) * 210000.0
                 height = h1
-                share = fees_o[i, t]
-                lhp = log_k + log_sub + blocks_o[i, t] + lp_mid[i, t] - lh_eff
+                fee = fees_o[i, t]
+                lhp = log_k + np.log(sub + fee) + lp_mid[i, t] - lh_eff
                 e_eff = level_h * half_growth  # geometric mean of last and this month
                 level_h = e_eff * half_growth
-                fee = sub * share
                 hash_eh[i, t] = level_h
                 diff[i, t] = e_eff * to_diff
                 blocks_o[i, t] = blk
@@ -240,7 +235,7 @@ def market_recursion_numba(
         coef.vol,
         coef.t_mid,
         coef.log_price0,
-        coef.log_fee_share0,
+        coef.log_fees_btc_per_block0,
         coef.fee_coef,
         coef.power_coef,
         price,
@@ -249,8 +244,7 @@ def market_recursion_numba(
         power,
     )
     # The exponentials and logs outside the feedback loop, as whole-array (SIMD) passes.
-    np.exp(fees, out=fees)  # fee share of the subsidy
-    np.log1p(fees, out=blocks)
+    np.exp(fees, out=fees)  # fees per block [BTC]
     _network(
         price,
         coef.days,

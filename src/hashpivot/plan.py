@@ -247,6 +247,7 @@ def build_model(plan: PlanConfig) -> PlanModel:
         btc_model=mc.btc_model,
         window_start=str(mc.window_start),
         window_end=str(mc.window_end) if mc.window_end else None,
+        drift=mc.drift,
         mu_annual=mc.mu_annual,
         sigma_annual=mc.sigma_annual,
         bootstrap_block_months=mc.bootstrap_block_months,
@@ -486,6 +487,7 @@ class PlanResult:
     version: str = __version__
     extra: dict[str, Any] = field(default_factory=dict)
     default: dict[str, Any] = field(default_factory=dict)
+    market_assumptions: dict[str, Any] = field(default_factory=dict)
 
     def p_default(self) -> dict[str, float]:
         """P(default) within 12 and 24 months and by the horizon (as configured)."""
@@ -509,6 +511,11 @@ class PlanResult:
             "paths": self.n_paths,
             "months": self.n_months,
             "start": self.start_month,
+            "market_assumptions": self.market_assumptions,
+            "npv_definition": NPV_DEFINITION
+            if self.default
+            else "NPV of the company's cash flows (no company finance: every path sells what it "
+            "mines and is never stopped by a default)",
             "npv_usd": {k: self.npv[k] for k in ("mean", "p5", "p50", "p95")},
             "npv_usd_stderr": self.npv["stderr"],
             "npv_usd_cvar5": self.npv["cvar5"],
@@ -542,6 +549,47 @@ class PlanResult:
                 if "npv_usd_by_policy" in s.conversion
             },
         }
+
+
+#: What NPV means when the plan has company finance (stated in every summary).
+NPV_DEFINITION = (
+    "equity value after default: the PV of cash flows to equity up to the default month "
+    "(limited liability: at most the opening cash is lost), plus, only on paths solvent at the "
+    "horizon, BTC held less debt and contracted lease tails"
+)
+
+
+def market_assumptions(model: PlanModel) -> dict[str, Any]:
+    """The market a run starts from and the drift and discount rules it uses, with a flag for
+    every choice a reader should know about (a history-estimated drift above all)."""
+    market, plan = model.market, model.plan
+    flags = []
+    if market.drift_rule == "historical":
+        flags.append(
+            f"BTC drift estimated from history: {market.mu_annual:.1%}/yr "
+            f"(window from {plan.market.window_start}); the median price grows "
+            f"{np.expm1(market.mu_annual - market.sigma_annual**2 / 2):.0%} a year"
+        )
+    rules = {
+        "median_flat": "median_flat (μ = σ²/2: the median BTC price stays at the start price)",
+        "historical": "historical (estimated from the window; flagged)",
+        "explicit": "explicit (the plan's mu_annual)",
+    }
+    return {
+        "data_end": str(market.data_end.date()) if market.data_end is not None else None,
+        "start_month": str(market.start.date())[:7],
+        "start_btc_price_usd": market.price0_usd,
+        "start_hashrate_eh_s": market.hashrate0_eh_s,
+        "btc_model": market.btc_model,
+        "drift_rule": market.drift_rule,
+        "mu_annual": market.mu_annual,
+        "sigma_annual": market.sigma_annual,
+        "drift_rule": market.drift_rule,
+        "drift_rule_text": rules[market.drift_rule],
+        "stochastic": plan.market.stochastic,
+        "discount_rate_annual": plan.discount_rate_annual,
+        "flags": flags,
+    }
 
 
 ProgressFn = Callable[[int, int], None]
@@ -741,6 +789,7 @@ def finalise(
         "hashrate0_eh_s": market.hashrate0_eh_s,
         "height0": market.height0,
         "btc_model": market.btc_model,
+        "drift_rule": market.drift_rule,
         "mu_annual": market.mu_annual,
         "sigma_annual": market.sigma_annual,
         "hashrate_fit": {
@@ -752,7 +801,11 @@ def finalise(
             "n": hr.n,
         },
         "fees_fit": {
-            "median_share": market.fees.median_share,
+            "median_btc_per_block": market.fees.median_btc_per_block,
+            # kept for readers of earlier runs: the stationary median fees over the subsidy of
+            # the era the plan starts in
+            "median_share": market.fees.median_btc_per_block
+            / float(scenarios.average_subsidy_btc(market.height0, market.height0 + 1)),
             "sd_log": market.fees.sd_log,
             "phi": market.fees.phi,
         },
@@ -777,6 +830,7 @@ def finalise(
         calibration=calibration,
         assumptions=list(plan.assumptions),
         default=_default_results(model, acc, npv_values),
+        market_assumptions=market_assumptions(model),
     )
 
 

@@ -115,6 +115,8 @@ def _groups_and_finance(plan, plain, mining_sites, n_months, days, start):
         min_liquidity_usd=c.covenants.min_liquidity_usd,
         max_leverage=c.covenants.max_leverage,
         regimes=tuple(regimes),
+        sell_share=t.sell_share_of_production or 0.0,
+        btc_liquidity_share=c.covenants.btc_counts_toward_liquidity_pct / 100.0,
     )
     nontrivial = any(r != company.Regime(share=r.share) for r in base) or np.any(tax < 1)
     variants = None
@@ -180,13 +182,10 @@ def _with_finance(
         for name, m in model.variants.items()
     }
     base = outs["as_configured"]
-    c0 = model.plan.company.cash_usd
-    equity = np.maximum(base.cash_usd, 0.0)  # limited liability: equity is worth 0 after default
-    flows = np.diff(np.concatenate([np.full((n, 1), c0), equity], axis=1), axis=1)
-    alive = base.default_month >= n_months
-    tail = tail + np.where(
-        alive, base.btc_held[:, -1] * paths.price_usd[:, -1] - base.debt_end_usd, 0.0
-    )
+    # Terminal value (lease tails of converted sites, BTC held less debt) only for paths solvent
+    # at the horizon; a defaulted path's equity gets its flows up to the default month only.
+    terminal = tail + base.btc_held[:, -1] * paths.price_usd[:, -1] - base.debt_end_usd
+    flows, tail = company.equity_flows(base, model.plan.company.cash_usd, terminal)
     from .plan import Evaluation
 
     return Evaluation(flows, tail, totals, outcomes, outs, base.cash_usd)

@@ -275,7 +275,8 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
         ),
         (
             "fees",
-            f"median share of subsidy {cal['fees_fit']['median_share']:.4f}, "
+            f"BTC per block, median {cal['fees_fit']['median_btc_per_block']:.4f} BTC (AR(1) in "
+            "logs, independent of the subsidy), "
             f"sd(log) {cal['fees_fit']['sd_log']:.3f}, AR(1) φ {cal['fees_fit']['phi']:.3f}",
         ),
         ("shock correlation (btc, hashrate, fees)", str(cal["correlation_btc_hashrate_fees"])),

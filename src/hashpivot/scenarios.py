@@ -11,7 +11,8 @@ Monthly processes, all driven by correlated standard-normal shocks:
 * **difficulty and blocks**: difficulty follows hashrate with half a month's lag (the geometric
   mean of this and last month's hashrate), so blocks come faster while hashrate grows; heights
   advance by the simulated blocks and the subsidy halves exactly at each 210,000-block boundary;
-* **fees**: a share of the subsidy, lognormal, AR(1) in logs month to month;
+* **fees**: BTC per block, lognormal, AR(1) in logs month to month — independent of the
+  subsidy, so a halving halves the subsidy but not the fees;
 * **power-price indices**: lognormal around a base with an annual escalator and Ornstein–Uhlenbeck
   (AR(1)) noise in logs.
 
@@ -80,6 +81,7 @@ def monthly_history(start: str = "2015-01-01", end: str | None = None) -> pd.Dat
     m["log_return"] = np.log(m["price_usd"]).diff()
     m["hashrate_growth"] = np.log(m["hashrate_eh_s"]).diff()
     m["fee_share"] = m["fees_btc"] / m["issuance_btc"]
+    m["fees_btc_per_block"] = m["fees_btc"] / m["blocks"]
     return m
 
 
@@ -164,7 +166,7 @@ def hashrate_residuals(m: pd.DataFrame, fit: HashrateFit) -> pd.Series:
 
 @dataclass(frozen=True)
 class FeeFit:
-    """Log fee share of subsidy: stationary mean ``mean_log``, sd ``sd_log``, AR(1) ``phi``."""
+    """Log fees per block [BTC]: stationary mean ``mean_log``, sd ``sd_log``, AR(1) ``phi``."""
 
     mean_log: float
     sd_log: float
@@ -172,12 +174,15 @@ class FeeFit:
     n: int
 
     @property
-    def median_share(self) -> float:
+    def median_btc_per_block(self) -> float:
+        """Median of the stationary distribution of fees per block [BTC]."""
         return float(np.exp(self.mean_log))
 
 
 def fit_fees(m: pd.DataFrame) -> FeeFit:
-    x = np.log(m["fee_share"].to_numpy())
+    """Fit the AR(1) of log fees per block [BTC] on monthly history ``m`` (from
+    :func:`monthly_history`): the mean and sd of the logs and their lag-1 autocorrelation."""
+    x = np.log(m["fees_btc_per_block"].to_numpy())
     x = x[np.isfinite(x)]
     if x.size < 12:
         raise InputError("fee window", x.size, "at least 12 months of history")
@@ -212,7 +217,7 @@ class MarketModel:
     hashrate0_eh_s: float
     height0: int
     log_hashprice0: float
-    log_fee_share0: float
+    log_fees_btc_per_block0: float
     btc_model: str  # "gbm" or "bootstrap"
     mu_annual: float
     sigma_annual: float
@@ -224,6 +229,8 @@ class MarketModel:
     antithetic: bool
     indices: tuple[PriceIndex, ...] = field(default_factory=tuple)
     n_events: int = 0  # uniforms per path for company events (cut-offs, expropriation)
+    drift_rule: str = "median_flat"  # how mu_annual was set: see DRIFT_RULES
+    data_end: pd.Timestamp | None = None  # last day of the history the model starts from
 
     @property
     def n_shocks(self) -> int:
@@ -240,11 +247,18 @@ class MarketModel:
         return c
 
 
+#: How the BTC drift is set. ``median_flat`` (the default): μ = σ²/2, so the median price stays
+#: at today's (a neutral planning view); ``historical``: the drift estimated from the window,
+#: flagged in every output (2016–2025 gave ~80%/yr); ``explicit``: the plan's ``mu_annual``.
+DRIFT_RULES = ("median_flat", "historical", "explicit")
+
+
 def calibrate(
     *,
     btc_model: str = "gbm",
     window_start: str = "2016-01-01",
     window_end: str | None = None,
+    drift: str = "median_flat",
     mu_annual: float | None = None,
     sigma_annual: float | None = None,
     bootstrap_block_months: int = 6,
@@ -255,9 +269,21 @@ def calibrate(
     stochastic: bool = True,
 ) -> MarketModel:
     """Calibrate the market model from the shipped history; the simulation starts the month after
-    the data end, from the last day's price, 7-day hashrate, height and hashprice."""
+    the data end, from the last day's price, 7-day hashrate, height and hashprice.
+
+    The BTC drift follows ``drift`` (see :data:`DRIFT_RULES`) unless ``mu_annual`` is given
+    (rule ``explicit``). A bootstrap resamples the window's log-returns re-centred on the chosen
+    drift's mean log-return ``(μ − σ²/2)/12``, so under ``median_flat`` it carries the window's
+    shapes (fat tails, clustering) but not its trend. Without shocks (``stochastic=False``) the
+    single path is the median path: flat under ``median_flat``, growing at μ otherwise."""
     if btc_model not in ("gbm", "bootstrap"):
         raise InputError("market.btc_model", btc_model, "gbm or bootstrap")
+    if drift not in DRIFT_RULES[:2]:
+        raise InputError("market.drift", drift, "median_flat or historical")
+    if mu_annual is not None and drift == "historical":
+        raise InputError(
+            "market.mu_annual", mu_annual, "no mu_annual together with drift: historical"
+        )
     m_all = monthly_history("2015-01-01")
     window = m_all.loc[window_start:window_end] if window_end else m_all.loc[window_start:]
     returns = window["log_return"].dropna().to_numpy()
@@ -270,7 +296,7 @@ def calibrate(
         [
             m_all["log_return"].rename("btc"),
             resid.rename("hashrate"),
-            np.log(m_all["fee_share"]).diff().rename("fees"),
+            np.log(m_all["fees_btc_per_block"]).diff().rename("fees"),
         ],
         axis=1,
     ).dropna()
@@ -278,16 +304,26 @@ def calibrate(
     state = history.network_state()
     daily = history.btc_daily()
     start = (daily.index[-1] + pd.offsets.MonthBegin(1)).normalize()
+    sigma = gbm.sigma_annual if sigma_annual is None else float(sigma_annual)
+    if mu_annual is not None:
+        rule, mu = "explicit", float(mu_annual)
+    elif drift == "historical":
+        rule, mu = "historical", gbm.mu_annual
+    else:
+        rule, mu = "median_flat", 0.5 * sigma**2 if stochastic else 0.0
+    if btc_model == "bootstrap" and returns.size:
+        sample_sigma = float(np.sqrt(returns.var(ddof=1) * 12.0)) if returns.size > 1 else 0.0
+        returns = returns - returns.mean() + (mu - 0.5 * sample_sigma**2) / 12.0
     model = MarketModel(
         start=start,
         price0_usd=state.price_usd,
         hashrate0_eh_s=state.hashrate_eh_s,
         height0=state.height,
         log_hashprice0=float(np.log(m_all["hashprice_usd_per_ph_day"].iloc[-1])),
-        log_fee_share0=float(np.log(m_all["fee_share"].iloc[-1])),
+        log_fees_btc_per_block0=float(np.log(m_all["fees_btc_per_block"].iloc[-1])),
         btc_model=btc_model,
-        mu_annual=gbm.mu_annual if mu_annual is None else float(mu_annual),
-        sigma_annual=gbm.sigma_annual if sigma_annual is None else float(sigma_annual),
+        mu_annual=mu,
+        sigma_annual=sigma,
         bootstrap_returns=returns,
         bootstrap_block_months=int(bootstrap_block_months),
         hashrate=hr,
@@ -295,6 +331,8 @@ def calibrate(
         correlation=corr,
         antithetic=antithetic,
         indices=tuple(indices),
+        drift_rule=rule,
+        data_end=daily.index[-1],
     )
     return model if stochastic else deterministic(model)
 
@@ -527,7 +565,7 @@ class RecursionCoefficients:
     log_hashrate0: float
     log_hashprice0: float
     height0: float
-    log_fee_share0: float
+    log_fees_btc_per_block0: float
     hashrate_coef: FloatArray  # a, b, c, sigma
     fee_coef: FloatArray  # mean_log, phi, innovation sd
     power_coef: FloatArray  # [index, 3]: phi, innovation sd, escalator
@@ -564,7 +602,7 @@ def recursion_coefficients(model: MarketModel, n_months: int) -> RecursionCoeffi
         log_hashrate0=float(np.log(model.hashrate0_eh_s)),
         log_hashprice0=model.log_hashprice0,
         height0=float(model.height0 + 1),  # the next block to be mined
-        log_fee_share0=model.log_fee_share0,
+        log_fees_btc_per_block0=model.log_fees_btc_per_block0,
         hashrate_coef=np.array([hr.a, hr.b, hr.c, hr.sigma]),
         fee_coef=np.array([ff.mean_log, ff.phi, ff.sd_log * np.sqrt(1 - ff.phi**2)]),
         power_coef=np.array(
@@ -599,7 +637,7 @@ def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
     price = np.exp(0.5 * (log_p_start + log_p_end))
     a, b, c, sig = inp.coef.hashrate_coef
     fee_mean, fee_phi, fee_innov = inp.coef.fee_coef
-    log_fee = np.full(n, inp.coef.log_fee_share0)
+    log_fee = np.full(n, inp.coef.log_fees_btc_per_block0)
     log_h_prev = np.full(n, inp.coef.log_hashrate0)
     lhp_prev = np.full(n, inp.coef.log_hashprice0)
     height = np.full(n, inp.coef.height0)
@@ -613,7 +651,7 @@ def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
         difficulty = np.exp(log_h_eff) * 1e18 * network.TARGET_SPACING_S / network.TWO_32
         blocks = days[t] * 144.0 * np.exp(log_h_now - log_h_eff)
         subsidy = average_subsidy_btc(height, height + blocks)
-        fees = subsidy * np.exp(log_fee)
+        fees = np.exp(log_fee)
         bpt = network.SECONDS_PER_DAY * 1e12 / (difficulty * network.TWO_32) * (subsidy + fees)
         for key, val in (
             ("h", np.exp(log_h_now)),
