@@ -437,8 +437,8 @@ def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
     if m:  # runs stored before these keys existed have none
         head.add_row(
             "market start",
-            f"{m['start_month']} from data to {m['data_end']}: BTC {_fmt_usd(m['start_btc_price_usd'])}"
-            f", {m['start_hashrate_eh_s']:,.0f} EH/s",
+            f"{m['start_month']} from data to {m['data_end']}: "
+            f"BTC {_fmt_usd(m['start_btc_price_usd'])}, {m['start_hashrate_eh_s']:,.0f} EH/s",
         )
         head.add_row(
             "BTC drift / volatility",

@@ -18,7 +18,8 @@ the average subsidy and :math:`F` the fees per block [BTC],
 (:math:`k` converts the hashrate-weighted difficulty into BTC per TH/s per day), and the next
 month's growth reads :math:`\\ell hp_t`. The exponentials (price, blocks, fees) leave the
 chain, and :math:`\\log(S_t + F_t)` depends only on the fees and the era (which changes at a
-halving only), so the processor overlaps it across months instead of waiting on it. Results agree with the NumPy reference to rounding (``rtol`` 1e-12 in tests).
+halving only), so the processor overlaps it across months instead of waiting on it. Results
+agree with the NumPy reference to rounding (``rtol`` 1e-12 in tests).
 """
 
 from __future__ import annotations

@@ -581,7 +581,6 @@ def market_assumptions(model: PlanModel) -> dict[str, Any]:
         "start_btc_price_usd": market.price0_usd,
         "start_hashrate_eh_s": market.hashrate0_eh_s,
         "btc_model": market.btc_model,
-        "drift_rule": market.drift_rule,
         "mu_annual": market.mu_annual,
         "sigma_annual": market.sigma_annual,
         "drift_rule": market.drift_rule,
