@@ -22,16 +22,8 @@ import numpy as np
 
 from . import ledger
 from .errors import InputError
+from .locations import default_ledger_path, key_path  # noqa: F401 - audit.default_ledger_path is public
 from .store import get_run, sha256_text
-
-
-def default_ledger_path(db: Path) -> Path:
-    """The ledger kept beside a run store: ``<db>.ledger.sqlite``."""
-    return db.with_name(db.name + ".ledger.sqlite")
-
-
-def key_path(ledger_path: Path) -> Path:
-    return ledger_path.with_name(ledger_path.name + ".key")
 
 
 def log_run(

@@ -19,6 +19,7 @@ from . import __version__, hardware, history
 from .errors import ConfigError, HashpivotError, InputError
 from .fmt import jsonable as _jsonable
 from .fmt import usd_compact as _fmt_musd
+from .locations import DEFAULT_DB
 
 app = typer.Typer(
     name="hashpivot",
@@ -39,14 +40,18 @@ def _fmt_usd(x: float) -> str:
     return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
 
 
-@app.callback()
+@app.callback(invoke_without_command=True)
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", help="Show the version and exit.", is_eager=True)
     ] = False,
 ) -> None:
     if version:
         typer.echo(f"hashpivot {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
         raise typer.Exit()
 
 
@@ -126,7 +131,8 @@ def cost(
     date: Annotated[
         str | None,
         typer.Option(
-            help="Quick form: take difficulty, price, fees and subsidy from this day of history."
+            help="Quick form: take difficulty, price, fees and subsidy from this day of history "
+            "(default, when no network value is given: the latest day of data)."
         ),
     ] = None,
     uptime: Annotated[float, typer.Option(help="Share of time hashing, (0, 1].")] = 1.0,
@@ -176,6 +182,10 @@ def _quick_site(quick: dict[str, Any], uptime: float, pool_fee: float, pue: floa
     for name in required:
         if quick[name] is None:
             raise InputError(name, None, "a value (or give a SITE.yaml file)")
+    latest = None
+    if quick["--date"] is None and all(quick[n] is None for n in [*network_opts, "--subsidy-btc"]):
+        latest = str(history.date_range()[1])  # no network given: the latest day of data
+        quick = quick | {"--date": latest}
     if quick["--date"] is not None:
         clash = [n for n in [*network_opts, "--subsidy-btc"] if quick[n] is not None]
         if clash:
@@ -186,7 +196,12 @@ def _quick_site(quick: dict[str, Any], uptime: float, pool_fee: float, pue: floa
     else:
         for name in network_opts:
             if quick[name] is None:
-                raise InputError(name, None, "a value (or --date to take it from history)")
+                raise InputError(
+                    name,
+                    None,
+                    "a value, with the other network options (or --date, or none of them for "
+                    "the latest day of data)",
+                )
         market = {
             "difficulty": quick["--difficulty"],
             "btc_price_usd": quick["--btc-price-usd"],
@@ -213,7 +228,10 @@ def _quick_site(quick: dict[str, Any], uptime: float, pool_fee: float, pue: floa
     except InputError as exc:
         option = _OPTION_OF_FIELD.get(exc.field, exc.field)
         raise type(exc)(option, exc.value, exc.allowed) from None
-    return sf.site.to_site(), market_series, sf.market.describe()
+    label = sf.market.describe()
+    if latest is not None:
+        label += " (the latest day of the shipped data)"
+    return sf.site.to_site(), market_series, label
 
 
 _OPTION_OF_FIELD = {
@@ -362,7 +380,7 @@ def plan_cmd(
         int, typer.Option("--chunk-size", help="Paths per chunk (a multiple of 64).")
     ] = 2048,
     out: Annotated[Path, typer.Option("--out", help="Folder for the HTML report.")] = Path("out"),
-    db: Annotated[Path, typer.Option("--db", help="DuckDB run store.")] = Path("hashpivot.duckdb"),
+    db: Annotated[Path, typer.Option("--db", help="DuckDB run store.")] = Path(DEFAULT_DB),
     overrides: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a plan field: KEY=VALUE, e.g. sites[0].pue=1.2."),
@@ -547,20 +565,34 @@ def dispatch_cmd(
 
 
 # --------------------------------------------------------------------------- runs
-runs_app = typer.Typer(help="Stored runs: list, show, export.", no_args_is_help=False)
+runs_app = typer.Typer(help="Stored runs: list, show, verify, export.", no_args_is_help=False)
 app.add_typer(runs_app, name="runs")
-DbOption = Annotated[Path, typer.Option("--db", help="DuckDB run store.")]
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help=f"DuckDB run store (default: the group's --db, else {DEFAULT_DB})."),
+]
+RunRef = Annotated[
+    str, typer.Argument(help="Run id, a unique prefix of one, or 'latest' (see `hashpivot runs`).")
+]
+
+
+def _runs_db(ctx: typer.Context, db: Path | None) -> Path:
+    """A subcommand's --db, else the one given to ``hashpivot runs --db``, else the default."""
+    if db is not None:
+        return db
+    group = (ctx.obj or {}).get("runs_db") if isinstance(ctx.obj, dict) else None
+    return group if group is not None else Path(DEFAULT_DB)
 
 
 @runs_app.callback(invoke_without_command=True)
-def runs_list(
-    ctx: typer.Context, db: DbOption = Path("hashpivot.duckdb"), as_json: JsonFlag = False
-) -> None:
+def runs_list(ctx: typer.Context, db: DbOption = None, as_json: JsonFlag = False) -> None:
     """List stored runs (when no subcommand is given)."""
+    ctx.obj = {"runs_db": db}
     if ctx.invoked_subcommand is not None:
         return
     from . import store
 
+    db = _runs_db(ctx, db)
     con = store.connect(db, read_only=True)
     rows = store.list_runs(con)
     con.close()
@@ -568,7 +600,8 @@ def runs_list(
         _print_json(rows)
         return
     table = Table(title=f"Runs in {db}")
-    for col in ("run_id", "created (UTC)", "plan", "paths", "months", "NPV mean"):
+    table.add_column("run_id", no_wrap=True, min_width=22)
+    for col in ("created (UTC)", "plan", "paths", "months", "NPV mean"):
         table.add_column(col)
     for r in rows:
         table.add_row(
@@ -584,15 +617,13 @@ def runs_list(
 
 @runs_app.command("show")
 def runs_show(
-    run_id: Annotated[str, typer.Argument(help="Run id (from `hashpivot runs`).")],
-    db: DbOption = Path("hashpivot.duckdb"),
-    as_json: JsonFlag = False,
+    ctx: typer.Context, run_id: RunRef, db: DbOption = None, as_json: JsonFlag = False
 ) -> None:
     """Show one stored run."""
     from . import store
 
-    con = store.connect(db, read_only=True)
-    run = store.get_run(con, run_id)
+    con = store.connect(_runs_db(ctx, db), read_only=True)
+    run = store.get_run(con, store.resolve_run_id(con, run_id))
     con.close()
     if as_json:
         _print_json(run)
@@ -606,8 +637,9 @@ def runs_show(
 
 @runs_app.command("verify")
 def runs_verify(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
-    db: DbOption = Path("hashpivot.duckdb"),
+    ctx: typer.Context,
+    run_id: RunRef,
+    db: DbOption = None,
     ledger_path: Annotated[
         Path | None, typer.Option("--ledger", help="Audit ledger (default: beside the store).")
     ] = None,
@@ -617,7 +649,9 @@ def runs_verify(
     included under the ledger's latest signed head."""
     from . import audit, store
 
+    db = _runs_db(ctx, db)
     con = store.connect(db, read_only=True)
+    run_id = store.resolve_run_id(con, run_id)
     result = audit.verify_run(con, run_id, ledger_path or audit.default_ledger_path(db))
     con.close()
     if as_json:
@@ -640,15 +674,16 @@ def runs_verify(
 
 @runs_app.command("export")
 def runs_export(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    ctx: typer.Context,
+    run_id: RunRef,
     parquet: Annotated[Path, typer.Option("--parquet", help="Folder for the Parquet files.")],
-    db: DbOption = Path("hashpivot.duckdb"),
+    db: DbOption = None,
 ) -> None:
     """Export one run's tables to Parquet files."""
     from . import store
 
-    con = store.connect(db, read_only=True)
-    files = store.export_run(con, run_id, parquet)
+    con = store.connect(_runs_db(ctx, db), read_only=True)
+    files = store.export_run(con, store.resolve_run_id(con, run_id), parquet)
     con.close()
     for f in files:
         console.print(str(f))

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from .cli import JsonFlag, _jsonable, _print_json
 from .errors import InputError
+from .locations import DEFAULT_LEDGER, key_path
 
 console = Console()
 
@@ -19,16 +20,20 @@ console = Console()
 ledger_app = typer.Typer(
     help="Tamper-evident log: RFC 6962 Merkle tree, proofs, signed heads.", no_args_is_help=True
 )
-LedgerDb = Annotated[Path, typer.Option("--db", help="Ledger file (SQLite).")]
 KeyOpt = Annotated[
     Path | None,
     typer.Option("--key", help="Ed25519 signing key (default: the ledger file + .key)."),
 ]
-DEFAULT_LEDGER = Path("hashpivot-ledger.sqlite")
+LedgerDb = Annotated[
+    Path,
+    typer.Option(
+        "--db", help=f"Ledger file (SQLite; default: {DEFAULT_LEDGER}, where plan runs are logged)."
+    ),
+]
 
 
 def _key_path(db: Path, key: Path | None) -> Path:
-    return key if key is not None else db.with_name(db.name + ".key")
+    return key if key is not None else key_path(db)
 
 
 def _write_or_print(obj: Any, out: Path | None) -> None:

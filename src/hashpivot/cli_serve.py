@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from .errors import InputError
+from .locations import DEFAULT_DB
 
 
 def token_path(db: Path) -> Path:
@@ -49,7 +50,7 @@ def is_loopback(host: str) -> bool:
 def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
-    db: Annotated[Path, typer.Option("--db", help="DuckDB run store.")] = Path("hashpivot.duckdb"),
+    db: Annotated[Path, typer.Option("--db", help="DuckDB run store.")] = Path(DEFAULT_DB),
     out: Annotated[Path, typer.Option("--out", help="Folder for run reports.")] = Path("out"),
 ) -> None:
     """Serve the web API (OpenAPI at /openapi.json) and the dashboard. Starting runs needs the

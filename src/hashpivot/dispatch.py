@@ -26,8 +26,12 @@ zeros (linopy's "no silent wrong answers").
 from __future__ import annotations
 
 import enum
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -301,6 +305,37 @@ def build(site: DispatchSite, prices_usd_per_mwh: FloatArray) -> LpModel:
     )
 
 
+_HIGHS_LOCK = threading.Lock()
+_HIGHS_QUIET = False
+
+
+def quiet_highs() -> Any:
+    """A HiGHS instance with its output off before it can print. HiGHS (1.16) prints a banner
+    on the process's standard output (file descriptor 1, below Python) when the first instance
+    is built, which would corrupt ``--json`` output: the first construction runs with descriptor
+    1 pointed at ``/dev/null``; every instance then gets ``output_flag`` off at once."""
+    global _HIGHS_QUIET
+    import highspy
+
+    with _HIGHS_LOCK:
+        if not _HIGHS_QUIET:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 1)
+                h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(devnull)
+            _HIGHS_QUIET = True
+        else:
+            h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
 def solve(
     site: DispatchSite, prices_usd_per_mwh: FloatArray, model: LpModel | None = None
 ) -> DispatchResult:
@@ -309,8 +344,7 @@ def solve(
 
     prices = _hourly("prices_usd_per_mwh", prices_usd_per_mwh, len(prices_usd_per_mwh))
     model = model or build(site, prices)
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = quiet_highs()
     lp = highspy.HighsLp()
     lp.num_col_ = model.cost.size
     lp.num_row_ = model.row_lower.size

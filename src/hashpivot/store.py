@@ -24,9 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import HashpivotError, InputError
+from .locations import DEFAULT_DB
 from .plan import PlanResult
-
-DEFAULT_DB = "hashpivot.duckdb"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -192,6 +191,29 @@ def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def resolve_run_id(con: duckdb.DuckDBPyConnection, ref: str) -> str:
+    """The stored run ``ref`` names: an exact id, ``latest`` (the newest run), or a prefix that
+    only one stored id starts with."""
+    rows = con.execute("SELECT run_id FROM runs ORDER BY created_utc, run_id").fetchall()
+    ids = [r[0] for r in rows]
+    if ref in ids:
+        return ref
+    if ref == "latest" and ids:
+        return ids[-1]
+    matches = [i for i in ids if ref and i.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise InputError(
+            "run_id", ref, "a prefix of one run only; it matches " + ", ".join(matches[:10])
+        )
+    raise InputError(
+        "run_id",
+        ref,
+        "latest, a stored run id or a unique prefix of one: " + (", ".join(ids[-20:]) or "(none)"),
+    )
 
 
 def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:

@@ -1,0 +1,26 @@
+"""Where hashpivot keeps its files by default, and the files kept beside others: one home for
+the rules, so the CLI, the API and the library agree (``hashpivot plan`` logs to the same ledger
+that ``hashpivot ledger`` and ``hashpivot runs verify`` read)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The run store, in the working directory.
+DEFAULT_DB = "hashpivot.duckdb"
+
+
+def default_ledger_path(db: str | Path) -> Path:
+    """The audit ledger kept beside a run store: ``<db>.ledger.sqlite``."""
+    p = Path(db)
+    return p.with_name(p.name + ".ledger.sqlite")
+
+
+def key_path(ledger_path: str | Path) -> Path:
+    """A ledger's Ed25519 signing key, beside it: ``<ledger>.key``."""
+    p = Path(ledger_path)
+    return p.with_name(p.name + ".key")
+
+
+#: The ledger ``hashpivot ledger …`` works on by default: the one ``hashpivot plan`` writes.
+DEFAULT_LEDGER = default_ledger_path(DEFAULT_DB)
