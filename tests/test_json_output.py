@@ -22,7 +22,7 @@ def json_commands() -> set[tuple[str, ...]]:
     """The command paths (e.g. ``("runs", "show")``) that take ``--json``."""
     found: set[tuple[str, ...]] = set()
 
-    def walk(cmd, path: tuple[str, ...]) -> None:  # noqa: ANN001 - click's command type
+    def walk(cmd: typer.core.TyperCommand, path: tuple[str, ...]) -> None:
         if any("--json" in p.opts for p in cmd.params):
             found.add(path)
         for name, sub in (getattr(cmd, "commands", None) or {}).items():
@@ -41,8 +41,10 @@ def _samples(tmp: Path) -> dict[tuple[str, ...], list[str]]:
         ("network",): ["--date", "2024-04-20"],
         ("cost",): [str(EX / "industry_average_2025.yaml")],
         ("hardware",): ["--kind", "gpu"],
-        ("plan",): [str(EX / "texas_miner.yaml"), "--paths", "128", "--months", "24"]
-        + ["--db", db, "--out", str(tmp)],
+        ("plan",): [
+            *(str(EX / "texas_miner.yaml"), "--paths", "128", "--months", "24"),
+            *("--db", db, "--out", str(tmp)),
+        ],
         ("dispatch",): [str(EX / "texas_ppa_2023.yaml"), "--month", "2023-08", "--out", str(tmp)],
         ("screen",): [str(EX / "public_miners_2025.csv"), "--paths", "128"],
         ("buildout",): [str(EX / "openai_16gw.yaml"), "--out", str(tmp)],
