@@ -1,18 +1,27 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-PYDIRS := $(wildcard src tests benchmarks)
-STAMP  := $(VENV)/.installed
+# Every install comes from the lock (uv.lock: the full dependency set, with hashes); `make lock`
+# refreshes it, `make test-latest` runs the tests on the newest versions pyproject.toml allows.
+PYTHON     ?= python3
+UV_VERSION := 0.13.9
+TOOLS      := .tools
+UV         := $(TOOLS)/bin/uv
+VENV       := .venv
+BIN        := $(VENV)/bin
+PYDIRS     := $(wildcard src tests benchmarks docs/scripts)
+STAMP      := $(VENV)/.installed
+LATEST     := .venv-latest
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint format clean chromium bench docs
+.PHONY: demo test test-latest lock lint format clean chromium bench docs readme
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+# uv itself, pinned, in a folder of its own (the only thing not installed from the lock).
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(STAMP): $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --extra dev --python $(PYTHON) --quiet
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -31,8 +40,18 @@ test: $(STAMP) chromium
 	$(BIN)/ruff format --check $(PYDIRS)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+# The newest versions pyproject.toml allows, in a separate environment (not the lock).
+test-latest: $(UV) chromium
+	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
+	VIRTUAL_ENV=$(LATEST) $(UV) pip install --quiet --upgrade --resolution highest -e '.[dev]'
+	$(LATEST)/bin/python -m pytest
+
+lock: $(UV)
+	$(UV) lock --upgrade
+
+bench: $(UV)
+	$(UV) sync --frozen --extra dev --extra bench --python $(PYTHON) --quiet
+	touch $(STAMP)
 	$(BIN)/python benchmarks/bench_plan.py
 	$(BIN)/python benchmarks/bench_conversion.py
 	$(BIN)/python benchmarks/bench_dispatch.py
@@ -42,6 +61,10 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/hashpivot schema --out docs/plan-schema.md
 
+# Every output block in README.md regenerated from real runs (tests fail when one is stale).
+readme: $(STAMP)
+	$(BIN)/python docs/scripts/readme.py --write
+
 lint: $(STAMP)
 	$(BIN)/ruff check $(PYDIRS)
 
@@ -50,4 +73,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix $(PYDIRS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis src/*.egg-info out test-artifacts
+	rm -rf $(VENV) $(LATEST) $(TOOLS) .pytest_cache .ruff_cache .hypothesis src/*.egg-info out test-artifacts

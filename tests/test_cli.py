@@ -208,7 +208,18 @@ def test_missing_and_misspelt_fields(tmp_path: Path) -> None:
             ["--efficiency-j-per-th", "20", "--power-usd-per-kwh", "0.05", "--date", "2009-01-01"],
             "date",
         ),
-        (["--efficiency-j-per-th", "20", "--power-usd-per-kwh", "0.05"], "--difficulty"),
+        (
+            # Part of the network given: the rest is named (with none, the latest day is used).
+            [
+                "--efficiency-j-per-th",
+                "20",
+                "--power-usd-per-kwh",
+                "0.05",
+                "--btc-price-usd",
+                "1e5",
+            ],
+            "--difficulty",
+        ),
         (
             [
                 "--efficiency-j-per-th",

@@ -359,3 +359,75 @@ def test_fees_per_block_do_not_halve_at_the_halving() -> None:
     # it went from 0.100 to 0.051 BTC).
     assert np.median(after) / np.median(before) == pytest.approx(1.0, abs=0.1)
     assert network.block_subsidy_sats(1_050_000) == 156_250_000
+
+
+# --------------------------------------------------------------------------- what people see
+def test_npv_histogram_clips_to_p1_p99_and_counts_the_rest() -> None:
+    from hashpivot import report
+
+    rng = np.random.default_rng(0)
+    v = np.concatenate([rng.normal(0, 1e6, 9_990), np.full(10, 2e10)])  # ten paths at $20B
+    h = report.npv_histogram(v)
+    assert h["p99_usd"] < 1e8  # the axis is not stretched to $20B
+    assert sum(h["counts"]) + h["below"] + h["above"] == v.size
+    assert h["above"] >= 10 and h["below"] >= 1
+    assert "npv_values" not in h and len(h["counts"]) == 60  # bins, not raw values
+
+
+def test_report_states_market_assumptions_and_colours_the_tornado(tmp_path: Path) -> None:
+    from hashpivot import report
+
+    r = plan.run(_load("bitriver.yaml", "paths=256"))
+    figs = report.build_figures(r)
+    tor = figs["tornado"].data
+    assert [t.name for t in tor] == ["adverse", "favourable"]
+    assert tor[0].marker.color == report.ADVERSE_COLOUR == "#d62728"  # red is unfavourable
+    html = report.render(r, "RUN")
+    assert 'id="market-assumptions"' in html and "median_flat" in html
+    assert "equity value after default" in html
+    data = copy.deepcopy(PLAIN)
+    data["market"] = {"drift": "historical"}
+    assert "FLAG:" in report.render(plan.run(_plan(data), with_tornado=False), "RUN")
+
+
+def test_dispatch_chart_draws_prices_above_the_load() -> None:
+    from hashpivot import config as cfgmod
+    from hashpivot import dispatch, history, report
+
+    sf = cfgmod.load_site_file(ROOT / "examples" / "texas_ppa_2023.yaml")
+    series = history.hourly_prices("ercot:LZ_WEST:2023").month("2023-08")
+    result, accounts = dispatch.run_site_file(sf, series)
+    html = report.render_dispatch(result, accounts, series, "t")
+    # Plotly draws an overlaying axis's traces above the base axis's: the filled load is on the
+    # base axis, the price line on the overlaying one.
+    assert "price (USD" in html
+    fig = report.dispatch_figure(result, series)
+    by = {t.name: t for t in fig.data}
+    assert by["mining load (MW)"].fill == "tozeroy" and by["mining load (MW)"].yaxis in (None, "y")
+    assert by["price (USD/MWh)"].yaxis == "y2" and fig.layout.yaxis2.overlaying == "y"
+
+
+def test_api_docs_work_offline(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from hashpivot.api import create_app
+
+    client = TestClient(create_app(tmp_path / "r.duckdb", "token"))
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert "cdn." not in page.text and "jsdelivr" not in page.text and "unpkg" not in page.text
+    assert client.get("/docs-assets/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/docs-assets/swagger-ui.css").status_code == 200
+
+
+def test_first_run_says_it_compiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hashpivot import kernels
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "empty-cache"))
+    assert kernels.kernels_need_compiling()
+    # With an index newer than every kernel source in the cache folder, nothing to say.
+    folder = tmp_path / "empty-cache" / "hashpivot"
+    folder.mkdir(parents=True)
+    for name in ("kernels", "market_kernel", "company", "site_results"):
+        (folder / f"{name}._k-1.py311.nbi").write_bytes(b"")
+    assert not kernels.kernels_need_compiling()

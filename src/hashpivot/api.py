@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import swagger_ui_bundle
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__, audit, config, history, store
@@ -123,8 +126,21 @@ def create_app(
         version=__version__,
         description="Mine bitcoin, host AI, or sell the power back: the planner's API.",
         default_response_class=SafeJSONResponse,
+        docs_url=None,  # served below from packaged assets: no CDN, so /docs works offline
+        redoc_url=None,
     )
     app.state.jobs, app.state.worker = jobs, worker
+    app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="hashpivot API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon-32x32.png",
+        )
 
     def _check(creds: HTTPAuthorizationCredentials | None) -> None:
         given = creds.credentials if creds is not None else ""

@@ -403,6 +403,7 @@ def plan_cmd(
             sets.append(f"{key}={value}")
     cfg, plan_yaml = config.load_plan(plan_file, sets)
     progress_console = Console(stderr=True)
+    _say_if_compiling(progress_console)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -432,6 +433,14 @@ def plan_cmd(
         )
         return
     _print_plan_table(done.run_id, done.report_path, done.summary)
+
+
+def _say_if_compiling(err: Console) -> None:
+    """Tell the user (on stderr, once) that the first run compiles the numba kernels."""
+    from .kernels import kernels_need_compiling
+
+    if kernels_need_compiling():
+        err.print("hashpivot: compiling kernels, first run only (about 15 s; cached afterwards)")
 
 
 def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
@@ -702,6 +711,7 @@ def screen(
 
     if paths <= 0:
         raise InputError("--paths", paths, "> 0")
+    _say_if_compiling(Console(stderr=True))
     rows = scr.screen(scr.read_companies(companies), paths=paths, seed=seed)
     if as_json:
         _print_json([r.to_dict() for r in rows])

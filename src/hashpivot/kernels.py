@@ -41,6 +41,33 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 DAYS_PER_MONTH = 365.25 / 12
 
+#: Modules whose numba kernels a plan run compiles (cached on disk after the first run).
+_PLAN_KERNEL_MODULES = ("kernels", "market_kernel", "company", "site_results")
+
+
+def kernels_need_compiling() -> bool:
+    """True when a plan run is likely to compile its numba kernels first (about 15 s once):
+    some kernel module has no cache index newer than its source in numba's cache folder
+    (``NUMBA_CACHE_DIR``, else ``__pycache__`` beside the source). A heuristic for telling the
+    user, never for correctness."""
+    if not HAVE_NUMBA:
+        return False
+    import os
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    cache = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else None
+    for name in _PLAN_KERNEL_MODULES:
+        src = here / f"{name}.py"
+        folders = [here / "__pycache__"] if cache is None else list(cache.rglob("*hashpivot*"))
+        newest = max(
+            (f.stat().st_mtime for d in folders if d.is_dir() for f in d.glob(f"{name}.*.nbi")),
+            default=0.0,
+        )
+        if newest < src.stat().st_mtime:
+            return True
+    return False
+
 
 @dataclass(frozen=True)
 class SiteParams:

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -77,6 +78,30 @@ def _fan_figure(name: str, fan: dict[str, list[float]], x: list[str], log: bool)
     return fig
 
 
+#: Tornado colours: red is unfavourable to the company, green favourable.
+ADVERSE_COLOUR, FAVOURABLE_COLOUR = "#d62728", "#2ca02c"
+
+
+def npv_histogram(values: npt.NDArray[np.float64], bins: int = 60) -> dict[str, Any]:
+    """Histogram of per-path NPVs on the P1–P99 range (a few paths at $20B must not squash the
+    rest into one bar): bin centres and width [USD], counts, and how many paths lie below and
+    above the range. Bins only, never the raw values."""
+    v = np.asarray(values, dtype=np.float64)
+    lo, hi = np.percentile(v, [1, 99])
+    if not hi > lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    counts, edges = np.histogram(v[(v >= lo) & (v <= hi)], bins=bins, range=(lo, hi))
+    return {
+        "centres_usd": ((edges[:-1] + edges[1:]) / 2).tolist(),
+        "width_usd": float(edges[1] - edges[0]),
+        "counts": counts.tolist(),
+        "below": int((v < lo).sum()),
+        "above": int((v > hi).sum()),
+        "p1_usd": float(lo),
+        "p99_usd": float(hi),
+    }
+
+
 def build_figures(result: PlanResult) -> dict[str, Any]:
     """The report's Plotly figures (also used by the web dashboard)."""
     months = pd.date_range(result.start_month + "-01", periods=result.n_months, freq="MS")
@@ -94,11 +119,27 @@ def build_figures(result: PlanResult) -> dict[str, Any]:
             if k in result.fans
         ]
     }
-    npv = go.Figure(go.Histogram(x=result.npv_values, nbinsx=60, name="NPV"))
+    hist = npv_histogram(result.npv_values)
+    npv = go.Figure(
+        go.Bar(
+            x=hist["centres_usd"],
+            y=hist["counts"],
+            width=hist["width_usd"],
+            name="NPV",
+            marker={"line": {"width": 0}},
+        )
+    )
     for key, dash in (("p5", "dot"), ("p50", "solid"), ("p95", "dot")):
         npv.add_vline(x=result.npv[key], line_dash=dash, annotation_text=key)
+    outside = hist["below"] + hist["above"]
     npv.update_layout(
-        title="NPV distribution (USD)",
+        title="NPV distribution (USD), P1–P99"
+        + (
+            f": {hist['below']:,} paths below and {hist['above']:,} above lie outside the axis"
+            if outside
+            else ""
+        ),
+        yaxis_title="paths",
         height=360,
         bargap=0.02,
         margin={"t": 40, "l": 60, "r": 10, "b": 40},
@@ -142,8 +183,26 @@ def build_figures(result: PlanResult) -> dict[str, Any]:
         drivers = [r["driver"] for r in result.tornado][::-1]
         lows = [r["low_npv_usd"] - base for r in result.tornado][::-1]
         highs = [r["high_npv_usd"] - base for r in result.tornado][::-1]
-        tor.add_trace(go.Bar(y=drivers, x=lows, base=base, orientation="h", name="adverse"))
-        tor.add_trace(go.Bar(y=drivers, x=highs, base=base, orientation="h", name="favourable"))
+        tor.add_trace(
+            go.Bar(
+                y=drivers,
+                x=lows,
+                base=base,
+                orientation="h",
+                name="adverse",
+                marker_color=ADVERSE_COLOUR,
+            )
+        )
+        tor.add_trace(
+            go.Bar(
+                y=drivers,
+                x=highs,
+                base=base,
+                orientation="h",
+                name="favourable",
+                marker_color=FAVOURABLE_COLOUR,
+            )
+        )
         tor.add_vline(x=base, line_dash="dash", annotation_text="base mean NPV")
     tor.update_layout(
         barmode="overlay",
@@ -285,6 +344,21 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
     assumptions = result.assumptions or [
         {"what": "(none listed in the plan)", "value": "", "source": ""}
     ]
+    summary = result.summary()
+    m = summary["market_assumptions"]
+    market = [
+        (
+            "market start",
+            f"{m['start_month']}, from data to {m['data_end']}: BTC "
+            f"{_usd(m['start_btc_price_usd'])}, {m['start_hashrate_eh_s']:,.0f} EH/s",
+        ),
+        (
+            "BTC drift and volatility",
+            f"μ {m['mu_annual']:.1%}/yr, σ {m['sigma_annual']:.1%}/√yr — {m['drift_rule_text']}",
+        ),
+        ("discount rate", f"{m['discount_rate_annual']:.1%}/yr (monthly compounding)"),
+        ("NPV is", summary["npv_definition"]),
+    ]
     kpis = [
         ("NPV mean", _usd(result.npv["mean"])),
         ("NPV P5 / P50 / P95", " / ".join(_usd(result.npv[k]) for k in ("p5", "p50", "p95"))),
@@ -301,6 +375,8 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
         seed=result.seed,
         version=result.version,
         kpis=kpis,
+        market=market,
+        flags=m["flags"],
         fans=fans,
         npv_hist=div(figs["npv_hist"]),
         p_negative=div(figs["p_negative"]),
@@ -340,29 +416,20 @@ def write_atomic(path: str | Path, text: str) -> Path:
     return p
 
 
-def render_dispatch(result, accounts: dict, prices, title: str) -> str:  # type: ignore[no-untyped-def]
-    """A self-contained page: hourly price against mined load and reserve, and revenue by source."""
+def dispatch_figure(result, prices) -> go.Figure:  # type: ignore[no-untyped-def]
+    """Hourly price and mining value against mined load and reserve."""
     x = [t.strftime("%Y-%m-%d %H:%M") for t in prices.index_local]
+    # Load on the base axis, prices on the overlaying one: Plotly draws an overlaying axis's
+    # traces above the base axis's, so the filled load never hides the price line.
     fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(x=x, y=result.prices_usd_per_mwh, name="price (USD/MWh)", line={"width": 1})
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=x,
-            y=result.value_usd_per_mwh,
-            name="mining value (USD/MWh)",
-            line={"width": 1, "dash": "dot"},
-        )
-    )
     fig.add_trace(
         go.Scatter(
             x=x,
             y=result.mined_mw,
             name="mining load (MW)",
-            yaxis="y2",
             fill="tozeroy",
-            line={"width": 0.5},
+            fillcolor="rgba(44,160,44,0.25)",
+            line={"width": 0.5, "color": "rgba(44,160,44,0.8)"},
         )
     )
     if result.reserve_mw.any():
@@ -371,21 +438,46 @@ def render_dispatch(result, accounts: dict, prices, title: str) -> str:  # type:
                 x=x,
                 y=result.reserve_mw,
                 name="reserve offered (MW)",
-                yaxis="y2",
-                line={"width": 0.5},
+                line={"width": 0.5, "color": "#9467bd"},
             )
         )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=result.prices_usd_per_mwh,
+            name="price (USD/MWh)",
+            yaxis="y2",
+            line={"width": 1, "color": "#1f77b4"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=result.value_usd_per_mwh,
+            name="mining value (USD/MWh)",
+            yaxis="y2",
+            line={"width": 1, "dash": "dot", "color": "#d62728"},
+        )
+    )
     fig.update_layout(
         title="Hourly price against load",
         height=480,
         legend={"orientation": "h"},
-        yaxis={
+        yaxis={"title": "MW", "rangemode": "tozero"},
+        yaxis2={
             "title": "USD/MWh",
+            "overlaying": "y",
+            "side": "right",
             "type": "log" if result.prices_usd_per_mwh.min() > 0 else "linear",
         },
-        yaxis2={"title": "MW", "overlaying": "y", "side": "right", "rangemode": "tozero"},
         margin={"t": 40, "l": 60, "r": 60, "b": 40},
     )
+    return fig
+
+
+def render_dispatch(result, accounts: dict, prices, title: str) -> str:  # type: ignore[no-untyped-def]
+    """A self-contained page: hourly price against mined load and reserve, and revenue by source."""
+    fig = dispatch_figure(result, prices)
     rev = go.Figure(
         go.Bar(
             x=["mining", "sell-back (power credits)", "demand response", "power cost"],

@@ -43,15 +43,24 @@ const hp = {
       el.appendChild(tr);
     }
   },
-  fan(el, name, s, title) {
-    const x = s.p50.map((_, i) => i + 1);
+  months(start, n) {  // "YYYY-MM" → the first day of each of n months, as dates for Plotly
+    const [y, m] = start.split("-").map(Number);
+    return Array.from({ length: n }, (_, i) => {
+      const d = new Date(Date.UTC(y, m - 1 + i, 1));
+      return d.toISOString().slice(0, 10);
+    });
+  },
+  fan(el, name, s, title, start, log) {
+    const x = start ? hp.months(start, s.p50.length) : s.p50.map((_, i) => i + 1);
     const band = (lo, hi, label, alpha) => [
       { x, y: s[hi], line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
       { x, y: s[lo], fill: "tonexty", fillcolor: `rgba(31,119,180,${alpha})`, line: { width: 0 }, name: label },
     ];
     Plotly.newPlot(el, [...band("p5", "p95", "P5–P95", 0.15), ...band("p25", "p75", "P25–P75", 0.3),
       { x, y: s.p50, name: "median", line: { color: "#1f77b4" } }],
-      { title: { text: title || name }, height: 330, margin: { t: 40, l: 70, r: 10, b: 40 }, xaxis: { title: { text: "month" } } },
+      { title: { text: title || name }, height: 330, margin: { t: 40, l: 70, r: 10, b: 40 },
+        xaxis: start ? { type: "date", title: { text: "month" } } : { title: { text: "month" } },
+        yaxis: { type: log ? "log" : "linear" } },
       { displaylogo: false, responsive: true });
   },
   async runCharts(runId, target) {
@@ -62,27 +71,45 @@ const hp = {
     hp.table(kpi, [["plan", s.plan], ["paths × months", `${s.paths} × ${s.months}`],
       ["NPV mean", hp.usd(s.npv_usd.mean)], ["NPV P5 / P50 / P95", [s.npv_usd.p5, s.npv_usd.p50, s.npv_usd.p95].map(hp.usd).join(" / ")],
       ["P(default) 12m / horizon", hp.pct(s.p_default["12m"]) + " / " + hp.pct(s.p_default.horizon)]]);
+    const m = s.market_assumptions;
+    if (m) {  // runs stored before these keys existed have none
+      const rows = [["market start", `${m.start_month}, data to ${m.data_end}: BTC ${hp.usd(m.start_btc_price_usd)}, ${Math.round(m.start_hashrate_eh_s)} EH/s`],
+        ["BTC drift / volatility", `μ ${hp.pct(m.mu_annual)}/yr, σ ${hp.pct(m.sigma_annual)}/√yr — ${m.drift_rule_text}`],
+        ["discount rate", hp.pct(m.discount_rate_annual) + "/yr"], ["NPV is", s.npv_definition]];
+      for (const f of m.flags || []) rows.push(["FLAG", f]);
+      for (const [k, v] of rows) {
+        const tr = document.createElement("tr"); tr.className = k === "FLAG" ? "flag" : "";
+        for (const c of [k, v]) { const td = document.createElement("td"); td.textContent = c; tr.appendChild(td); }
+        kpi.appendChild(tr);
+      }
+    }
     target.appendChild(kpi);
     const link = document.createElement("p");
     link.innerHTML = `<a id="report-link" href="/api/runs/${runId}/report" target="_blank">full report</a>`;
     target.appendChild(link);
     const grid = document.createElement("div"); grid.className = "cols"; target.appendChild(grid);
-    const names = { company_cash_usd: "Company cash (USD)", btc_price_usd: "BTC price (USD)",
-      hashprice_usd_per_ph_day: "Hashprice (USD per PH/s per day)", network_hashrate_eh_s: "Network hashrate (EH/s)" };
-    for (const [k, title] of Object.entries(names)) {
+    const names = { company_cash_usd: ["Company cash (USD)", false], btc_price_usd: ["BTC price (USD, log)", true],
+      hashprice_usd_per_ph_day: ["Hashprice (USD per PH/s per day, log)", true],
+      network_hashrate_eh_s: ["Network hashrate (EH/s, log)", true] };
+    for (const [k, [title, log]] of Object.entries(names)) {
       if (!ser.data.series[k]) continue;
       const d = document.createElement("div"); d.className = "chart"; grid.appendChild(d);
-      hp.fan(d, k, ser.data.series[k], title);
+      hp.fan(d, k, ser.data.series[k], title, s.start, log);
     }
     const h = document.createElement("div"); h.className = "chart"; grid.appendChild(h);
-    Plotly.newPlot(h, [{ type: "histogram", x: ser.data.npv_usd, nbinsx: 60 }],
-      { title: { text: "NPV across paths (USD)" }, height: 330, margin: { t: 40, l: 60, r: 10, b: 40 } }, { displaylogo: false });
+    const v = [...ser.data.npv_usd].sort((a, b) => a - b);
+    const q = (p) => v[Math.min(v.length - 1, Math.max(0, Math.round(p * (v.length - 1))))];
+    const lo = q(0.01), hi = q(0.99);
+    const out = v.filter((x) => x < lo || x > hi).length;
+    Plotly.newPlot(h, [{ type: "histogram", x: v.filter((x) => x >= lo && x <= hi), nbinsx: 60 }],
+      { title: { text: "NPV across paths (USD), P1–P99" + (out ? ` (${out} paths outside)` : "") },
+        height: 330, margin: { t: 40, l: 60, r: 10, b: 40 } }, { displaylogo: false });
     const p = ser.data.series.p_cash_negative_ever;
     if (p) {
       const d = document.createElement("div"); d.className = "chart"; grid.appendChild(d);
-      Plotly.newPlot(d, [{ x: p.mean.map((_, i) => i + 1), y: p.mean, name: "P(cash < 0 by month)" }],
+      Plotly.newPlot(d, [{ x: s.start ? hp.months(s.start, p.mean.length) : p.mean.map((_, i) => i + 1), y: p.mean, name: "P(cash < 0 by month)" }],
         { title: { text: "P(cumulative cash < 0) by month" }, height: 330, yaxis: { tickformat: ".0%" },
-          margin: { t: 40, l: 60, r: 10, b: 40 } }, { displaylogo: false });
+          xaxis: { type: s.start ? "date" : "linear" }, margin: { t: 40, l: 60, r: 10, b: 40 } }, { displaylogo: false });
     }
     return run.data;
   },
