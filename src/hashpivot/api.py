@@ -8,6 +8,7 @@ background jobs with progress; a failed run stores nothing and leaves earlier ru
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 import traceback
@@ -19,6 +20,7 @@ from typing import Annotated, Any, Literal
 
 import swagger_ui_bundle
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -26,7 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__, audit, config, history, store
-from .config_io import loc_path
+from .config_io import MAX_ERRORS, loc_path
 from .errors import ConfigError, HashpivotError, InputError
 from .fmt import jsonable
 
@@ -36,8 +38,12 @@ Creds = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 class SafeJSONResponse(JSONResponse):
+    """JSON with NaN/inf as null and text that cannot be UTF-8 (a lone surrogate) escaped."""
+
     def render(self, content: Any) -> bytes:
-        return super().render(jsonable(content))
+        return json.dumps(
+            jsonable(content), ensure_ascii=True, allow_nan=False, separators=(",", ":")
+        ).encode("ascii")
 
 
 class ApiError(Exception):
@@ -169,6 +175,23 @@ def create_app(
             )
         return await call_next(request)
 
+    @app.exception_handler(RequestValidationError)
+    async def _request_error(_: Request, exc: RequestValidationError) -> SafeJSONResponse:
+        # Field paths and messages only: never the input back (it may be huge, NaN, or hold a
+        # lone surrogate that cannot be encoded), and at most MAX_ERRORS of them.
+        errors = list(exc.errors())
+        detail = [
+            {
+                "loc": [str(x)[:100] for x in e.get("loc", ())],
+                "msg": str(e.get("msg", "invalid"))[:300],
+                "type": str(e.get("type", ""))[:60],
+            }
+            for e in errors[:MAX_ERRORS]
+        ]
+        if len(errors) > MAX_ERRORS:
+            detail.append({"loc": ["body"], "msg": f"… and {len(errors) - MAX_ERRORS} more"})
+        return SafeJSONResponse({"detail": detail}, status_code=422)
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> SafeJSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
@@ -267,10 +290,10 @@ def create_app(
             except HashpivotError as exc:
                 with job.lock:
                     job.status, job.error = "failed", str(exc)
-            except Exception as exc:  # a bug: keep the server up, report it on the job
+            except Exception:  # a bug: keep the server up; details go to the server's log only
                 traceback.print_exc()
                 with job.lock:
-                    job.status, job.error = "failed", f"internal error: {exc!r}"
+                    job.status, job.error = "failed", "internal error (see the server's log)"
 
         worker.submit(work)
         return job.view()

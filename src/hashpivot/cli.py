@@ -523,8 +523,8 @@ def dispatch_cmd(
         str,
         typer.Option(
             "--prices",
-            help="ercot:NODE:YEAR (shipped: LZ_WEST, LZ_NORTH, 2023) "
-            "or a CSV with timestamp_utc, price_usd_per_mwh.",
+            help="A market name, ercot:NODE:YEAR (shipped: LZ_WEST, LZ_NORTH, 2023), "
+            "or a local CSV file with timestamp_utc, price_usd_per_mwh (never a URL).",
         ),
     ] = "ercot:LZ_WEST:2023",
     month: Annotated[
@@ -539,7 +539,12 @@ def dispatch_cmd(
     sf = config.load_site_file(site_file)
     if sf.dispatch is None:
         raise InputError("dispatch", None, f"a 'dispatch' section in {site_file}")
-    series = history.hourly_prices(prices)
+    # A market name, or a local file the user names here (the CLI only: never a URL).
+    series = (
+        history.hourly_prices(prices)
+        if prices.startswith("ercot:")
+        else history.hourly_prices_file(prices)
+    )
     if month is not None:
         series = series.month(month)
     result, accounts = dispatch.run_site_file(sf, series)

@@ -38,7 +38,9 @@ from .site import FixedCosts, Site
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # strict: numbers must be numbers (no true/yes/'1e3'); dates and pairs given as text or
+    # lists are converted where a field says so (strict=False).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class FleetEntryConfig(_Strict):
@@ -212,9 +214,11 @@ class MarketConfig(_Strict):
     """Network state to evaluate a site against: one day of history, a period of history, or
     explicit values."""
 
-    date: dt.date | None = Field(None, description="One day of the shipped history.")
-    start: dt.date | None = Field(None, description="First day of a period of history.")
-    end: dt.date | None = Field(None, description="Last day of a period of history.")
+    date: dt.date | None = Field(None, strict=False, description="One day of the shipped history.")
+    start: dt.date | None = Field(
+        None, strict=False, description="First day of a period of history."
+    )
+    end: dt.date | None = Field(None, strict=False, description="Last day of a period of history.")
     difficulty: float | None = Field(None, gt=0, description="Network difficulty [-].")
     btc_price_usd: float | None = Field(None, gt=0, description="BTC price [USD].")
     fees_btc_per_block: float | None = Field(None, ge=0, description="Fees per block [BTC].")
@@ -284,7 +288,9 @@ class ReserveConfig(_Strict):
         0.0, ge=0, description="MW that must be offered in committed hours."
     )
     committed_hours_local: tuple[int, int] | None = Field(
-        None, description="[start, end) hour of the local day of the commitment (default: all)."
+        None,
+        strict=False,
+        description="[start, end) hour of the local day of the commitment (default: all).",
     )
     called_when_price_above_usd_per_mwh: float | None = Field(
         None, description="The reserve is called (curtailed) in hours priced above this."
@@ -492,9 +498,10 @@ class PlanSiteConfig(SiteConfig):
     )
     power_market: str | None = Field(
         None,
-        description="Buy power at hourly market prices (e.g. 'ercot:LZ_WEST:2023'): each "
-        "month's uptime and average power cost come from that year's dispatch curve at the month's "
-        "mining value; power_usd_per_mwh is then a delivery adder on top of the market price.",
+        description="Buy power at hourly market prices, named in the data store's vocabulary "
+        "(e.g. 'ercot:LZ_WEST:2023'; never a file or a URL): each month's uptime and average power "
+        "cost come from that year's dispatch curve at the month's mining value; "
+        "power_usd_per_mwh is then a delivery adder on top of the market price.",
     )
     start_month: int = Field(
         0, ge=0, le=600, description="Plan month the site energises (0 = operating now)."
@@ -546,6 +553,11 @@ class PlanSiteConfig(SiteConfig):
                 raise ValueError("a hybrid site needs a 'lease' or a 'gpu_cloud' section")
             if self.conversion.share >= 1:
                 raise ValueError("a hybrid site converts a share < 1 (conversion.share)")
+        if self.power_market is not None and self.power_market not in history.market_names():
+            raise ValueError(
+                f"power_market {self.power_market!r} is not a market name; allowed: "
+                + ", ".join(history.market_names())
+            )
         if self.power_market is not None:
             if self.type != "mining":
                 raise ValueError("power_market applies to mining sites only")
@@ -579,9 +591,13 @@ class MarketModelConfig(_Strict):
         "(circular block bootstrap of real monthly log-returns).",
     )
     window_start: dt.date = Field(
-        dt.date(2016, 1, 1), description="First month of history for the BTC calibration."
+        dt.date(2016, 1, 1),
+        strict=False,
+        description="First month of history for the BTC calibration.",
     )
-    window_end: dt.date | None = Field(None, description="Last month (default: end of data).")
+    window_end: dt.date | None = Field(
+        None, strict=False, description="Last month (default: end of data)."
+    )
     drift: Literal["median_flat", "historical"] = Field(
         "median_flat",
         description="How the BTC drift is set when mu_annual is not given: median_flat "
@@ -690,7 +706,7 @@ class PlanConfig(_Strict):
     description: str = Field("", description="Free text shown in the report.")
     horizon_months: int = Field(gt=0, le=600, description="Months simulated [months].")
     paths: int = Field(gt=0, le=10_000_000, description="Monte Carlo paths [-].")
-    seed: int = Field(ge=0, description="Seed of the random streams.")
+    seed: int = Field(ge=0, le=2**63 - 1, description="Seed of the random streams (< 2⁶³).")
     discount_rate_annual: float = Field(
         ge=-0.5, le=2, description="Discount rate for NPV [1/yr], monthly compounding."
     )

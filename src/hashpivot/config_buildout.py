@@ -44,7 +44,9 @@ COMPONENTS = ("compute", "networking", "power_cooling", "shell", "land", "soft")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # strict: numbers must be numbers (no true/yes/'1e3'); dates and pairs given as text or
+    # lists are converted where a field says so (strict=False).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class TrancheConfig(_Strict):

@@ -21,9 +21,12 @@ puts the four halvings on 2012-11-28, 2016-07-09, 2020-05-11 and 2024-04-20, as 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import stat as stat_mod
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -324,37 +327,77 @@ def validate_hourly(index_utc: pd.DatetimeIndex, prices: np.ndarray, source: str
         )
 
 
+#: Market names a plan, a request or ``--prices`` may use: ``ercot:NODE:YEAR`` of the shipped
+#: data. Names only: no plan or request ever makes hashpivot read a file or fetch a URL.
+MARKET_NAME_PATTERN = r"^ercot:[A-Z0-9_]+:[0-9]{4}$"
+#: Largest price file the CLI reads [bytes] (a year of hourly rows is about 0.5 MB).
+MAX_PRICE_FILE_BYTES = 64 * 1024 * 1024
+
+
+def market_names() -> tuple[str, ...]:
+    """Every market name of the shipped data."""
+    return tuple(f"ercot:{node}:2023" for node in POWER_NODES)
+
+
+def check_market_name(name: str, field: str = "power_market") -> str:
+    """``name`` if it is a market of the shipped data, else a named error listing them."""
+    if name not in market_names():
+        raise InputError(field, name, "a market name: " + ", ".join(market_names()))
+    return name
+
+
 def hourly_prices(spec: str) -> HourlyPrices:
-    """Hourly prices from ``ercot:NODE:YEAR`` (the shipped ERCOT data) or a CSV file with columns
-    ``timestamp_utc, price_usd_per_mwh``.
+    """Hourly prices of a market named ``ercot:NODE:YEAR`` (the shipped ERCOT data).
 
     The shipped ERCOT file has one 01:00 row on the DST fall-back day (2023-11-05), so the UTC
     hour 07:00 is missing. It is filled explicitly with the price of the hour before (the source's
     single 01:00 CPT row covers both UTC hours) and listed in ``filled_hours_utc``. Any other gap,
-    NaN or duplicated hour is an error.
+    NaN or duplicated hour is an error. A name is all this reads: never a path or a URL (a user's
+    own file goes through :func:`hourly_prices_file`, from the command line only).
     """
-    if spec.startswith("ercot:"):
-        parts = spec.split(":")
-        if len(parts) != 3:
-            raise InputError("--prices", spec, "ercot:NODE:YEAR, e.g. ercot:LZ_WEST:2023")
-        _, node, year = parts
-        df = power_prices_hourly(node)
-        if year != "2023":
-            raise DataRangeError("--prices", spec, "year 2023 (the shipped ERCOT data)")
-        s = df["price_usd_per_mwh"]
-        full = pd.date_range(s.index[0], s.index[-1], freq="h")
-        missing = full.difference(s.index)
-        known_gap = pd.DatetimeIndex([pd.Timestamp("2023-11-05T07:00Z")])
-        if not missing.difference(known_gap).empty:  # pragma: no cover - shipped data is checked
-            raise InputError("--prices", spec, "the shipped series with only the DST hour missing")
-        s = s.reindex(full).ffill()
-        filled = tuple(str(t) for t in missing)
-        validate_hourly(s.index, s.to_numpy(), spec)
-        return HourlyPrices(spec, s.index, s.to_numpy(dtype=np.float64), filled, "America/Chicago")
+    if not spec.startswith("ercot:") or len(spec.split(":")) != 3:
+        raise InputError("--prices", spec, "ercot:NODE:YEAR, e.g. ercot:LZ_WEST:2023")
+    _, node, year = spec.split(":")
+    df = power_prices_hourly(node)
+    if year != "2023":
+        raise DataRangeError("--prices", spec, "year 2023 (the shipped ERCOT data)")
+    s = df["price_usd_per_mwh"]
+    full = pd.date_range(s.index[0], s.index[-1], freq="h")
+    missing = full.difference(s.index)
+    known_gap = pd.DatetimeIndex([pd.Timestamp("2023-11-05T07:00Z")])
+    if not missing.difference(known_gap).empty:  # pragma: no cover - shipped data is checked
+        raise InputError("--prices", spec, "the shipped series with only the DST hour missing")
+    s = s.reindex(full).ffill()
+    filled = tuple(str(t) for t in missing)
+    validate_hourly(s.index, s.to_numpy(), spec)
+    return HourlyPrices(spec, s.index, s.to_numpy(dtype=np.float64), filled, "America/Chicago")
+
+
+def hourly_prices_file(path: str | Path) -> HourlyPrices:
+    """Hourly prices from a local CSV file with columns ``timestamp_utc, price_usd_per_mwh``:
+    the command line's ``--prices FILE``, read for the user who named it. A regular file of at
+    most :data:`MAX_PRICE_FILE_BYTES`; never a URL, a device or a pipe."""
+    spec = str(path)
+    if "://" in spec or spec.startswith(("http:", "https:", "ftp:", "file:")):
+        raise InputError("--prices", spec, "a market name or a local file (never a URL)")
+    p = Path(spec)
     try:
-        df = pd.read_csv(spec)
+        st = p.stat()
     except FileNotFoundError:
-        raise InputError("--prices", spec, "ercot:NODE:YEAR or an existing CSV file") from None
+        raise InputError(
+            "--prices", spec, "a market name (" + ", ".join(market_names()) + ") or a CSV file"
+        ) from None
+    except OSError as exc:
+        raise InputError("--prices", spec, f"a readable file ({exc.strerror})") from None
+
+    if not stat_mod.S_ISREG(st.st_mode):
+        raise InputError("--prices", spec, "a regular file (not a device, pipe or folder)")
+    if st.st_size > MAX_PRICE_FILE_BYTES:
+        raise InputError("--prices", f"{st.st_size:,} bytes", f"at most {MAX_PRICE_FILE_BYTES:,}")
+    try:
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_PRICE_FILE_BYTES + 1)
+        df = pd.read_csv(io.BytesIO(raw))
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputError("--prices", spec, f"a readable CSV ({exc})") from None
     for col in ("timestamp_utc", "price_usd_per_mwh"):
