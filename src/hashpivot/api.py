@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import swagger_ui_bundle
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,11 +29,18 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__, audit, config, history, store
+from . import plan as plan_module
 from .config_io import MAX_ERRORS, loc_path
-from .errors import ConfigError, HashpivotError, InputError
+from .errors import ConfigError, HashpivotError, InputError, RunCancelled
 from .fmt import jsonable
 
 MAX_BODY_BYTES = 1_000_000  # plans are a few kB; 1 MB leaves room and bounds memory
+#: Most paths a run started through the API may have (after overrides and the YAML's own).
+MAX_API_PATHS = 1_000_000
+#: Runs queued or running at once; more get 429.
+MAX_PENDING_JOBS = 4
+#: Most per-path NPVs the series endpoint returns; beyond, evenly spaced quantiles.
+MAX_SERIES_NPVS = 10_000
 _bearer = HTTPBearer(auto_error=False)
 Creds = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
@@ -74,7 +82,8 @@ class Job:
     job_id: str
     plan: str
     paths: int
-    status: Literal["queued", "running", "done", "failed"] = "queued"
+    status: Literal["queued", "running", "done", "failed", "cancelled"] = "queued"
+    cancel: bool = False  # asked to stop: the run stops at its next chunk, nothing written
     done_paths: int = 0
     run_id: str | None = None
     error: str | None = None
@@ -119,6 +128,7 @@ def create_app(
     out: Path | None = None,
     open_reads: bool = True,
     max_body_bytes: int = MAX_BODY_BYTES,
+    max_memory_bytes: int | None = None,
 ) -> FastAPI:
     """The API and the dashboard on one app. ``token`` guards write routes, and read routes too
     unless ``open_reads`` (loopback)."""
@@ -126,6 +136,7 @@ def create_app(
     out = Path(out) if out is not None else db.parent / "out"
     ledger_path = audit.default_ledger_path(db)
     jobs: dict[str, Job] = {}
+    jobs_lock = threading.Lock()
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hashpivot-run")
     app = FastAPI(
         title="hashpivot",
@@ -268,18 +279,50 @@ def create_app(
             if value is not None:
                 sets.append(f"{key}={value}")
         cfg, plan_yaml = config.load_plan_text(body.plan_yaml, "plan_yaml", sets)
-        job = Job(uuid.uuid4().hex[:12], cfg.name, cfg.paths)
-        jobs[job.job_id] = job
+        # Limits on what was loaded, not only on the body's fields: overrides and the YAML
+        # itself can set paths too.
+        if cfg.paths > MAX_API_PATHS:
+            raise ApiError(
+                422,
+                [
+                    {
+                        "loc": ["body", "plan_yaml", "paths"],
+                        "msg": f"{cfg.paths:,} paths is not allowed; allowed: at most "
+                        f"{MAX_API_PATHS:,} through the API",
+                    }
+                ],
+            )
+        try:
+            plan_module.check_memory(cfg, budget_bytes=max_memory_bytes, how_to_raise="the CLI")
+        except InputError as exc:
+            raise ApiError(
+                422, [{"loc": ["body", "plan_yaml", "paths"], "msg": exc.allowed}]
+            ) from None
+        with jobs_lock:
+            pending = sum(1 for j in jobs.values() if j.status in ("queued", "running"))
+            if pending >= MAX_PENDING_JOBS:
+                raise ApiError(
+                    429,
+                    f"{pending} runs are queued or running; allowed: at most {MAX_PENDING_JOBS} "
+                    "(wait for one to finish, or cancel one with DELETE /api/jobs/{job_id})",
+                )
+            job = Job(uuid.uuid4().hex[:12], cfg.name, cfg.paths)
+            jobs[job.job_id] = job
 
         def work() -> None:
             from . import runner
 
             with job.lock:
+                if job.cancel:
+                    job.status = "cancelled"
+                    return
                 job.status = "running"
 
             def progress(done: int, total: int) -> None:
                 with job.lock:
                     job.done_paths = done
+                    if job.cancel:
+                        raise RunCancelled(f"job {job.job_id} cancelled")
 
             try:
                 # One worker thread: runs are written one at a time; readers use their own
@@ -287,6 +330,9 @@ def create_app(
                 result = runner.execute_plan(cfg, plan_yaml, db=db, out=out, progress=progress)
                 with job.lock:
                     job.status, job.run_id = "done", result.run_id
+            except RunCancelled:
+                with job.lock:
+                    job.status = "cancelled"
             except HashpivotError as exc:
                 with job.lock:
                     job.status, job.error = "failed", str(exc)
@@ -301,6 +347,19 @@ def create_app(
     @app.get("/api/jobs", tags=["plans"], dependencies=[Depends(reader)])
     def list_jobs() -> list[dict[str, Any]]:
         return [j.view() for j in jobs.values()]
+
+    @app.delete("/api/jobs/{job_id}", tags=["plans"], dependencies=[Depends(writer)])
+    def cancel_job(job_id: str) -> dict[str, Any]:
+        """Cancel a queued or running job: it stops at its next chunk and writes nothing."""
+        if job_id not in jobs:
+            raise ApiError(404, f"job_id {job_id!r} is not a job of this server")
+        job = jobs[job_id]
+        with job.lock:
+            if job.status in ("queued", "running"):
+                job.cancel = True
+                if job.status == "queued":
+                    job.status = "cancelled"
+        return job.view()
 
     @app.get("/api/jobs/{job_id}", tags=["plans"], dependencies=[Depends(reader)])
     def job_status(job_id: str) -> dict[str, Any]:
@@ -338,11 +397,18 @@ def create_app(
             s = series.setdefault(name, {k: [] for k in ("p5", "p25", "p50", "p75", "p95", "mean")})
             for k, v in zip(("p5", "p25", "p50", "p75", "p95", "mean"), values, strict=True):
                 s[k].append(v)
+        n = int(npv.size)
+        sampled = n > MAX_SERIES_NPVS
+        if sampled:  # equal-mass points: the distribution's shape, in bounded size
+            q = (np.arange(MAX_SERIES_NPVS) + 0.5) / MAX_SERIES_NPVS
+            npv = np.quantile(np.asarray(npv, dtype=np.float64), q)
         return {
             "run_id": run_id,
             "months": run["months"],
             "series": series,
             "npv_usd": npv.tolist(),
+            "npv_paths": n,
+            "npv_usd_is_quantiles": sampled,
         }
 
     @app.get(

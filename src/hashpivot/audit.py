@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,36 @@ from . import ledger
 from .errors import InputError
 from .locations import default_ledger_path, key_path  # noqa: F401 - audit.default_ledger_path is public
 from .store import get_run, sha256_text
+
+
+def check_ledger_writable(ledger_path: Path) -> None:
+    """Refuse, before a run's long part, a ledger the run could not be logged in: a ledger file
+    without its signing key, a 0-byte or unreadable key, a key that is not the ledger's, a file
+    that is not a ledger, or a folder that cannot be written."""
+    ledger_path = Path(ledger_path)
+    kp = key_path(ledger_path)
+    if ledger_path.exists():
+        if not kp.exists():
+            raise InputError(
+                "--ledger",
+                str(ledger_path),
+                f"a ledger with its signing key beside it ({kp} is missing)",
+            )
+        key = ledger.load_key(kp)  # refuses a 0-byte, unreadable or foreign key file
+        lg = ledger.Ledger(ledger_path)
+        try:
+            if lg.size and lg.public_key() != ledger.public_key_bytes(key):
+                raise InputError("--ledger", str(kp), f"the key {ledger_path} was created with")
+        finally:
+            lg.close()
+        if not os.access(ledger_path, os.W_OK):
+            raise InputError("--ledger", str(ledger_path), "a ledger file that can be written")
+        return
+    if kp.exists():
+        ledger.load_key(kp)
+    folder = ledger_path.parent if str(ledger_path.parent) else Path(".")
+    if folder.exists() and not os.access(folder, os.W_OK):
+        raise InputError("--ledger", str(ledger_path), "a path in a folder that can be written")
 
 
 def log_run(
@@ -52,6 +83,45 @@ def log_run(
         return lg.sign_head(ledger.load_key(kp))
     finally:
         lg.close()
+
+
+def find_run_record(lg: ledger.Ledger, run_id: str) -> tuple[int, dict[str, Any]] | None:
+    """The newest ``plan_run`` record of ``run_id``: its index and fields. Found by the entry's
+    own (hashed) bytes, never by the ``kinds`` label stored beside them, which a tamperer could
+    relabel to hide a run."""
+    for i in range(lg.size - 1, -1, -1):
+        data, _ = lg.entry(i)
+        rec = ledger.parse_record(data)
+        if rec and rec.get("type") == "plan_run" and rec["fields"].get("run_id") == run_id:
+            return i, rec["fields"]
+    return None
+
+
+def relog_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) -> int:
+    """Log a stored run that has no ledger record (stored by a version that logged after the
+    store, or before a ledger was restored), after checking that its stored results still hash
+    to what was written with it. Returns the record's index. The record proves the run unaltered
+    from now on, not before."""
+    run = get_run(con, run_id)
+    if Path(ledger_path).exists():
+        lg = ledger.Ledger(ledger_path)
+        try:
+            found = find_run_record(lg, run_id)
+        finally:
+            lg.close()
+        if found is not None:
+            raise InputError("run_id", run_id, f"a run not yet logged (it is entry {found[0]})")
+    now = results_sha256_from_store(con, run_id)
+    if now != run["results_sha256"]:
+        raise InputError(
+            "run_id",
+            run_id,
+            "a run whose stored results still match their hash (these changed since the run "
+            "was written: not logging them)",
+        )
+    plan_yaml = con.execute("SELECT plan_yaml FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
+    head = log_run(ledger_path, run_id, sha256_text(plan_yaml), run["seed"], run["version"], now)
+    return head.size - 1
 
 
 def results_sha256_from_store(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
@@ -95,14 +165,10 @@ def verify_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) -
         raise InputError("--ledger", str(ledger_path), "the ledger this run store logs to")
     lg = ledger.Ledger(ledger_path)
     try:
+        found = find_run_record(lg, run_id)
         record = None
-        for i in range(lg.size - 1, -1, -1):
-            data, kind = lg.entry(i)
-            if kind == "plan_run":
-                rec = ledger.parse_record(data)
-                if rec and rec["fields"].get("run_id") == run_id:
-                    record, out.ledger_index = rec["fields"], i
-                    break
+        if found is not None:
+            out.ledger_index, record = found
         if record is None:
             out.checks.append(("run is logged in the ledger", False, str(ledger_path)))
             return out

@@ -19,7 +19,7 @@ from . import __version__, hardware, history
 from .errors import ConfigError, HashpivotError, InputError
 from .fmt import jsonable as _jsonable
 from .fmt import usd_compact as _fmt_musd
-from .locations import DEFAULT_DB
+from .locations import DEFAULT_DB, safe_name
 
 app = typer.Typer(
     name="hashpivot",
@@ -389,6 +389,14 @@ def plan_cmd(
         Path | None,
         typer.Option("--ledger", help="Audit ledger (default: the store's file + .ledger.sqlite)."),
     ] = None,
+    max_memory_gb: Annotated[
+        float | None,
+        typer.Option(
+            "--max-memory-gb",
+            help="Memory a run may use [GiB] (default: 16 or 70% of this machine's, the lower); "
+            "a larger run is refused before it starts, with its estimate.",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run a plan: Monte Carlo over the company's sites → metrics, HTML report, stored run,
@@ -397,6 +405,8 @@ def plan_cmd(
 
     from . import config, runner
 
+    if max_memory_gb is not None and not max_memory_gb > 0:
+        raise InputError("--max-memory-gb", max_memory_gb, "a number of GiB > 0")
     sets = list(overrides or [])
     for key, value in (("paths", paths), ("horizon_months", months), ("seed", seed)):
         if value is not None:
@@ -421,6 +431,8 @@ def plan_cmd(
             ledger_path=ledger_path,
             chunk_size=chunk_size,
             progress=lambda n, total: bar.update(task, completed=n),
+            max_memory_bytes=None if max_memory_gb is None else int(max_memory_gb * 2**30),
+            memory_flag="--max-memory-gb",
         )
     if as_json:
         _print_json(
@@ -549,7 +561,7 @@ def dispatch_cmd(
         series = series.month(month)
     result, accounts = dispatch.run_site_file(sf, series)
     label = f"{sf.site.name}, {series.source}"
-    chart = out / f"dispatch-{sf.site.name}-{(month or prices).replace(':', '_')}.html"
+    chart = out / safe_name(f"dispatch-{sf.site.name}-{month or Path(prices).name}.html")
     report.write_atomic(chart, report.render_dispatch(result, accounts, series, label))
     accounts["chart_path"] = str(chart)
     if as_json:
@@ -686,6 +698,33 @@ def runs_verify(
         raise typer.Exit(1)
 
 
+@runs_app.command("relog")
+def runs_relog(
+    ctx: typer.Context,
+    run_id: RunRef,
+    db: DbOption = None,
+    ledger_path: Annotated[
+        Path | None, typer.Option("--ledger", help="Audit ledger (default: beside the store).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Log a stored run that has no ledger record (after checking its results still match the
+    hash stored with them), so that `runs verify` can prove it unaltered from now on."""
+    from . import audit, store
+
+    db = _runs_db(ctx, db)
+    con = store.connect(db, read_only=True)
+    try:
+        run_id = store.resolve_run_id(con, run_id)
+        index = audit.relog_run(con, run_id, ledger_path or audit.default_ledger_path(db))
+    finally:
+        con.close()
+    if as_json:
+        _print_json({"run_id": run_id, "ledger_index": index})
+    else:
+        console.print(f"run {run_id} logged as ledger entry {index}")
+
+
 @runs_app.command("export")
 def runs_export(
     ctx: typer.Context,
@@ -763,6 +802,15 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv)
     except HashpivotError as exc:
         sys.stderr.write(f"hashpivot: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            "hashpivot: interrupted; nothing of this command was stored (earlier runs are intact)\n"
+        )
+        return 130
+    except OSError as exc:  # a full disk, a read-only medium: one line, never a traceback
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        sys.stderr.write(f"hashpivot: error: {where}{exc.strerror or exc}\n")
         return 2
     return 0
 

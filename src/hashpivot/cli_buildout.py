@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .locations import safe_name
+
 console = Console()
 
 
@@ -31,7 +33,7 @@ def buildout_cmd(
     cfg, _ = load_campaign(str(campaign), set_)
     b, sens = buildout.run(cfg)
     summary = buildout.result_json(cfg, b, sens)
-    page = out / f"buildout-{cfg.name}.html"
+    page = out / safe_name(f"buildout-{cfg.name}.html")
     report.write_atomic(page, report_buildout.render(cfg, b, sens))
     summary["report_path"] = str(page)
     if as_json:

@@ -25,6 +25,7 @@ from .config_finance import (
     TreasuryConfig,
 )
 from .config_io import (  # noqa: F401 - re-exported: config.read_yaml etc. are public
+    MAX_MAGNITUDE,
     apply_overrides,
     format_validation_error,
     parse_yaml_text,
@@ -41,6 +42,14 @@ class _Strict(BaseModel):
     # strict: numbers must be numbers (no true/yes/'1e3'); dates and pairs given as text or
     # lists are converted where a field says so (strict=False).
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, v: Any) -> Any:
+        # No number so large that sums of a few overflow to inf (1e308 gave a null funding gap).
+        if isinstance(v, float) and abs(v) > MAX_MAGNITUDE:
+            raise ValueError(f"{v:g} is too large; allowed: magnitude at most {MAX_MAGNITUDE:g}")
+        return v
 
 
 class FleetEntryConfig(_Strict):

@@ -24,6 +24,9 @@ def read_yaml(path: str | Path) -> Any:
     return parse_yaml_text(text, str(p))
 
 
+#: Largest magnitude of any number in a plan, site file or campaign (1e18 USD is 10,000× world
+#: GDP; sums of a few stay finite).
+MAX_MAGNITUDE = 1e18
 #: Deepest nesting of mappings and lists a YAML input may have.
 MAX_YAML_DEPTH = 50
 #: Most nodes a YAML input may hold once its aliases are expanded (an example plan has ~2,000):

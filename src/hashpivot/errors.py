@@ -57,6 +57,15 @@ class ConfigError(HashpivotError, ValueError):
         super().__init__(f"{source}: " + "; ".join(self.messages))
 
 
+class RunCancelled(HashpivotError):
+    """A run stopped on request (``DELETE /api/jobs/{id}``, Ctrl-C) before anything was written."""
+
+
+class StorageError(HashpivotError):
+    """A file or store could not be written (a full disk, a read-only medium, a lock): says
+    what was written and what was not."""
+
+
 class InvalidBitsError(InputError):
     """A compact ``nBits`` value that Bitcoin Core would reject (negative, overflow or zero)."""
 

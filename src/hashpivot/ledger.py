@@ -31,6 +31,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -62,6 +63,21 @@ _STH_PREFIX = b"hashpivot-sth-v1"
 
 class LedgerError(HashpivotError):
     """The ledger's storage is inconsistent or cannot be used."""
+
+
+def _sqlite_problem(exc: sqlite3.Error, path: Path) -> str:
+    """What an SQLite error means for the user: a full disk or a read-only medium said as such."""
+    text = str(exc)
+    try:
+        st = os.statvfs(path.parent if str(path.parent) else ".")
+        full = st.f_bavail * st.f_frsize < 1 << 20
+    except OSError:
+        full = False
+    if "full" in text.lower() or (full and ("I/O" in text or "disk" in text.lower())):
+        return f"cannot write the ledger: No space left on device ({text})"
+    if "readonly" in text.lower() or "read-only" in text.lower():
+        return f"cannot write the ledger: read-only ({text})"
+    return f"not a usable ledger database ({text})"
 
 
 # --------------------------------------------------------------------------- signed heads
@@ -130,9 +146,21 @@ def generate_key(path: str | Path) -> bytes:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+    # Atomically: a full disk must not leave a 0-byte key behind (it would break every later
+    # run). Written to a private temporary file, synced, then linked into place (fails if a key
+    # appeared meanwhile).
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, p)
+    except FileExistsError:
+        raise InputError("--key", str(p), "a path where no key exists yet") from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -142,9 +170,15 @@ def load_key(path: str | Path):  # type: ignore[no-untyped-def]
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     try:
-        key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError("--key", str(path), "an existing Ed25519 key file") from None
+    except OSError as exc:
+        raise InputError("--key", str(path), f"a readable key file ({exc.strerror})") from None
+    if not raw.strip():
+        raise InputError("--key", f"{path} (0 bytes)", "a PEM-encoded Ed25519 private key")
+    try:
+        key = serialization.load_pem_private_key(raw, password=None)
     except ValueError:
         raise InputError("--key", str(path), "a PEM-encoded Ed25519 private key") from None
     if not isinstance(key, Ed25519PrivateKey):
@@ -288,7 +322,7 @@ class Ledger:
             self.con.execute("PRAGMA synchronous=FULL")
             self.con.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"{self.path}: not a usable ledger database ({exc})") from None
+            raise LedgerError(f"{self.path}: {_sqlite_problem(exc, self.path)}") from None
         self._cache: dict[tuple[int, int], bytes] = {}
         self._load_tails()
 
@@ -419,8 +453,13 @@ class Ledger:
                 )
             con.execute("INSERT OR REPLACE INTO meta VALUES ('size', ?)", (new_size,))
             con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                con.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # a failed COMMIT (a full disk) has ended the transaction already
+            if isinstance(exc, sqlite3.Error):
+                raise LedgerError(f"{self.path}: {_sqlite_problem(exc, self.path)}") from None
             raise
         self.size = new_size
         self._tails = tails
@@ -536,15 +575,21 @@ class Ledger:
         pub = public_key_bytes(key)
         stored = self.con.execute("SELECT value FROM meta WHERE key = 'public_key'").fetchone()
         if stored is None:
-            self.con.execute("INSERT INTO meta VALUES ('public_key', ?)", (pub,))
+            try:
+                self.con.execute("INSERT INTO meta VALUES ('public_key', ?)", (pub,))
+            except sqlite3.Error as exc:
+                raise LedgerError(f"{self.path}: {_sqlite_problem(exc, self.path)}") from None
         elif bytes(stored[0]) != pub:
             raise InputError("--key", "a different key", "the key this ledger was created with")
         root = self.root()
         ts = int(time.time() * 1000)
         sig = key.sign(sth_message(self.size, root, ts))
-        self.con.execute(
-            "INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?)", (self.size, root, ts, sig)
-        )
+        try:
+            self.con.execute(
+                "INSERT OR REPLACE INTO heads VALUES (?, ?, ?, ?)", (self.size, root, ts, sig)
+            )
+        except sqlite3.Error as exc:
+            raise LedgerError(f"{self.path}: {_sqlite_problem(exc, self.path)}") from None
         return SignedTreeHead(self.size, root, ts, sig, pub)
 
     def public_key(self) -> bytes:

@@ -4,6 +4,7 @@ that ``hashpivot ledger`` and ``hashpivot runs verify`` read)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 #: The run store, in the working directory.
@@ -24,3 +25,11 @@ def key_path(ledger_path: str | Path) -> Path:
 
 #: The ledger ``hashpivot ledger …`` works on by default: the one ``hashpivot plan`` writes.
 DEFAULT_LEDGER = default_ledger_path(DEFAULT_DB)
+
+
+def safe_name(text: str, limit: int = 80) -> str:
+    """A user-given name (a campaign, a site, a price file) as one file-name component: letters,
+    digits, ``.``, ``_`` and ``-`` only, no leading dot, at most ``limit`` characters — so a
+    name like ``../../etc/x`` or ``/tmp/y`` cannot place a file outside the output folder."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", text).lstrip(".")[:limit]
+    return name or "unnamed"

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -23,7 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .errors import HashpivotError, InputError
+from .errors import HashpivotError, InputError, StorageError
 from .locations import DEFAULT_DB
 from .plan import PlanResult
 
@@ -65,26 +66,66 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def results_sha256(result: PlanResult) -> str:
+def results_sha256(result: PlanResult, summary: dict[str, Any] | None = None) -> str:
     """Hash of the run's results: the summary JSON (canonical) and the per-path NPVs."""
     h = hashlib.sha256()
-    h.update(json.dumps(result.summary(), sort_keys=True, default=float).encode())
+    summary = result.summary() if summary is None else summary
+    h.update(json.dumps(summary, sort_keys=True, default=float).encode())
     h.update(np.ascontiguousarray(result.npv_values, dtype="<f8").tobytes())
     return h.hexdigest()
 
 
-def connect(path: str | Path = DEFAULT_DB, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the run store."""
+#: How long opening the store waits for another process's write to finish [s].
+LOCK_WAIT_S = 10.0
+
+
+def connect(
+    path: str | Path = DEFAULT_DB, read_only: bool = False, wait_s: float = LOCK_WAIT_S
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the run store. Runs hold the store only while they write
+    their final transaction, so a reader or a second writer that finds it locked waits up to
+    ``wait_s`` seconds, then gets a one-line error."""
     p = Path(path)
     if read_only and not p.exists():
         raise InputError("--db", str(p), "an existing hashpivot DuckDB file")
-    try:
-        con = duckdb.connect(str(p), read_only=read_only)
-    except duckdb.Error as exc:
-        raise HashpivotError(f"--db: cannot open {str(p)!r}: {exc}") from None
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            con = duckdb.connect(str(p), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            if "lock" in str(exc).lower():
+                raise StorageError(
+                    f"--db: the run store {str(p)!r} is busy (another process is writing a run); "
+                    "try again in a moment"
+                ) from None
+            raise StorageError(f"--db: cannot open {str(p)!r}: {_first_line(exc)}") from None
+        except duckdb.Error as exc:
+            raise HashpivotError(f"--db: cannot open {str(p)!r}: {_first_line(exc)}") from None
     if not read_only:
-        con.execute(SCHEMA)
+        try:
+            con.execute(SCHEMA)
+        except duckdb.Error as exc:
+            con.close()
+            raise StorageError(f"--db: cannot write {str(p)!r}: {_first_line(exc)}") from None
     return con
+
+
+def check_writable(path: str | Path) -> None:
+    """Open the store for writing and close it again: a bad path, a read-only medium or a
+    corrupt file fails here, before a run's long part, and no lock is held meanwhile."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"--db: cannot create {str(path)!r}: {exc.strerror}") from None
+    connect(path).close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def new_run_id() -> str:
@@ -98,8 +139,11 @@ def save_run(
     result: PlanResult,
     plan_yaml: str,
     report_path: str | None,
+    summary: dict[str, Any] | None = None,
 ) -> None:
-    """Write a finished run in a single transaction."""
+    """Write a finished run in a single transaction; a failure (a full disk) rolls it back and
+    raises :class:`StorageError` naming the cause, never a rollback's own complaint."""
+    summary = result.summary() if summary is None else summary
     series = []
     for name, fan in result.fans.items():
         for t in range(result.n_months):
@@ -139,9 +183,9 @@ def save_run(
                 result.n_paths,
                 result.n_months,
                 result.version,
-                json.dumps(result.summary(), default=float),
+                json.dumps(summary, default=float),
                 json.dumps(result.calibration, default=float),
-                results_sha256(result),
+                results_sha256(result, summary),
                 report_path,
             ],
         )
@@ -162,8 +206,15 @@ def save_run(
                 ],
             )
         con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # a failed COMMIT has already ended the transaction
+        if isinstance(exc, duckdb.Error):
+            raise StorageError(
+                f"--db: run {run_id} was not stored (nothing of it was written): {_first_line(exc)}"
+            ) from None
         raise
     finally:
         for view in ("series_df", "npv_df"):
