@@ -52,3 +52,11 @@ def plan_rejected(plan: Path, tmp_path: Path, *args: str) -> str:
     assert "Traceback" not in r.stderr, r.stderr
     assert not db.exists()
     return r.stderr
+
+
+def local_client(app: Any, **kw: Any) -> Any:
+    """A Starlette TestClient that reaches the app as a browser on this machine does (Host
+    127.0.0.1: the server refuses other names, against DNS rebinding)."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, base_url="http://127.0.0.1", **kw)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from cli_helpers import local_client
 from hashpivot import config, history, mining
 from hashpivot.api import MAX_BODY_BYTES, create_app
 from hashpivot.cli_serve import is_loopback, resolve_token, token_path
@@ -25,7 +26,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
     d = tmp_path_factory.mktemp("api")
     app = create_app(d / "runs.duckdb", TOKEN, out=d / "out")
-    with TestClient(app) as c:
+    with local_client(app) as c:
         yield c
 
 
@@ -166,14 +167,14 @@ def test_oversized_and_chunked_bodies_are_refused(client: TestClient, finished: 
 def test_a_failing_run_reports_and_keeps_earlier_runs(tmp_path: Path) -> None:
     db = tmp_path / "keep.duckdb"
     body = {"plan_yaml": TEXAS, "paths": 64, "months": 12}
-    with TestClient(create_app(db, TOKEN, out=tmp_path / "out")) as good:
+    with local_client(create_app(db, TOKEN, out=tmp_path / "out")) as good:
         first = wait_job(good, good.post("/api/runs", json=body, headers=AUTH).json()["job_id"])
         assert first["status"] == "done"
     # The report folder cannot be created (a file is in the way): the run fails after the
     # simulation, and nothing of it is stored.
     blocked = tmp_path / "not-a-dir"
     blocked.write_text("x")
-    with TestClient(create_app(db, TOKEN, out=blocked)) as bad:
+    with local_client(create_app(db, TOKEN, out=blocked)) as bad:
         job = wait_job(bad, bad.post("/api/runs", json=body, headers=AUTH).json()["job_id"])
         assert job["status"] == "failed" and job["error"] and job["run_id"] is None
         runs = bad.get("/api/runs").json()
@@ -184,10 +185,12 @@ def test_a_failing_run_reports_and_keeps_earlier_runs(tmp_path: Path) -> None:
 
 def test_reads_need_the_token_off_loopback(tmp_path: Path) -> None:
     app = create_app(tmp_path / "r.duckdb", TOKEN, out=tmp_path / "out", open_reads=False)
-    with TestClient(app) as c:
+    with local_client(app) as c:
         assert c.get("/api/runs").status_code == 401
         assert c.get("/api/runs", headers=AUTH).status_code == 200
-        assert c.get("/").status_code == 401
+        # A page sends the browser to the login form (it cannot send a bearer header).
+        page = c.get("/", follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"] == "/login"
 
 
 def test_token_file_created_once_and_env_wins(tmp_path: Path, monkeypatch) -> None:

@@ -12,7 +12,10 @@ from hashpivot.api import create_app
 
 TOKEN = "fuzz-token"
 _DIR = Path(__import__("tempfile").mkdtemp(prefix="hashpivot-fuzz-"))
-app = create_app(_DIR / "fuzz.duckdb", TOKEN, out=_DIR / "out")
+# schemathesis calls the app as host "testserver": allow it here (the server allows loopback).
+app = create_app(
+    _DIR / "fuzz.duckdb", TOKEN, out=_DIR / "out", allowed_hosts=["testserver", "localhost"]
+)
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

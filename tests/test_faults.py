@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cli_helpers import ROOT, plan_rejected, run
+from cli_helpers import ROOT, local_client, plan_rejected, run
 from hashpivot import api, audit, config, locations, runner, store
 from hashpivot.api import create_app
 from hashpivot.errors import InputError, StorageError
@@ -32,7 +32,7 @@ def _small(tmp_path: Path, *sets: str) -> tuple[config.PlanConfig, str]:
 
 # --------------------------------------------------------------------------- budgets
 def test_api_limits_apply_to_what_was_loaded(tmp_path: Path) -> None:
-    client = TestClient(create_app(tmp_path / "r.duckdb", TOKEN, max_memory_bytes=2 * 2**30))
+    client = local_client(create_app(tmp_path / "r.duckdb", TOKEN, max_memory_bytes=2 * 2**30))
     for overrides in (["paths=10000000"], ["paths=2000000", "horizon_months=600"]):
         r = client.post(
             "/api/runs", json={"plan_yaml": BITRIVER, "overrides": overrides}, headers=AUTH
@@ -70,7 +70,7 @@ def test_job_queue_is_bounded_and_jobs_can_be_cancelled(
 ) -> None:
     monkeypatch.setattr(api, "MAX_PENDING_JOBS", 1)
     db = tmp_path / "r.duckdb"
-    client = TestClient(create_app(db, TOKEN))
+    client = local_client(create_app(db, TOKEN))
     body = {"plan_yaml": BITRIVER, "overrides": ["paths=200000"]}
     first = client.post("/api/runs", json=body, headers=AUTH)
     assert first.status_code == 202, first.text
@@ -97,7 +97,7 @@ def test_series_are_downsampled_and_the_job_page_escapes_its_id(
     db = tmp_path / "r.duckdb"
     cfg, text = _small(tmp_path, "paths=512")
     done = runner.execute_plan(cfg, text, db=db, out=tmp_path)
-    client = TestClient(create_app(db, TOKEN))
+    client = local_client(create_app(db, TOKEN))
     s = client.get(f"/api/runs/{done.run_id}/series").json()
     assert len(s["npv_usd"]) == 100 and s["npv_usd_is_quantiles"] and s["npv_paths"] == 512
     page = client.get("/jobs/%5C")

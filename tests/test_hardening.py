@@ -12,7 +12,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from cli_helpers import ROOT, plan_rejected, run
+from cli_helpers import ROOT, local_client, plan_rejected, run
 from hashpivot import config, history
 from hashpivot.api import create_app
 from hashpivot.config_io import MAX_ERRORS, MAX_YAML_DEPTH, parse_yaml_text
@@ -25,7 +25,7 @@ TEXAS = (ROOT / "examples" / "texas_miner.yaml").read_text()
 
 @pytest.fixture
 def client(tmp_path: Path) -> TestClient:
-    return TestClient(create_app(tmp_path / "r.duckdb", TOKEN), raise_server_exceptions=False)
+    return local_client(create_app(tmp_path / "r.duckdb", TOKEN), raise_server_exceptions=False)
 
 
 class Listener:
@@ -198,3 +198,39 @@ def test_yaml_12_floats_and_duplicate_keys() -> None:
         parse_yaml_text("a: 1\nb: 2\na: 3\n", "t")
     cfg, _ = config.load_plan(ROOT / "examples" / "bitriver.yaml")  # anchors and aliases still work
     assert len(cfg.sites) == 31
+
+
+# --------------------------------------------------------------------------- the browser's side
+def test_dns_rebinding_and_security_headers(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "r.duckdb", TOKEN)
+    evil = TestClient(app, base_url="http://attacker.example")
+    r = evil.get("/api/runs")
+    assert r.status_code == 421 and "attacker.example" in r.text
+    ok = local_client(app)
+    r = ok.get("/api/network")
+    assert r.status_code == 200
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp
+    assert r.headers["x-frame-options"] == "DENY"
+    # Only local assets on the origin that holds the token: no CDN in the API docs.
+    docs = ok.get("/docs").text
+    assert "https://" not in docs.replace("https://swagger.io", "")
+
+
+def test_dashboard_off_loopback_logs_in_with_a_cookie(tmp_path: Path) -> None:
+    app = create_app(tmp_path / "r.duckdb", TOKEN, open_reads=False)
+    c = local_client(app, follow_redirects=False)
+    assert c.get("/api/runs").status_code == 401
+    page = c.get("/runs")
+    assert page.status_code == 303 and page.headers["location"] == "/login"
+    assert "password" in c.get("/login").text
+    bad = c.post("/api/login", data={"token": "wrong"})
+    assert bad.status_code == 401 and "hashpivot_token" not in bad.headers.get("set-cookie", "")
+    good = c.post("/api/login", data={"token": TOKEN})
+    assert good.status_code == 303
+    cookie = good.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    assert c.get("/api/runs").status_code == 200  # the cookie now authorises reads
+    assert c.get("/runs").status_code == 200
+    c.post("/api/logout")
+    assert c.get("/api/runs").status_code == 401

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from cli_helpers import ROOT, plan_rejected
+from cli_helpers import ROOT, local_client, plan_rejected
 from hashpivot import company as C
 from hashpivot import config, metrics, network, plan, scenarios
 from hashpivot.errors import ConfigError
@@ -408,11 +408,10 @@ def test_dispatch_chart_draws_prices_above_the_load() -> None:
 
 
 def test_api_docs_work_offline(tmp_path: Path) -> None:
-    from fastapi.testclient import TestClient
 
     from hashpivot.api import create_app
 
-    client = TestClient(create_app(tmp_path / "r.duckdb", "token"))
+    client = local_client(create_app(tmp_path / "r.duckdb", "token"))
     page = client.get("/docs")
     assert page.status_code == 200
     assert "cdn." not in page.text and "jsdelivr" not in page.text and "unpkg" not in page.text

@@ -5,6 +5,7 @@ runs compare side by side; the ledger verifies a run. Screenshots go to test-art
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright.sync_api import expect
 
 from hashpivot.api import create_app
 
@@ -92,9 +94,7 @@ def run_example(page, base: str, paths: int) -> str:
     page.click("#run")
     page.wait_for_url("**/jobs/*")
     page.wait_for_selector("#status:has-text('running'), #status:has-text('done')")
-    page.wait_for_function(
-        "document.querySelectorAll('.js-plotly-plot').length >= 6", timeout=180_000
-    )
+    page.locator(".js-plotly-plot").nth(5).wait_for(timeout=180_000)
     assert page.inner_text("#status") == "done"
     assert page.eval_on_selector("#progress", "e => e.value") == 1
     return page.url.rsplit("/", 1)[1]
@@ -102,7 +102,8 @@ def run_example(page, base: str, paths: int) -> str:
 
 def test_network_page(server: str, page) -> None:
     page.goto(server + "/")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3")
+    # Waits by selector, not by evaluated JavaScript: the pages' CSP forbids eval.
+    page.locator(".js-plotly-plot").nth(2).wait_for()
     assert plots(page) == 3
     assert "3.125 BTC" in page.inner_text("#state")
     page.fill("#date", "2016-07-09")
@@ -144,7 +145,7 @@ def test_runs_list_compare_and_ledger(server: str, page) -> None:
     page.check(f"#runs input[value='{first}']")
     page.check(f"#runs input[value='{second}']")
     page.click("#compare")
-    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 12")
+    page.locator(".js-plotly-plot").nth(11).wait_for()
     assert plots(page) == 12
     kpis = page.locator("#kpis").all_inner_texts()
     assert "512 × 60" in kpis[0] + kpis[1] and "1024 × 60" in kpis[0] + kpis[1]
@@ -176,7 +177,7 @@ def test_buildout_and_dispatch_pages(server: str, page) -> None:
     page.screenshot(path=str(ARTIFACTS / "web_buildout.png"), full_page=True)
     page.goto(server + "/dispatch")
     page.set_input_files("#site-file", str(ROOT / "examples" / "texas_ppa_2023.yaml"))
-    page.wait_for_function("document.getElementById('site-yaml').value.includes('dispatch')")
+    expect(page.locator("#site-yaml")).to_have_value(re.compile("dispatch"))
     page.click("#go")
     page.wait_for_selector("#accounts td:has-text('optimal')")
     assert plots(page) == 1 and "744" in page.inner_text("#accounts")

@@ -17,13 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs
 
 import numpy as np
 import swagger_ui_bundle
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +36,23 @@ from .errors import ConfigError, HashpivotError, InputError, RunCancelled
 from .fmt import jsonable
 
 MAX_BODY_BYTES = 1_000_000  # plans are a few kB; 1 MB leaves room and bounds memory
+#: Host names served by default (the loopback ones; ``hashpivot serve --host`` adds its own).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
+#: The login cookie's name.
+COOKIE = "hashpivot_token"
+#: Content Security Policy of every response: scripts and styles from this origin only (the
+#: pages' own inline blocks included), no framing, no other origin reached.
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'"
+)
+LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>hashpivot — log in</title></head><body style="font-family: system-ui; margin: 3rem">
+<h1>hashpivot</h1><p>Paste the token <code>hashpivot serve</code> printed.</p>
+<form method="post" action="/api/login"><input name="token" type="password" size="40"
+autocomplete="current-password" autofocus> <button type="submit">Log in</button></form>
+</body></html>"""
 #: Most paths a run started through the API may have (after overrides and the YAML's own).
 MAX_API_PATHS = 1_000_000
 #: Runs queued or running at once; more get 429.
@@ -129,6 +147,7 @@ def create_app(
     open_reads: bool = True,
     max_body_bytes: int = MAX_BODY_BYTES,
     max_memory_bytes: int | None = None,
+    allowed_hosts: list[str] | None = None,
 ) -> FastAPI:
     """The API and the dashboard on one app. ``token`` guards write routes, and read routes too
     unless ``open_reads`` (loopback)."""
@@ -159,17 +178,80 @@ def create_app(
             swagger_favicon_url="/docs-assets/favicon-32x32.png",
         )
 
-    def _check(creds: HTTPAuthorizationCredentials | None) -> None:
-        given = creds.credentials if creds is not None else ""
-        if not given or not secrets.compare_digest(given.encode(), token.encode()):
-            raise ApiError(401, "a valid bearer token is required (Authorization: Bearer …)")
+    def _valid(given: str) -> bool:
+        return bool(given) and secrets.compare_digest(given.encode(), token.encode())
 
-    def writer(creds: Creds) -> None:
-        _check(creds)
+    def _check(creds: HTTPAuthorizationCredentials | None, request: Request) -> None:
+        # The bearer header (scripts, the dashboard's token box) or the login cookie (a browser
+        # off loopback, where pages cannot send a header).
+        given = creds.credentials if creds is not None else request.cookies.get(COOKIE, "")
+        if not _valid(given):
+            raise ApiError(
+                401,
+                "a valid bearer token is required (Authorization: Bearer …, or log in at /login)",
+            )
 
-    def reader(creds: Creds) -> None:
+    def writer(request: Request, creds: Creds) -> None:
+        _check(creds, request)
+
+    def reader(request: Request, creds: Creds) -> None:
         if not open_reads:
-            _check(creds)
+            _check(creds, request)
+
+    hosts = list(allowed_hosts) if allowed_hosts is not None else list(LOOPBACK_HOSTS)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Any:
+        # DNS rebinding: a page on another origin whose name resolves to 127.0.0.1 sends its own
+        # Host; only the names this server is reached by are served.
+        host = request.headers.get("host", "")
+        name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+        if name.lower() not in hosts:
+            return SafeJSONResponse(
+                {"detail": f"host {name[:100]!r} is not allowed; allowed: {', '.join(hosts)}"},
+                status_code=421,
+            )
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    @app.get("/login", include_in_schema=False, response_class=HTMLResponse)
+    def login_page() -> HTMLResponse:
+        return HTMLResponse(LOGIN_PAGE)
+
+    @app.post("/api/login", tags=["meta"], status_code=303)
+    async def login(request: Request) -> Response:
+        """Exchange the token for a cookie (HttpOnly, SameSite=Strict) so a browser can use the
+        dashboard where reads need the token; form or JSON ``{"token": …}``."""
+        raw = await request.body()
+        given = ""
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                given = str(json.loads(raw or b"{}").get("token", ""))
+            except (ValueError, AttributeError):
+                given = ""
+        else:
+            given = (parse_qs(raw.decode("utf-8", "replace")).get("token") or [""])[0]
+        if not _valid(given.strip()):
+            raise ApiError(
+                401, "token is not allowed; allowed: the token `hashpivot serve` printed"
+            )
+        response = SafeJSONResponse(
+            {"detail": "logged in"}, status_code=303, headers={"Location": "/"}
+        )
+        response.set_cookie(COOKIE, given.strip(), httponly=True, samesite="strict", path="/")
+        return response
+
+    @app.post("/api/logout", tags=["meta"], status_code=303)
+    def logout() -> Response:
+        response = SafeJSONResponse(
+            {"detail": "logged out"}, status_code=303, headers={"Location": "/login"}
+        )
+        response.delete_cookie(COOKIE, path="/")
+        return response
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next: Any) -> Any:
@@ -204,7 +286,9 @@ def create_app(
         return SafeJSONResponse({"detail": detail}, status_code=422)
 
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> SafeJSONResponse:
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        if exc.status == 401 and not request.url.path.startswith("/api/"):
+            return Response(status_code=303, headers={"Location": "/login"})  # a page: log in
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return SafeJSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 

@@ -52,6 +52,14 @@ def serve_cmd(
     port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
     db: Annotated[Path, typer.Option("--db", help="DuckDB run store.")] = Path(DEFAULT_DB),
     out: Annotated[Path, typer.Option("--out", help="Folder for run reports.")] = Path("out"),
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="A host name browsers use to reach this server (repeatable; the loopback names "
+            "and --host are always allowed). Others get 421 (against DNS rebinding).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web API (OpenAPI at /openapi.json) and the dashboard. Starting runs needs the
     bearer token; reads are open on loopback only."""
@@ -67,5 +75,9 @@ def serve_cmd(
     open_reads = is_loopback(host)
     if not open_reads:
         typer.echo(f"listening on {host}: every route needs the bearer token")
-    app = create_app(db, token, out=out, open_reads=open_reads)
+    from .api import LOOPBACK_HOSTS
+
+    hosts = list(LOOPBACK_HOSTS) + ([] if open_reads else [host.lower()])
+    hosts += [h.lower() for h in allow_host or []]
+    app = create_app(db, token, out=out, open_reads=open_reads, allowed_hosts=hosts)
     uvicorn.run(app, host=host, port=port, log_level="warning")
