@@ -16,6 +16,7 @@ import pytest
 from cli_helpers import EXE, ROOT, plan_json
 from cli_helpers import run as run_cli
 from hashpivot import config, plan, store
+from hashpivot.errors import StorageError
 
 TEXAS = ROOT / "examples" / "texas_miner.yaml"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -107,7 +108,7 @@ def test_failed_save_rolls_back_and_keeps_earlier_runs(tmp_path: Path) -> None:
             "base_npv_usd": 0.0,
         }
     )
-    with pytest.raises(duckdb.Error):
+    with pytest.raises(StorageError, match="run second was not stored"):
         store.save_run(con, "second", result, text, None)
     for table in store.TABLES:
         n = con.execute(f"SELECT count(*) FROM {table} WHERE run_id = 'second'").fetchone()[0]

@@ -531,7 +531,7 @@ def create_app(
 
         if not ledger_path.exists():
             raise ApiError(404, "no ledger yet: it is created by the first run")
-        lg = ledger.Ledger(ledger_path)
+        lg = ledger.Ledger(ledger_path, read_only=True)
         try:
             return {"ledger": str(ledger_path)} | lg.head().to_dict()
         finally:

@@ -41,7 +41,7 @@ def check_ledger_writable(ledger_path: Path) -> None:
                 f"a ledger with its signing key beside it ({kp} is missing)",
             )
         key = ledger.load_key(kp)  # refuses a 0-byte, unreadable or foreign key file
-        lg = ledger.Ledger(ledger_path)
+        lg = ledger.Ledger(ledger_path, read_only=True)
         try:
             if lg.size and lg.public_key() != ledger.public_key_bytes(key):
                 raise InputError("--ledger", str(kp), f"the key {ledger_path} was created with")
@@ -104,7 +104,7 @@ def relog_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) ->
     from now on, not before."""
     run = get_run(con, run_id)
     if Path(ledger_path).exists():
-        lg = ledger.Ledger(ledger_path)
+        lg = ledger.Ledger(ledger_path, read_only=True)
         try:
             found = find_run_record(lg, run_id)
         finally:
@@ -163,7 +163,7 @@ def verify_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) -
     )
     if not ledger_path.exists():
         raise InputError("--ledger", str(ledger_path), "the ledger this run store logs to")
-    lg = ledger.Ledger(ledger_path)
+    lg = ledger.Ledger(ledger_path, read_only=True)
     try:
         found = find_run_record(lg, run_id)
         record = None

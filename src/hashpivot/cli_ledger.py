@@ -171,7 +171,7 @@ def ledger_prove(
 
     if (index is None) == (from_size is None):
         raise InputError("--index/--from", None, "exactly one of --index or --from")
-    lg = ledger.Ledger(db)
+    lg = ledger.Ledger(db, read_only=True)
     bundle = (
         ledger.proof_bundle(lg, index, size)
         if index is not None
@@ -182,12 +182,39 @@ def ledger_prove(
 
 
 @ledger_app.command("verify")
-def ledger_verify(db: LedgerDb = DEFAULT_LEDGER, as_json: JsonFlag = False) -> None:
-    """Audit the whole ledger: recompute the tree from the entries, check every signed head."""
+def ledger_verify(
+    db: LedgerDb = DEFAULT_LEDGER,
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            "--public-key",
+            help="The operator's key (64 hex) as you know it: a ledger re-signed with another "
+            "key fails.",
+        ),
+    ] = None,
+    trusted_head: Annotated[
+        str | None,
+        typer.Option(
+            "--trusted-head",
+            help="SIZE:ROOT of a head you saw before (e.g. from `ledger head --json`): a ledger "
+            "rolled back or rewritten since fails.",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Audit the whole ledger, read-only: recompute the tree from the entries and check every
+    node, signed head, label and private value; report an unsigned tail."""
     from . import ledger
 
-    lg = ledger.Ledger(db)
-    problems = lg.audit()
+    pub = ledger._unhex("--public-key", public_key, 32) if public_key is not None else None
+    trusted = None
+    if trusted_head is not None:
+        size_text, sep, root_hex = trusted_head.partition(":")
+        if not sep or not size_text.isdigit():
+            raise InputError("--trusted-head", trusted_head, "SIZE:ROOT, e.g. 12:ab…(64 hex)")
+        trusted = (int(size_text), ledger._unhex("--trusted-head", root_hex, 32))
+    lg = ledger.Ledger(db, read_only=True)
+    problems = lg.audit(pub, trusted, require_signed=True)
     size = lg.size
     lg.close()
     if as_json:
@@ -235,7 +262,7 @@ def ledger_export(
     """Every entry as a JSON line: index, kind, leaf hash, bytes (hex) and the record."""
     from . import ledger, report
 
-    lg = ledger.Ledger(db)
+    lg = ledger.Ledger(db, read_only=True)
     lines = []
     for i in range(lg.size):
         data, kind = lg.entry(i)

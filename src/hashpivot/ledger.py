@@ -33,6 +33,7 @@ import os
 import sqlite3
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,6 @@ from .merkle import (
     largest_power_of_two_below,
     leaf_hash,
     node_hash,
-    reference_root,
     verify_consistency,
     verify_inclusion,
 )
@@ -305,26 +305,105 @@ CREATE TABLE IF NOT EXISTS secrets (
 """
 
 
-class Ledger:
-    """An append-only Merkle log in one SQLite file (see the module docstring)."""
+_SECRETS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS secrets (
+    idx INTEGER NOT NULL, field TEXT NOT NULL, salt BLOB NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (idx, field)
+);
+"""
 
-    def __init__(self, path: str | Path, create: bool = False) -> None:
+
+def secrets_path(ledger_path: str | Path) -> Path:
+    """The private store beside a ledger (mode 0600): the salts and values of private record
+    fields, which the public ledger file holds only as commitments."""
+    p = Path(ledger_path)
+    return p.with_name(p.name + ".secrets")
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection that creates nothing: ``mode=ro``, and on read-only media (where
+    SQLite cannot create the WAL's shared-memory file) ``immutable=1``."""
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}"
+    try:
+        con = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return con
+    except sqlite3.OperationalError:
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
+
+def _has_schema(con: sqlite3.Connection) -> bool:
+    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return {"meta", "batches", "chunks", "heads"} <= names
+
+
+def derived_kind(data: bytes) -> str:
+    """An entry's kind from its own bytes: a record's type, else ``raw``. The ``kinds`` stored
+    beside the entries are a label for speed; audits hold them to this."""
+    try:
+        rec = parse_record(data)
+    except (ValueError, UnicodeDecodeError):
+        return "raw"
+    return str(rec.get("type")) if isinstance(rec, dict) else "raw"
+
+
+def root_from_levels(levels: list[list[bytes]], size: int) -> bytes:
+    """The RFC 6962 root of the first ``size`` leaves from the node levels of a larger tree
+    (``levels[k][i]`` covers leaves ``[i·2^k, (i+1)·2^k)``): O(log n), no rehashing of leaves.
+    The tree of ``size`` leaves is the perfect subtrees of its binary decomposition, left to
+    right, folded from the right."""
+    if size == 0:
+        return hashlib.sha256().digest()
+    parts = []
+    start = 0
+    for k in range(size.bit_length() - 1, -1, -1):
+        if size >> k & 1:
+            parts.append(levels[k][start >> k])
+            start += 1 << k
+    root = parts[-1]
+    for left in reversed(parts[:-1]):
+        root = node_hash(left, root)
+    return root
+
+
+class Ledger:
+    """An append-only Merkle log in one SQLite file, with its private field values in a second,
+    0600 file beside it (see the module docstring)."""
+
+    def __init__(self, path: str | Path, create: bool = False, read_only: bool = False) -> None:
+        """Open the ledger at ``path`` (``create``: a new one). ``read_only`` opens it for audits
+        and proofs only: nothing is created or written, and it works on read-only media."""
         self.path = Path(path)
+        self.read_only = read_only and not create
         if not create and not self.path.exists():
             raise InputError("--db", str(self.path), "an existing ledger (hashpivot ledger init)")
         try:
-            self.con = sqlite3.connect(str(self.path), isolation_level=None)
-            # New files get 64 KiB pages: a batch is one large blob (entries, offsets) plus 8 KiB
-            # node chunks, which 4 KiB pages split into long overflow chains (about a third of
-            # the write time). No effect on an existing file.
-            self.con.execute("PRAGMA page_size=65536")
-            self.con.execute("PRAGMA journal_mode=WAL")
-            self.con.execute("PRAGMA synchronous=FULL")
-            self.con.executescript(_SCHEMA)
+            if self.read_only:
+                self.con = _connect_read_only(self.path)
+            else:
+                self.con = sqlite3.connect(str(self.path), isolation_level=None)
+            if not create and not _has_schema(self.con):
+                self.con.close()
+                raise LedgerError(
+                    f"{self.path}: not a hashpivot ledger (no ledger tables; an empty or "
+                    "foreign file)"
+                )
+            if not self.read_only:
+                # New files get 64 KiB pages: a batch is one large blob (entries, offsets) plus
+                # 8 KiB node chunks, which 4 KiB pages split into long overflow chains (about a
+                # third of the write time). No effect on an existing file.
+                self.con.execute("PRAGMA page_size=65536")
+                self.con.execute("PRAGMA journal_mode=WAL")
+                self.con.execute("PRAGMA synchronous=FULL")
+                self.con.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"{self.path}: {_sqlite_problem(exc, self.path)}") from None
+        self.secrets_path = secrets_path(self.path)
+        self._secrets: sqlite3.Connection | None = None
         self._cache: dict[tuple[int, int], bytes] = {}
         self._load_tails()
+        if not self.read_only:
+            self._move_legacy_secrets()
 
     # -- state -------------------------------------------------------------------------
     def _load_tails(self) -> None:
@@ -430,6 +509,22 @@ class Ledger:
             count = new_size >> lvl
             if count % CHUNK:
                 writes[(lvl, count // CHUNK)] = bytes(tail)
+        if self.read_only:
+            raise LedgerError(f"{self.path}: opened read-only")
+        if secrets:  # first, in the private file: an orphan secret harms nothing
+            rows = [
+                (first + pos, name, salt, json.dumps(value))
+                for pos, fields in secrets.items()
+                for name, (salt, value) in fields.items()
+            ]
+            sec = self._secret_store(create=True)
+            try:
+                with sec:
+                    sec.executemany("INSERT OR REPLACE INTO secrets VALUES (?, ?, ?, ?)", rows)
+            except sqlite3.Error as exc:
+                raise LedgerError(
+                    f"{self.secrets_path}: {_sqlite_problem(exc, self.secrets_path)}"
+                ) from None
         con = self.con
         con.execute("BEGIN IMMEDIATE")
         try:
@@ -442,15 +537,6 @@ class Ledger:
                 " ON CONFLICT (level, chunk) DO UPDATE SET hashes = excluded.hashes",
                 [(lvl, ch, blob) for (lvl, ch), blob in writes.items()],
             )
-            if secrets:
-                con.executemany(
-                    "INSERT INTO secrets VALUES (?, ?, ?, ?)",
-                    [
-                        (first + pos, name, salt, json.dumps(value))
-                        for pos, fields in secrets.items()
-                        for name, (salt, value) in fields.items()
-                    ],
-                )
             con.execute("INSERT OR REPLACE INTO meta VALUES ('size', ?)", (new_size,))
             con.execute("COMMIT")
         except BaseException as exc:
@@ -561,10 +647,49 @@ class Ledger:
         hi = int.from_bytes(offsets[8 * pos + 8 : 8 * pos + 16], "big")
         return bytes(data[lo:hi]), kinds.split("\n")[pos]
 
+    def _secret_store(self, create: bool = False) -> sqlite3.Connection | None:
+        """The private 0600 file of salts and values (None if there is none yet)."""
+        if self._secrets is not None:
+            return self._secrets
+        p = self.secrets_path
+        if not p.exists():
+            if not create:
+                return None
+            fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+        if self.read_only:
+            self._secrets = _connect_read_only(p)
+        else:
+            self._secrets = sqlite3.connect(str(p), isolation_level=None)
+            self._secrets.execute("PRAGMA synchronous=FULL")
+            self._secrets.executescript(_SECRETS_SCHEMA)
+        return self._secrets
+
+    def _move_legacy_secrets(self) -> None:
+        """Ledgers from earlier versions kept private values in the public file: move them to
+        the private one (then drop them from the public file)."""
+        rows = self.con.execute("SELECT idx, field, salt, value FROM secrets").fetchall()
+        if not rows:
+            return
+        sec = self._secret_store(create=True)
+        with sec:
+            sec.executemany("INSERT OR REPLACE INTO secrets VALUES (?, ?, ?, ?)", rows)
+        self.con.execute("DELETE FROM secrets")
+        self.con.execute("VACUUM")  # the deleted values must not linger in free pages
+
+    def secrets_rows(self) -> list[tuple[int, str, bytes, Any]]:
+        """Every stored private value: (index, field, salt, value)."""
+        sec = self._secret_store()
+        rows = [] if sec is None else sec.execute("SELECT idx, field, salt, value FROM secrets")
+        return [(int(i), str(f), bytes(salt), json.loads(v)) for i, f, salt, v in rows]
+
     def secret(self, index: int, field: str) -> tuple[bytes, Any]:
-        row = self.con.execute(
-            "SELECT salt, value FROM secrets WHERE idx = ? AND field = ?", (index, field)
-        ).fetchone()
+        sec = self._secret_store()
+        row = None
+        if sec is not None:
+            row = sec.execute(
+                "SELECT salt, value FROM secrets WHERE idx = ? AND field = ?", (index, field)
+            ).fetchone()
         if row is None:
             raise InputError("field", field, f"a private field of record {index}")
         return bytes(row[0]), json.loads(row[1])
@@ -611,23 +736,51 @@ class Ledger:
         )
 
     # -- audit ---------------------------------------------------------------------------
-    def audit(self) -> list[str]:
-        """Recompute the whole tree from the stored entries and compare with every stored
-        node chunk and every signed head; return the problems found (empty: the log is intact).
+    def audit(
+        self,
+        public_key: bytes | None = None,
+        trusted_head: tuple[int, bytes] | None = None,
+        require_signed: bool = False,
+    ) -> list[str]:
+        """Recompute the whole tree from the stored entries and check everything the file
+        holds against it; return the problems found (empty: the log is intact).
+
+        Checked: every node chunk; every signed head's signature (against ``public_key`` when
+        given — a ledger re-signed with another key fails — else the stored one) and its root,
+        each in O(log n) from the recomputed levels; the entries after the newest signed head
+        (an unsigned tail); the ``kinds`` labels against the entries' own bytes; every private
+        value against its commitment; and, with ``trusted_head`` (size, root) known from
+        elsewhere, that the log still extends it (no rollback, no rewrite). With
+        ``require_signed`` (what ``hashpivot ledger verify`` asks), entries that no signed head
+        covers are a problem too: deleting the newest heads leaves such a tail.
         """
         problems: list[str] = []
         rows = self.con.execute(
-            "SELECT first, count, data, offsets FROM batches ORDER BY first"
+            "SELECT first, count, data, offsets, kinds FROM batches ORDER BY first"
         ).fetchall()
+        wanted = {idx for idx, *_ in self.secrets_rows()}
+        entries: dict[int, bytes] = {}
         hashes: list[bytes] = []
-        for first, count, data, offsets in rows:
+        for first, count, data, offsets, kinds in rows:
             if first != len(hashes):
                 problems.append(f"batch at {first}: expected it to start at {len(hashes)}")
             offs = [int.from_bytes(offsets[8 * i : 8 * i + 8], "big") for i in range(count + 1)]
-            hashes.extend(leaf_hash(bytes(data[offs[i] : offs[i + 1]])) for i in range(count))
+            labels = kinds.split("\n")
+            for i in range(count):
+                entry = bytes(data[offs[i] : offs[i + 1]])
+                index = first + i
+                hashes.append(leaf_hash(entry))
+                label = labels[i] if i < len(labels) else "(none)"
+                if label != derived_kind(entry):
+                    problems.append(
+                        f"entry {index} is labelled {label!r} but holds {derived_kind(entry)!r}"
+                    )
+                if index in wanted:
+                    entries[index] = entry
         if len(hashes) != self.size:
             problems.append(f"entries hold {len(hashes)} leaves, the ledger claims {self.size}")
             return problems
+        levels = [hashes]
         level, nodes = 0, hashes
         while nodes:
             for chunk in range(-(-len(nodes) // CHUNK)):
@@ -639,27 +792,66 @@ class Ledger:
                     what = "missing" if row is None else "differs from the entries"
                     problems.append(f"node chunk (level {level}, chunk {chunk}) {what}")
             nodes = [node_hash(a, b) for a, b in zip(nodes[0::2], nodes[1::2], strict=False)]
+            if nodes:
+                levels.append(nodes)
             level += 1
         heads = self.con.execute("SELECT size, root, timestamp_ms, signature FROM heads").fetchall()
-        pub = None
-        if heads:
-            try:
-                pub = self.public_key()
-            except LedgerError as exc:
-                problems.append(str(exc))
+        stored_pub = None
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'public_key'").fetchone()
+        if row is not None:
+            stored_pub = bytes(row[0])
+        if public_key is not None and stored_pub is not None and stored_pub != public_key:
+            problems.append(
+                "the ledger's public key is not the one given: it was re-signed with another key"
+            )
+        pub = public_key if public_key is not None else stored_pub
+        if heads and pub is None:
+            problems.append(f"{self.path}: no public key recorded (sign a head first)")
+        newest = 0
         for size, root, ts, sig in heads:
-            head = SignedTreeHead(int(size), bytes(root), int(ts), bytes(sig), pub or b"")
+            size = int(size)
+            head = SignedTreeHead(size, bytes(root), int(ts), bytes(sig), pub or b"")
             if size > self.size:
                 problems.append(f"signed head at size {size} is beyond the log ({self.size})")
                 continue
+            newest = max(newest, size)
             if pub is not None and not verify_head(head, pub):
                 problems.append(f"signed head at size {size}: signature does not verify")
-            if reference_root(hashes[:size]) != bytes(root):
+            if root_from_levels(levels, size) != bytes(root):
                 problems.append(f"signed head at size {size}: root differs from the entries")
+        if not require_signed:
+            pass
+        elif self.size and not heads:
+            problems.append(f"no signed head covers the {self.size} entries")
+        elif newest < self.size:
+            problems.append(
+                f"entries {newest}..{self.size - 1} are not covered by a signed head "
+                "(an unsigned tail: sign it with `hashpivot ledger head`)"
+            )
+        if trusted_head is not None:
+            t_size, t_root = trusted_head
+            if t_size > self.size:
+                problems.append(
+                    f"rolled back: the trusted head has {t_size} entries, the ledger {self.size}"
+                )
+            elif root_from_levels(levels, t_size) != t_root:
+                problems.append(
+                    f"rewritten: the tree at size {t_size} is not the trusted head's "
+                    f"({t_root.hex()[:16]}…)"
+                )
+        for idx, field, salt, value in self.secrets_rows():
+            if idx >= self.size or not check_revealed(entries.get(idx, b""), field, salt, value):
+                problems.append(
+                    f"private value of entry {idx}, field {field!r}, does not open its "
+                    "commitment (a forged or misplaced secret)"
+                )
         return problems
 
     def close(self) -> None:
         self.con.close()
+        if self._secrets is not None:
+            self._secrets.close()
+            self._secrets = None
 
 
 # --------------------------------------------------------------------------- offline checking
