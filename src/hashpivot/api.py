@@ -9,11 +9,12 @@ background jobs with progress; a failed run stores nothing and leaves earlier ru
 from __future__ import annotations
 
 import json
+import multiprocessing
 import secrets
 import threading
 import traceback
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import __version__, audit, config, history, store
 from . import plan as plan_module
 from .config_io import MAX_ERRORS, loc_path
-from .errors import ConfigError, HashpivotError, InputError, RunCancelled
+from .errors import ConfigError, HashpivotError, InputError
 from .fmt import jsonable
 
 MAX_BODY_BYTES = 1_000_000  # plans are a few kB; 1 MB leaves room and bounds memory
@@ -121,6 +122,43 @@ class Job:
             }
 
 
+class RunProcess:
+    """The server's one run process (spawned on the first run, kept for the next ones), with
+    the progress counter and cancel flag it shares with the server."""
+
+    def __init__(self) -> None:
+        self.ctx = multiprocessing.get_context("spawn")
+        self.progress = self.ctx.Value("q", 0)
+        self.cancel = self.ctx.Value("b", 0)
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def pool(self) -> ProcessPoolExecutor:
+        from . import runner
+
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=self.ctx,
+                    initializer=runner.child_init,
+                    initargs=(self.progress, self.cancel),
+                )
+            return self._pool
+
+    def reset(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 def _config_errors(exc: ConfigError, where: str) -> list[dict[str, Any]]:
     """ConfigError problems as FastAPI-style 422 details: ``loc`` is the field path under
     ``where``; a problem not about one field (malformed YAML, a rule over several fields) is
@@ -156,6 +194,7 @@ def create_app(
     ledger_path = audit.default_ledger_path(db)
     jobs: dict[str, Job] = {}
     jobs_lock = threading.Lock()
+    shared = RunProcess()
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hashpivot-run")
     app = FastAPI(
         title="hashpivot",
@@ -165,7 +204,7 @@ def create_app(
         docs_url=None,  # served below from packaged assets: no CDN, so /docs works offline
         redoc_url=None,
     )
-    app.state.jobs, app.state.worker = jobs, worker
+    app.state.jobs, app.state.worker, app.state.run_process = jobs, worker, shared
     app.mount("/docs-assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="docs")
 
     @app.get("/docs", include_in_schema=False)
@@ -394,6 +433,9 @@ def create_app(
             jobs[job.job_id] = job
 
         def work() -> None:
+            from concurrent.futures import TimeoutError as FutureTimeout
+            from concurrent.futures.process import BrokenProcessPool
+
             from . import runner
 
             with job.lock:
@@ -401,25 +443,39 @@ def create_app(
                     job.status = "cancelled"
                     return
                 job.status = "running"
-
-            def progress(done: int, total: int) -> None:
-                with job.lock:
-                    job.done_paths = done
-                    if job.cancel:
-                        raise RunCancelled(f"job {job.job_id} cancelled")
-
             try:
-                # One worker thread: runs are written one at a time; readers use their own
-                # connections to the same in-process DuckDB instance meanwhile.
-                result = runner.execute_plan(cfg, plan_yaml, db=db, out=out, progress=progress)
+                ledger_path = runner.check_run(cfg, db=db, max_memory_bytes=max_memory_bytes)
+                run_id = store.new_run_id()
+                shared.progress.value = 0
+                shared.cancel.value = 0
+                future = shared.pool().submit(runner.child_simulate, plan_yaml, str(out), run_id)
+                while True:
+                    try:
+                        status, payload = future.result(timeout=0.1)
+                        break
+                    except FutureTimeout:
+                        with job.lock:
+                            job.done_paths = shared.progress.value
+                            if job.cancel:
+                                shared.cancel.value = 1
+                if status == "cancelled":
+                    with job.lock:
+                        job.status = "cancelled"
+                    return
+                if status == "failed":
+                    with job.lock:
+                        job.status, job.error = "failed", payload
+                    return
+                result = runner.record(payload, plan_yaml, db=db, ledger_path=ledger_path)
                 with job.lock:
-                    job.status, job.run_id = "done", result.run_id
-            except RunCancelled:
-                with job.lock:
-                    job.status = "cancelled"
+                    job.status, job.run_id, job.done_paths = "done", result.run_id, job.paths
             except HashpivotError as exc:
                 with job.lock:
                     job.status, job.error = "failed", str(exc)
+            except BrokenProcessPool:  # the run process died (killed, out of memory)
+                shared.reset()
+                with job.lock:
+                    job.status, job.error = "failed", "the run process died (see the server's log)"
             except Exception:  # a bug: keep the server up; details go to the server's log only
                 traceback.print_exc()
                 with job.lock:

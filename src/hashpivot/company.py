@@ -412,7 +412,7 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
 if HAVE_NUMBA:  # paths run serially: in parallel it measured no faster
     from numba import njit
 
-    _kernel = njit(cache=True)(_kernel_py)
+    _kernel = njit(cache=True, nogil=True)(_kernel_py)
 else:  # pragma: no cover
     _kernel = _kernel_py
 

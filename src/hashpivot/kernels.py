@@ -193,7 +193,7 @@ def site_cashflows_numpy(
 
 if HAVE_NUMBA:
 
-    @njit(parallel=True, cache=True, fastmath=True)
+    @njit(parallel=True, cache=True, fastmath=True, nogil=True)
     def _fused(
         th_month,
         th_net,

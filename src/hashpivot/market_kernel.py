@@ -86,7 +86,7 @@ if HAVE_NUMBA:
             acc = acc * x + _INV_FACTORIAL[m]
         return acc
 
-    @njit(parallel=True, cache=True)
+    @njit(parallel=True, cache=True, nogil=True)
     def _linear(
         u,
         block,
@@ -146,7 +146,7 @@ if HAVE_NUMBA:
                         x = phi * x + innov * z[3 + q, t]
                         power[q, i, t] = esc * t_mid[t] + x
 
-    @njit(parallel=True, cache=True)
+    @njit(parallel=True, cache=True, nogil=True)
     def _network(
         lp_mid,
         days,

@@ -37,30 +37,48 @@ class PlanRun:
     summary: dict[str, Any]
 
 
-def execute_plan(
+def check_run(
     cfg: PlanConfig,
-    plan_yaml: str,
     *,
     db: Path,
-    out: Path,
     ledger_path: Path | None = None,
     chunk_size: int = 2048,
-    progress: ProgressFn | None = None,
-    run_id: str | None = None,
     max_memory_bytes: int | None = None,
     memory_flag: str = "max_memory_bytes",
-) -> PlanRun:
-    """Simulate ``cfg``, write its report, log it and store it (see the module docstring)."""
+) -> Path:
+    """Step 1: everything a run can fail on that the user can fix; returns the ledger path."""
     plan.chunk_blocks(chunk_size)  # validate before any work
     plan.check_memory(cfg, chunk_size, max_memory_bytes, memory_flag)
     db = Path(db)
     ledger_path = Path(ledger_path) if ledger_path is not None else audit.default_ledger_path(db)
     store.check_writable(db)
     audit.check_ledger_writable(ledger_path)
-    run_id = run_id or store.new_run_id()
+    return ledger_path
+
+
+@dataclass
+class Simulated:
+    """Steps 2–3 done: the results, their summary (computed once) and the written report."""
+
+    run_id: str
+    result: plan.PlanResult
+    summary: dict[str, Any]
+    report_path: Path
+
+
+def simulate(
+    cfg: PlanConfig,
+    *,
+    out: Path,
+    run_id: str,
+    chunk_size: int = 2048,
+    progress: ProgressFn | None = None,
+) -> Simulated:
+    """Steps 2–3: simulate, holding nothing open, and write the report atomically. Runs in
+    the server's run process too (it returns what :func:`record` needs)."""
     result = plan.run(cfg, chunk_size=chunk_size, progress=progress)
     summary = result.summary()  # computed once: the report, the hash and the store share it
-    report_path = out / run_id / "report.html"
+    report_path = Path(out) / run_id / "report.html"
     try:
         report.write_atomic(report_path, report.render(result, run_id, cfg.description))
     except OSError as exc:
@@ -68,6 +86,12 @@ def execute_plan(
             f"run {run_id} was simulated but nothing was written: the report "
             f"{report_path} could not be written ({exc.strerror})"
         ) from None
+    return Simulated(run_id, result, summary, report_path)
+
+
+def record(sim: Simulated, plan_yaml: str, *, db: Path, ledger_path: Path) -> PlanRun:
+    """Steps 4–5: log the run in the ledger, then store it (see the module docstring)."""
+    run_id, result, summary, report_path = sim.run_id, sim.result, sim.summary, sim.report_path
     results_hash = store.results_sha256(result, summary)
     try:
         head = audit.log_run(
@@ -92,3 +116,74 @@ def execute_plan(
             f"({reason}); earlier runs are intact"
         ) from None
     return PlanRun(run_id, str(report_path), head.size, summary)
+
+
+def execute_plan(
+    cfg: PlanConfig,
+    plan_yaml: str,
+    *,
+    db: Path,
+    out: Path,
+    ledger_path: Path | None = None,
+    chunk_size: int = 2048,
+    progress: ProgressFn | None = None,
+    run_id: str | None = None,
+    max_memory_bytes: int | None = None,
+    memory_flag: str = "max_memory_bytes",
+) -> PlanRun:
+    """Check, simulate, write the report, log and store ``cfg`` (see the module docstring)."""
+    ledger_path = check_run(
+        cfg,
+        db=db,
+        ledger_path=ledger_path,
+        chunk_size=chunk_size,
+        max_memory_bytes=max_memory_bytes,
+        memory_flag=memory_flag,
+    )
+    sim = simulate(
+        cfg, out=out, run_id=run_id or store.new_run_id(), chunk_size=chunk_size, progress=progress
+    )
+    return record(sim, plan_yaml, db=Path(db), ledger_path=ledger_path)
+
+
+# --------------------------------------------------------------------------- the run process
+# The web server simulates in a child process: a run's Python parts (report rendering, the
+# tornado, the finalise step) would otherwise hold the server's GIL and stall every request. The
+# child only simulates and writes the report; the server logs and stores the result (DuckDB
+# allows one writing process, and the server reads the store meanwhile). One run at a time, so
+# one shared progress counter and one cancel flag serve every job.
+_PROGRESS: Any = None
+_CANCEL: Any = None
+
+
+def child_init(progress: Any, cancel: Any) -> None:
+    """Initialiser of the run process: the shared progress counter and cancel flag."""
+    global _PROGRESS, _CANCEL
+    _PROGRESS, _CANCEL = progress, cancel
+
+
+def child_simulate(plan_yaml: str, out: str, run_id: str, chunk_size: int = 2048) -> tuple:
+    """In the run process: validate the effective plan again, simulate and write the report.
+    Returns ``("done", Simulated)``, ``("cancelled", None)`` or ``("failed", message)`` —
+    plain values, so no exception has to cross the process boundary."""
+    import traceback
+
+    from . import config
+    from .errors import RunCancelled
+
+    def progress(done: int, total: int) -> None:
+        _PROGRESS.value = done
+        if _CANCEL.value:
+            raise RunCancelled(f"run {run_id} cancelled")
+
+    try:
+        cfg, _ = config.load_plan_text(plan_yaml, "plan_yaml")
+        sim = simulate(cfg, out=Path(out), run_id=run_id, chunk_size=chunk_size, progress=progress)
+        return ("done", sim)
+    except RunCancelled:
+        return ("cancelled", None)
+    except HashpivotError as exc:
+        return ("failed", str(exc))
+    except Exception:  # a bug: the server's log gets the traceback, the job a plain message
+        traceback.print_exc()
+        return ("failed", "internal error (see the server's log)")

@@ -151,7 +151,7 @@ if HAVE_NUMBA:
                         (st[j, lane] >> np.uint64(24 - 8 * q)) & np.uint64(0xFF)
                     )
 
-    @njit(parallel=True, cache=True)
+    @njit(parallel=True, cache=True, nogil=True)
     def _many(prefix, src, offsets, max_length, out):  # pragma: no cover - compiled
         n = out.shape[0]
         n_groups = (n + LANES - 1) // LANES

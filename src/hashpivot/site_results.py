@@ -152,7 +152,7 @@ def site_medians_numpy(x: CostInputs) -> SiteMedians:
 
 if HAVE_NUMBA:
 
-    @njit(parallel=True, cache=True)
+    @njit(parallel=True, cache=True, nogil=True)
     def _pack_per_btc(
         btc, energy, pool, revenue, mwh, months, be_rate, other_rate, dep, net, out, which, count
     ):  # pragma: no cover - compiled
