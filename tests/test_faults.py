@@ -299,3 +299,68 @@ def test_a_full_disk_while_creating_the_key_leaves_no_empty_key(tmp_path: Path) 
     with pytest.raises(InputError, match="0 bytes"):
         (tmp_path / "empty.key").write_bytes(b"")
         ledger.load_key(tmp_path / "empty.key")
+
+
+# --------------------------------------------------------------------------- Ctrl-C, names, sizes
+def test_ctrl_c_leaves_nothing_half_written(tmp_path: Path) -> None:
+    import signal
+
+    db = tmp_path / "r.duckdb"
+    first = run(
+        "plan",
+        str(TEXAS),
+        "--paths",
+        "64",
+        "--months",
+        "12",
+        "--db",
+        str(db),
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert first.returncode == 0, first.stderr
+    proc = subprocess.Popen(
+        [*_exe(), "plan", str(ROOT / "examples" / "bitriver.yaml"), "--paths", "300000", "--db",
+         str(db), "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(5)  # loading and simulating
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert len(json.loads(run("runs", "--db", str(db), "--json").stdout)) == 1
+    leftovers = [p for p in (tmp_path / "out").rglob("*") if p.name.startswith(".")]
+    assert leftovers == []  # no temporary report file left behind
+
+
+def test_user_names_cannot_place_files_outside_the_output_folder(tmp_path: Path) -> None:
+    assert locations.safe_name("../../etc/passwd") == "_.._etc_passwd"
+    assert "/" not in locations.safe_name("/tmp/x") and not locations.safe_name("..x").startswith(
+        "."
+    )
+    out = tmp_path / "out"
+    r = run(
+        "buildout", str(ROOT / "examples" / "openai_16gw.yaml"), "--set", "name=../../escape",
+        "--out", str(out), "--json",
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    page = Path(json.loads(r.stdout)["report_path"])
+    assert page.parent == out and not (tmp_path.parent / "escape.html").exists()
+    r = run(
+        "buildout",
+        str(ROOT / "examples" / "openai_16gw.yaml"),
+        "--set",
+        "financing[0].per_gw_usd=1e308",
+    )
+    assert r.returncode == 2 and "too large" in r.stderr
+
+
+def test_the_report_does_not_grow_with_the_paths(tmp_path: Path) -> None:
+    from hashpivot import plan, report
+
+    sizes = []
+    for n in (2048, 20480):
+        cfg, _ = config.load_plan(TEXAS, [f"paths={n}", "horizon_months=24"])
+        sizes.append(len(report.render(plan.run(cfg, with_tornado=False), "RUN")))
+    assert sizes[1] < sizes[0] * 1.05  # bins, not every path's NPV (27 MB at 2M paths before)

@@ -423,17 +423,26 @@ def plan_cmd(
         disable=as_json or not progress_console.is_terminal,
     ) as bar:
         task = bar.add_task(f"plan {cfg.name}", total=cfg.paths)
-        done = runner.execute_plan(
-            cfg,
-            plan_yaml,
-            db=db,
-            out=out,
-            ledger_path=ledger_path,
-            chunk_size=chunk_size,
-            progress=lambda n, total: bar.update(task, completed=n),
-            max_memory_bytes=None if max_memory_gb is None else int(max_memory_gb * 2**30),
-            memory_flag="--max-memory-gb",
-        )
+        try:
+            done = runner.execute_plan(
+                cfg,
+                plan_yaml,
+                db=db,
+                out=out,
+                ledger_path=ledger_path,
+                chunk_size=chunk_size,
+                progress=lambda n, total: bar.update(task, completed=n),
+                max_memory_bytes=None if max_memory_gb is None else int(max_memory_gb * 2**30),
+                memory_flag="--max-memory-gb",
+            )
+        except KeyboardInterrupt:
+            # Nothing is written before the simulation ends: the report, the ledger record and
+            # the run come after it, each atomic.
+            sys.stderr.write(
+                "hashpivot: interrupted; nothing of this run was written (earlier runs are "
+                "intact)\n"
+            )
+            raise typer.Exit(130) from None
     if as_json:
         _print_json(
             {
