@@ -32,9 +32,20 @@ def json_commands() -> set[tuple[str, ...]]:
     return found
 
 
+def _store_without_record(db: Path) -> Path:
+    """A run store holding one run that no ledger records (what `runs relog` is for)."""
+    from hashpivot import config, plan, store
+
+    cfg, text = config.load_plan(EX / "texas_miner.yaml", ["paths=64", "horizon_months=6"])
+    with store.connect(db) as con:
+        store.save_run(con, "20260101T000000-000000", plan.run(cfg, with_tornado=False), text, None)
+    return db
+
+
 def _samples(tmp: Path) -> dict[tuple[str, ...], list[str]]:
     """Arguments for each --json command, in an order where later ones use earlier results."""
     db, led = str(tmp / "runs.duckdb"), str(tmp / "own.ledger.sqlite")
+    unlogged = str(_store_without_record(tmp / "unlogged.duckdb"))
     record = tmp / "record.json"
     record.write_text(json.dumps({"type": "spending", "fields": {"amount_usd": 12.5}}))
     return {
@@ -51,6 +62,7 @@ def _samples(tmp: Path) -> dict[tuple[str, ...], list[str]]:
         ("runs",): ["--db", db],
         ("runs", "show"): ["latest", "--db", db],
         ("runs", "verify"): ["latest", "--db", db],
+        ("runs", "relog"): ["latest", "--db", unlogged],
         ("ledger", "init"): ["--db", led],
         ("ledger", "append"): ["--record", str(record), "--db", led],
         ("ledger", "head"): ["--db", led],
