@@ -146,14 +146,14 @@ def write_prices(tmp_path: Path, hours: pd.DatetimeIndex, prices: list[float]) -
 
 def test_price_validation(tmp_path: Path) -> None:
     h = pd.date_range("2023-08-01", periods=4, freq="h", tz="UTC")
-    good = history.hourly_prices(str(write_prices(tmp_path, h, [1, 2, 3, 4])))
+    good = history.hourly_prices_file(str(write_prices(tmp_path, h, [1, 2, 3, 4])))
     assert good.price_usd_per_mwh.tolist() == [1, 2, 3, 4]
     with pytest.raises(InputError, match="NaN"):
-        history.hourly_prices(str(write_prices(tmp_path, h, [1, float("nan"), 3, 4])))
+        history.hourly_prices_file(str(write_prices(tmp_path, h, [1, float("nan"), 3, 4])))
     with pytest.raises(InputError, match="duplicated hour"):
-        history.hourly_prices(str(write_prices(tmp_path, h[[0, 1, 1, 2]], [1, 2, 3, 4])))
+        history.hourly_prices_file(str(write_prices(tmp_path, h[[0, 1, 1, 2]], [1, 2, 3, 4])))
     with pytest.raises(InputError, match="gap"):
-        history.hourly_prices(str(write_prices(tmp_path, h[[0, 1, 3]], [1, 2, 4])))
+        history.hourly_prices_file(str(write_prices(tmp_path, h[[0, 1, 3]], [1, 2, 4])))
 
 
 def test_dst_fall_back_hour_is_filled_explicitly(west: history.HourlyPrices) -> None:

@@ -36,7 +36,7 @@ def _store_without_record(db: Path) -> Path:
     """A run store holding one run that no ledger records (what `runs relog` is for)."""
     from hashpivot import config, plan, store
 
-    cfg, text = config.load_plan(EX / "texas_miner.yaml", ["paths=64", "horizon_months=6"])
+    cfg, text = config.load_plan(EX / "texas_miner.yaml", ["paths=64", "horizon_months=12"])
     with store.connect(db) as con:
         store.save_run(con, "20260101T000000-000000", plan.run(cfg, with_tornado=False), text, None)
     return db

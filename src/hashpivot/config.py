@@ -12,7 +12,7 @@ from typing import Any, Literal, Self
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from . import hardware, history
 from .config_finance import (
@@ -26,6 +26,7 @@ from .config_finance import (
 )
 from .config_io import (  # noqa: F401 - re-exported: config.read_yaml etc. are public
     MAX_MAGNITUDE,
+    StrictModel,
     apply_overrides,
     format_validation_error,
     parse_yaml_text,
@@ -37,19 +38,7 @@ from .hosting import DEFAULT_AI_PUE
 from .mining import MarketSeries
 from .site import FixedCosts, Site
 
-
-class _Strict(BaseModel):
-    # strict: numbers must be numbers (no true/yes/'1e3'); dates and pairs given as text or
-    # lists are converted where a field says so (strict=False).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _bounded(cls, v: Any) -> Any:
-        # No number so large that sums of a few overflow to inf (1e308 gave a null funding gap).
-        if isinstance(v, float) and abs(v) > MAX_MAGNITUDE:
-            raise ValueError(f"{v:g} is too large; allowed: magnitude at most {MAX_MAGNITUDE:g}")
-        return v
+_Strict = StrictModel  # the one strict base (config_io.StrictModel)
 
 
 class FleetEntryConfig(_Strict):

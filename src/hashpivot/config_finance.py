@@ -4,25 +4,13 @@ relocation. Part of the one schema (see :mod:`hashpivot.config`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, Self
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from .config_io import MAX_MAGNITUDE
+from .config_io import StrictModel
 
-
-class _Strict(BaseModel):
-    # strict: numbers must be numbers (no true/yes/'1e3'); dates and pairs given as text or
-    # lists are converted where a field says so (strict=False).
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _bounded(cls, v: Any) -> Any:
-        # No number so large that sums of a few overflow to inf (1e308 gave a null funding gap).
-        if isinstance(v, float) and abs(v) > MAX_MAGNITUDE:
-            raise ValueError(f"{v:g} is too large; allowed: magnitude at most {MAX_MAGNITUDE:g}")
-        return v
+_Strict = StrictModel  # the one strict base (config_io.StrictModel)
 
 
 class TreasuryConfig(_Strict):

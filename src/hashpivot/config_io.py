@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from .errors import ConfigError
 
@@ -40,6 +40,23 @@ MAX_VALUE_CHARS = 80
 
 #: libyaml's parser when PyYAML was built with it (tens of times faster on hostile input).
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StrictModel(BaseModel):
+    """The one base of every schema model: unknown keys refused, frozen, no NaN/inf, strict
+    numbers (no ``true``/``yes``/``'1e3'``; dates and pairs given as text or lists are
+    converted where a field says ``strict=False``), and no magnitude above
+    :data:`MAX_MAGNITUDE`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, v: Any) -> Any:
+        # No number so large that sums of a few overflow to inf (1e308 gave a null funding gap).
+        if isinstance(v, float) and abs(v) > MAX_MAGNITUDE:
+            raise ValueError(f"{v:g} is too large; allowed: magnitude at most {MAX_MAGNITUDE:g}")
+        return v
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
