@@ -25,18 +25,18 @@ import swagger_ui_bundle
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from . import __version__, audit, config, history, store
 from . import plan as plan_module
+from .api_common import MAX_BODY_BYTES, ApiError, SafeJSONResponse, StrictBody
+from .api_tools import add_tool_routes
 from .config_io import MAX_ERRORS, loc_path
 from .errors import ConfigError, HashpivotError, InputError
-from .fmt import jsonable
 
-MAX_BODY_BYTES = 1_000_000  # plans are a few kB; 1 MB leaves room and bounds memory
 #: Host names served by default (the loopback ones; ``hashpivot serve --host`` adds its own).
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]", "::1")
 #: The login cookie's name.
@@ -64,26 +64,7 @@ _bearer = HTTPBearer(auto_error=False)
 Creds = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-class SafeJSONResponse(JSONResponse):
-    """JSON with NaN/inf as null and text that cannot be UTF-8 (a lone surrogate) escaped."""
-
-    def render(self, content: Any) -> bytes:
-        return json.dumps(
-            jsonable(content), ensure_ascii=True, allow_nan=False, separators=(",", ":")
-        ).encode("ascii")
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, detail: Any) -> None:
-        self.status, self.detail = status, detail
-
-
-# --------------------------------------------------------------------------- bodies
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PlanBody(_Body):
+class PlanBody(StrictBody):
     plan_yaml: str = Field(max_length=MAX_BODY_BYTES, description="The plan as YAML text.")
     overrides: list[str] = Field(
         default_factory=list, max_length=100, description="KEY=VALUE overrides, as --set."
@@ -593,7 +574,6 @@ def create_app(
         finally:
             lg.close()
 
-    from .api_tools import add_tool_routes
     from .web import add_pages
 
     add_tool_routes(app, reader)

@@ -8,17 +8,17 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from pydantic import Field
 
-from .api import MAX_BODY_BYTES, ApiError, _Body
+from .api_common import MAX_BODY_BYTES, ApiError, StrictBody
 
 PRICE_SPEC = re.compile(r"^ercot:[A-Z_]+:\d{4}$")
 
 
-class CampaignBody(_Body):
+class CampaignBody(StrictBody):
     campaign_yaml: str = Field(max_length=MAX_BODY_BYTES, description="Campaign YAML.")
     overrides: list[str] = Field(default_factory=list, max_length=100)
 
 
-class DispatchBody(_Body):
+class DispatchBody(StrictBody):
     site_yaml: str = Field(max_length=MAX_BODY_BYTES, description="Site YAML with 'dispatch'.")
     prices: str = Field(
         "ercot:LZ_WEST:2023", max_length=40, description="Shipped prices: ercot:NODE:YEAR."

@@ -6,7 +6,6 @@ line naming the field, the value and what is allowed, and exits with code 2 — 
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,9 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__, hardware, history
+from .cli_buildout import buildout_cmd
+from .cli_common import JsonFlag, console, fmt_usd, print_json
+from .cli_ledger import ledger_app
+from .cli_serve import serve_cmd
 from .errors import ConfigError, HashpivotError, InputError
-from .fmt import jsonable as _jsonable
-from .fmt import usd_compact as _fmt_musd
+from .fmt import usd_compact
 from .locations import DEFAULT_DB, safe_name
 
 app = typer.Typer(
@@ -28,16 +30,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
-
-
-def _print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(_jsonable(obj), indent=2) + "\n")
-
-
-def _fmt_usd(x: float) -> str:
-    return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
 
 
 @app.callback(invoke_without_command=True)
@@ -80,7 +72,7 @@ def network(
     ]
     out = {k: d[k] for k in keys} | {k: v for k, v in d.items() if k not in keys}
     if as_json:
-        _print_json(out)
+        print_json(out)
         return
     first, last = history.date_range()
     title = f"Bitcoin network on {state.date}"
@@ -95,7 +87,7 @@ def network(
     table.add_row(
         "fees", f"{state.fees_btc_per_day:,.2f} BTC/day ({state.fees_btc_per_block:.4f}/block)"
     )
-    table.add_row("BTC price", _fmt_usd(state.price_usd))
+    table.add_row("BTC price", fmt_usd(state.price_usd))
     table.add_row("hashprice", f"${state.hashprice_usd_per_ph_day:,.2f} per PH/s per day")
     table.add_row("hashprice (BTC)", f"{state.hashprice_btc_per_ph_day:.8f} BTC per PH/s per day")
     console.print(table)
@@ -169,7 +161,7 @@ def cost(
     econ = site_economics(site, market)
     summary = econ.summary()
     if as_json:
-        _print_json({"site": site.name, "market": market_label} | summary)
+        print_json({"site": site.name, "market": market_label} | summary)
         return
     _print_cost_table(site.name, market_label, summary)
 
@@ -263,18 +255,18 @@ def _print_cost_table(name: str, market_label: str, s: dict[str, Any]) -> None:
     per = s["cost_usd_per_btc"]
     table.add_row(
         "electricity",
-        _fmt_usd(per["energy"]),
-        f"energy only {_fmt_usd(s['energy_cost_usd_per_btc'])}",
+        fmt_usd(per["energy"]),
+        f"energy only {fmt_usd(s['energy_cost_usd_per_btc'])}",
     )
-    table.add_row("site opex", _fmt_usd(per["site_opex"]), "")
-    table.add_row("pool fees", _fmt_usd(per["pool_fees"]), "")
+    table.add_row("site opex", fmt_usd(per["site_opex"]), "")
+    table.add_row("pool fees", fmt_usd(per["pool_fees"]), "")
     table.add_row(
-        "cash SG&A", _fmt_usd(per["sga_cash"]), f"cash cost {_fmt_usd(s['cash_cost_usd_per_btc'])}"
+        "cash SG&A", fmt_usd(per["sga_cash"]), f"cash cost {fmt_usd(s['cash_cost_usd_per_btc'])}"
     )
-    table.add_row("depreciation", _fmt_usd(per["depreciation"]), "")
-    table.add_row("stock compensation", _fmt_usd(per["stock_comp"]), "")
+    table.add_row("depreciation", fmt_usd(per["depreciation"]), "")
+    table.add_row("stock compensation", fmt_usd(per["stock_comp"]), "")
     table.add_row(
-        "interest", _fmt_usd(per["interest"]), f"all-in {_fmt_usd(s['all_in_cost_usd_per_btc'])}"
+        "interest", fmt_usd(per["interest"]), f"all-in {fmt_usd(s['all_in_cost_usd_per_btc'])}"
     )
     console.print(table)
     facts = Table(show_header=False)
@@ -288,7 +280,7 @@ def _print_cost_table(name: str, market_label: str, s: dict[str, Any]) -> None:
         "hashprice earned",
         f"${s['hashprice_usd_per_ph_day']:,.2f} per PH/s per day ({s['btc_per_ph_day']:.8f} BTC)",
     )
-    facts.add_row("average BTC price", _fmt_usd(s["average_btc_price_usd"]))
+    facts.add_row("average BTC price", fmt_usd(s["average_btc_price_usd"]))
     facts.add_row(
         "breakeven power price",
         f"${s['breakeven_power_usd_per_kwh']:.4f}/kWh "
@@ -296,8 +288,8 @@ def _print_cost_table(name: str, market_label: str, s: dict[str, Any]) -> None:
     )
     facts.add_row(
         "breakeven BTC price",
-        f"{_fmt_usd(s['breakeven_btc_price_usd'])} cash, "
-        f"{_fmt_usd(s['all_in_breakeven_btc_price_usd'])} all-in",
+        f"{fmt_usd(s['breakeven_btc_price_usd'])} cash, "
+        f"{fmt_usd(s['all_in_breakeven_btc_price_usd'])} all-in",
     )
     console.print(facts)
 
@@ -314,7 +306,7 @@ def hardware_cmd(
     df = hardware.asic_catalogue() if kind == "asic" else hardware.gpu_catalogue()
     if as_json:
         records = df.reset_index().to_dict(orient="records")
-        _print_json(
+        print_json(
             [
                 {k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
                 for r in records
@@ -358,9 +350,9 @@ def schema(
     out: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
 ) -> None:
     """The plan and site-file schema (fields, units, ranges, defaults) as Markdown."""
-    from . import config, report
+    from . import config_schema, report
 
-    text = config.schema_markdown()
+    text = config_schema.schema_markdown()
     if out is None:
         sys.stdout.write(text + "\n")
     else:
@@ -444,7 +436,7 @@ def plan_cmd(
             )
             raise typer.Exit(130) from None
     if as_json:
-        _print_json(
+        print_json(
             {
                 "run_id": done.run_id,
                 "report_path": done.report_path,
@@ -470,8 +462,8 @@ def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
         title=f"Plan {s['plan']} — {s['paths']:,} paths × {s['months']} months from {s['start']}",
         show_header=False,
     )
-    head.add_row("NPV (USD) mean", _fmt_usd(npv["mean"]))
-    head.add_row("NPV P5 / P50 / P95", " / ".join(_fmt_usd(npv[k]) for k in ("p5", "p50", "p95")))
+    head.add_row("NPV (USD) mean", fmt_usd(npv["mean"]))
+    head.add_row("NPV P5 / P50 / P95", " / ".join(fmt_usd(npv[k]) for k in ("p5", "p50", "p95")))
     head.add_row(
         "P(cumulative cash < 0) by",
         ", ".join(f"{k}: {v:.1%}" for k, v in s["p_cash_negative_by_horizon"].items()),
@@ -486,7 +478,7 @@ def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
         head.add_row(
             "market start",
             f"{m['start_month']} from data to {m['data_end']}: "
-            f"BTC {_fmt_usd(m['start_btc_price_usd'])}, {m['start_hashrate_eh_s']:,.0f} EH/s",
+            f"BTC {fmt_usd(m['start_btc_price_usd'])}, {m['start_hashrate_eh_s']:,.0f} EH/s",
         )
         head.add_row(
             "BTC drift / volatility",
@@ -511,11 +503,8 @@ def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
         c = r["cost_usd_per_btc"]
         sites.add_row(
             name,
-            *[
-                (_fmt_usd(c[k]) if c[k] is not None else "n/a")
-                for k in ("energy", "cash", "all_in")
-            ],
-            _fmt_usd(r["breakeven_btc_price_usd"] or float("nan")),
+            *[(fmt_usd(c[k]) if c[k] is not None else "n/a") for k in ("energy", "cash", "all_in")],
+            fmt_usd(r["breakeven_btc_price_usd"] or float("nan")),
             f"{r['btc_mined']:,.1f}",
         )
     console.print(sites)
@@ -526,11 +515,11 @@ def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
         for name, by in s["npv_usd_by_policy"].items():
             dec.add_row(
                 name,
-                _fmt_musd(by["never"]),
-                _fmt_musd(by["now"]),
-                f"{_fmt_musd(by['fixed_date'])} (m{by['fixed_date_month']})",
-                _fmt_musd(by["optimal"]),
-                _fmt_musd(by["value_of_flexibility"]),
+                usd_compact(by["never"]),
+                usd_compact(by["now"]),
+                f"{usd_compact(by['fixed_date'])} (m{by['fixed_date_month']})",
+                usd_compact(by["optimal"]),
+                usd_compact(by["value_of_flexibility"]),
             )
         console.print(dec)
     console.print(f"run [bold]{run_id}[/bold] stored; report: {report_path}")
@@ -574,7 +563,7 @@ def dispatch_cmd(
     report.write_atomic(chart, report.render_dispatch(result, accounts, series, label))
     accounts["chart_path"] = str(chart)
     if as_json:
-        _print_json(accounts)
+        print_json(accounts)
         return
     table = Table(title=f"Dispatch — {label} ({accounts['hours']:,} hours)", show_header=False)
     table.add_row("status", accounts["status"])
@@ -587,14 +576,14 @@ def dispatch_cmd(
         "power_cost_usd",
         "objective_usd",
     ):
-        table.add_row(key.replace("_usd", "").replace("_", " "), _fmt_usd(accounts[key]))
+        table.add_row(key.replace("_usd", "").replace("_", " "), fmt_usd(accounts[key]))
     table.add_row("uptime", f"{accounts['uptime']:.1%}")
     table.add_row(
         "strikes (low / high)",
         f"${accounts['strike_low_usd_per_mwh']:,.2f} / "
         f"${accounts['strike_high_usd_per_mwh']:,.2f} per MWh",
     )
-    table.add_row("strike policy loses", _fmt_usd(accounts["strike_policy_value_lost_usd"]))
+    table.add_row("strike policy loses", fmt_usd(accounts["strike_policy_value_lost_usd"]))
     console.print(table)
     console.print(f"chart: {chart}")
 
@@ -632,7 +621,7 @@ def runs_list(ctx: typer.Context, db: DbOption = None, as_json: JsonFlag = False
     rows = store.list_runs(con)
     con.close()
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table(title=f"Runs in {db}")
     table.add_column("run_id", no_wrap=True, min_width=22)
@@ -645,7 +634,7 @@ def runs_list(ctx: typer.Context, db: DbOption = None, as_json: JsonFlag = False
             r["plan"],
             f"{r['paths']:,}",
             str(r["months"]),
-            _fmt_usd(r["npv_usd_mean"]),
+            fmt_usd(r["npv_usd_mean"]),
         )
     console.print(table)
 
@@ -661,7 +650,7 @@ def runs_show(
     run = store.get_run(con, store.resolve_run_id(con, run_id))
     con.close()
     if as_json:
-        _print_json(run)
+        print_json(run)
         return
     _print_plan_table(run["run_id"], run["report_path"] or "", run["summary"])
     console.print(
@@ -690,7 +679,7 @@ def runs_verify(
     result = audit.verify_run(con, run_id, ledger_path or audit.default_ledger_path(db))
     con.close()
     if as_json:
-        _print_json(
+        print_json(
             {
                 "run_id": run_id,
                 "verified": result.ok,
@@ -729,7 +718,7 @@ def runs_relog(
     finally:
         con.close()
     if as_json:
-        _print_json({"run_id": run_id, "ledger_index": index})
+        print_json({"run_id": run_id, "ledger_index": index})
     else:
         console.print(f"run {run_id} logged as ledger entry {index}")
 
@@ -767,7 +756,7 @@ def screen(
     _say_if_compiling(Console(stderr=True))
     rows = scr.screen(scr.read_companies(companies), paths=paths, seed=seed)
     if as_json:
-        _print_json([r.to_dict() for r in rows])
+        print_json([r.to_dict() for r in rows])
         return
     table = Table(
         title=f"Screen at today's hashprice (${rows[0].hashprice_today_usd_per_ph_day:,.2f}/PH/day)"
@@ -782,23 +771,20 @@ def screen(
             f"${r.breakeven_hashprice_usd_per_ph_day:,.2f}",
             "profitable" if r.runway_months is None else f"{r.runway_months:,.1f} mo",
             f"{r.p_default_12m:.1%}",
-            _fmt_musd(r.monthly_burn_usd),
+            usd_compact(r.monthly_burn_usd),
         )
     console.print(table)
 
 
 # --------------------------------------------------------------------------- ledger
-from .cli_ledger import ledger_app  # noqa: E402
 
 app.add_typer(ledger_app, name="ledger")
 
 
 # --------------------------------------------------------------------------- buildout
-from .cli_buildout import buildout_cmd  # noqa: E402
 
 app.command(name="buildout")(buildout_cmd)
 
-from .cli_serve import serve_cmd  # noqa: E402
 
 app.command(name="serve")(serve_cmd)
 

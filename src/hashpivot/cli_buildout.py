@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from .cli_common import print_json
+from .fmt import usd_compact
 from .locations import safe_name
 
 console = Console()
@@ -27,7 +29,6 @@ def buildout_cmd(
 ) -> None:
     """GW-scale AI build-out: capex stack, schedule, financing stack, circular deals, IRRs."""
     from . import buildout, report, report_buildout
-    from .cli import _fmt_musd, _print_json
     from .config_buildout import load_campaign
 
     cfg, _ = load_campaign(str(campaign), set_)
@@ -37,15 +38,15 @@ def buildout_cmd(
     report.write_atomic(page, report_buildout.render(cfg, b, sens))
     summary["report_path"] = str(page)
     if as_json:
-        _print_json(summary)
+        print_json(summary)
         return
     table = Table(title=f"Build-out — {cfg.name}", show_header=False)
     table.add_row("GW", f"{summary['gw_total']:g}")
-    table.add_row("build capex", _fmt_musd(summary["capex_total_usd"]))
-    table.add_row("GPU refreshes", _fmt_musd(summary["refresh_capex_usd"]))
+    table.add_row("build capex", usd_compact(summary["capex_total_usd"]))
+    table.add_row("GPU refreshes", usd_compact(summary["refresh_capex_usd"]))
     for name, v in summary["funding_by_source_usd"].items():
-        table.add_row(f"  {name}", _fmt_musd(v))
-    table.add_row("funding gap", _fmt_musd(summary["funding_gap_usd"]))
+        table.add_row(f"  {name}", usd_compact(v))
+    table.add_row("funding gap", usd_compact(summary["funding_gap_usd"]))
     for vendor, c in summary["circular_exposure"].items():
         table.add_row(
             f"circular: {vendor}", f"{c['share_of_revenue_self_funded']:.1%} of revenue self-funded"

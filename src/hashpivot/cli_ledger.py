@@ -10,8 +10,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from .cli import JsonFlag, _jsonable, _print_json
+from .cli_common import JsonFlag, print_json
 from .errors import InputError
+from .fmt import jsonable
 from .locations import DEFAULT_LEDGER, key_path
 
 console = Console()
@@ -40,9 +41,9 @@ def _write_or_print(obj: Any, out: Path | None) -> None:
     from . import report
 
     if out is None:
-        _print_json(obj)
+        print_json(obj)
     else:
-        report.write_atomic(out, json.dumps(_jsonable(obj), indent=2) + "\n")
+        report.write_atomic(out, json.dumps(jsonable(obj), indent=2) + "\n")
         console.print(f"written: {out}")
 
 
@@ -62,7 +63,7 @@ def ledger_init(
     lg.close()
     out = {"db": str(db), "key": str(kp)} | head.to_dict()
     if as_json:
-        _print_json(out)
+        print_json(out)
     else:
         console.print(f"ledger {db} created; key {kp} (keep it private)")
         console.print(f"public key {head.public_key.hex()}")
@@ -101,7 +102,7 @@ def ledger_append(
     lg.close()
     out = {"index": index} | head.to_dict()
     if as_json:
-        _print_json(out)
+        print_json(out)
     else:
         console.print(f"appended entry {index}; tree size {head.size}, root {head.root.hex()}")
 
@@ -143,7 +144,7 @@ def ledger_head(
         head = lg.sign_head(ledger.load_key(_key_path(db, key)))
     lg.close()
     if as_json:
-        _print_json(head.to_dict())
+        print_json(head.to_dict())
     else:
         console.print(
             f"size {head.size}\nroot {head.root.hex()}\nsigned {head.timestamp_ms} "
@@ -218,7 +219,7 @@ def ledger_verify(
     size = lg.size
     lg.close()
     if as_json:
-        _print_json({"size": size, "ok": not problems, "problems": problems})
+        print_json({"size": size, "ok": not problems, "problems": problems})
     elif problems:
         for p in problems:
             sys.stderr.write(f"hashpivot: ledger problem: {p}\n")
@@ -247,7 +248,7 @@ def ledger_verify_proof(
         ) from None
     ok, reason = ledger.verify_bundle(bundle, ledger._unhex("--public-key", public_key, 32))
     if as_json:
-        _print_json({"valid": ok, "reason": reason})
+        print_json({"valid": ok, "reason": reason})
     else:
         console.print(("VALID: " if ok else "INVALID: ") + reason)
     if not ok:

@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from ._numba import HAVE_NUMBA
 from .errors import InputError
-from .kernels import HAVE_NUMBA
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

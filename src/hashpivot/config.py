@@ -785,10 +785,3 @@ def _plan_from_data(
         data = apply_overrides(data, overrides)
     plan = validate(PlanConfig, data, str(path))
     return plan, yaml.safe_dump(data, sort_keys=False)
-
-
-def schema_markdown() -> str:
-    """The schema reference as Markdown (see :mod:`hashpivot.config_schema`)."""
-    from .config_schema import schema_markdown as render
-
-    return render()

@@ -7,7 +7,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from .config_io import StrictModel
+from .config_io import StrictModel, apply_overrides, parse_yaml_text, read_yaml, validate
 from .hosting import DEFAULT_AI_PUE
 
 #: Capex per GW [USD] by component, from published totals. Component splits are assumptions.
@@ -248,8 +248,6 @@ def load_campaign(path: str, overrides: list[str] | None = None) -> tuple[Campai
     A relative ``power.mining_sites_plan`` is relative to the campaign file."""
     import yaml
 
-    from .config import read_yaml
-
     data = _overridden(read_yaml(path), overrides)
     plan = _mining_sites_plan(data)
     if isinstance(plan, str) and not Path(plan).is_absolute():
@@ -262,7 +260,6 @@ def load_campaign_text(
 ) -> CampaignConfig:
     """A campaign from YAML text (an upload). It may not name a ``mining_sites_plan``: a server
     does not read files a request names."""
-    from .config import parse_yaml_text
     from .errors import ConfigError
 
     data = _overridden(parse_yaml_text(text, source), overrides)
@@ -279,8 +276,6 @@ def load_campaign_text(
 
 
 def _overridden(data: dict[str, Any], overrides: list[str] | None) -> dict[str, Any]:
-    from .config import apply_overrides
-
     return apply_overrides(data, overrides) if overrides else data
 
 
@@ -290,6 +285,4 @@ def _mining_sites_plan(data: dict[str, Any]) -> Any:
 
 
 def _validated(data: dict[str, Any], source: str) -> CampaignConfig:
-    from .config import validate
-
     return validate(CampaignConfig, data, source)

@@ -28,14 +28,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from ._numba import HAVE_NUMBA
 from .workspace import Workspace, empty
 
-try:  # numba is a declared dependency; the NumPy path keeps the model usable without it.
+if HAVE_NUMBA:
     from numba import njit, prange
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    HAVE_NUMBA = False
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

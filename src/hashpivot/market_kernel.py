@@ -24,15 +24,18 @@ agree with the NumPy reference to rounding (``rtol`` 1e-12 in tests).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from .kernels import HAVE_NUMBA, FloatArray
+from ._numba import HAVE_NUMBA
+from .market_types import (
+    ERA_SUBSIDY_BTC,
+    PATH_BLOCK,
+    BlockShocks,
+    FloatArray,
+    MarketPaths,
+    RecursionCoefficients,
+)
 from .workspace import Workspace, empty
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .scenarios import BlockShocks, MarketPaths, RecursionCoefficients
 
 #: 1 / m! for m = 0 … 16 (Taylor coefficients of exp).
 _INV_FACTORIAL = 1.0 / np.cumprod(np.r_[1.0, np.arange(1.0, 17.0)])
@@ -215,8 +218,6 @@ def market_recursion_numba(
     """Fused market recursion (numba, parallel over paths) on the raw block shocks; agrees with
     :func:`hashpivot.scenarios.recursion_numpy` on the same shocks. With a ``workspace`` the
     paths live in its arrays (valid until the next chunk)."""
-    from .scenarios import ERA_SUBSIDY_BTC, PATH_BLOCK, MarketPaths
-
     n, n_months = shocks.n_paths, coef.days.shape[0]
     k = coef.power_coef.shape[0]
     names = ("price", "hashrate", "difficulty", "blocks", "subsidy", "fees", "bpt")

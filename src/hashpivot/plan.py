@@ -31,7 +31,8 @@ from . import __version__, company, conversion, converted, hardware, hosting, me
 from .config import PlanConfig, PlanSiteConfig
 from .errors import InputError
 from .kernels import SiteParams, site_cashflows
-from .plan_finance import _default_results, _groups_and_finance, _with_finance, hedge_strikes
+from .plan_finance import default_results, groups_and_finance, hedge_strikes, with_finance
+from .plan_model import Evaluation, PlanModel
 from .site import Site
 from .site_results import SiteResult, site_results
 from .workspace import Workspace
@@ -45,40 +46,6 @@ REPORT_HORIZONS = (12, 24, 36, 60, 120)
 TOTALS = ("btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh")
 #: Per-site, per-path results folded from each chunk (TOTALS and the months each site mined).
 SITE_SCALARS = (*TOTALS, "mining_months")
-
-
-@dataclass(frozen=True)
-class PlanModel:
-    """Everything needed to evaluate paths; built once per run."""
-
-    plan: PlanConfig
-    market: scenarios.MarketModel
-    mining_sites: tuple[Site | None, ...]  # every site's mining part (None: does not mine)
-    params: SiteParams  # the plain mining sites, for the fused kernel
-    plain: npt.NDArray[np.int64]  # their positions in the plan's site list
-    special: tuple[converted.SpecialSite, ...]
-    pool_fee: FloatArray  # [site]
-    start_month: npt.NDArray[np.int64]  # [site]
-    capex_usd: FloatArray  # [site, month]
-    depreciation_usd: FloatArray  # [site, month]
-    active_months: FloatArray  # [site]: active months weighted by days / DAYS_PER_MONTH
-    corporate_share: FloatArray  # [site]: share of corporate costs (by capacity)
-    variants: dict[str, company.CompanyModel] | None = None  # company finance, when engaged
-    tax_factor: FloatArray | None = None  # [group, month]: BTC kept after revenue taxes
-    hedge_notional_ph: FloatArray | None = None  # [month]: PH/s sold forward
-
-    @property
-    def n_months(self) -> int:
-        return self.plan.horizon_months
-
-    @property
-    def monthly_discount(self) -> float:
-        return (1.0 + self.plan.discount_rate_annual) ** (-1.0 / 12.0)
-
-    @property
-    def corporate_cash_usd_per_month(self) -> float:
-        c = self.plan.company
-        return c.sga_cash_usd_per_month + c.interest_usd_per_month
 
 
 @dataclass(frozen=True)
@@ -299,7 +266,7 @@ def build_model(plan: PlanConfig) -> PlanModel:
     params = _mining_params(
         [(plan.sites[k], mining_sites[k], factor[k]) for k in plain], index_of, n_months
     )
-    group, availability, tax, variants, hedge = _groups_and_finance(
+    group, availability, tax, variants, hedge = groups_and_finance(
         plan, plain, mining_sites, n_months, days, market.start
     )
     params = replace(params, group=group, availability=availability)
@@ -344,20 +311,6 @@ def build_model(plan: PlanConfig) -> PlanModel:
         tax_factor=tax,
         hedge_notional_ph=hedge,
     )
-
-
-@dataclass
-class Evaluation:
-    """One chunk evaluated: company cash ``[path, month]``, the horizon value of contracted cash
-    after the horizon ``[path]``, mining totals of every site ``[site, path]`` and the special
-    sites' outcomes."""
-
-    company_usd: FloatArray
-    tail_usd: FloatArray
-    totals: dict[str, FloatArray]
-    special: list[converted.SpecialOutcome]
-    finance: dict[str, company.CompanyOutcome] | None = None  # by scenario variant
-    cash_usd: FloatArray | None = None  # the company's cash by month (finance engaged)
 
 
 def _shocked(params: SiteParams, shocks: Shocks) -> SiteParams:
@@ -439,7 +392,7 @@ def evaluate(
         outcomes.append(out)
     if model.variants is None:
         return Evaluation(cash, tail, totals, outcomes)
-    return _with_finance(
+    return with_finance(
         model,
         paths,
         plain if model.plain.size else None,
@@ -896,7 +849,7 @@ def finalise(
         tornado=tornado,
         calibration=calibration,
         assumptions=list(plan.assumptions),
-        default=_default_results(model, acc, npv_values),
+        default=default_results(model, acc, npv_values),
         market_assumptions=market_assumptions(model),
     )
 

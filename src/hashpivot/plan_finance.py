@@ -5,20 +5,18 @@ Called by :mod:`hashpivot.plan`, which stays the one orchestrator."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from . import company, converted, metrics, scenarios
-
-if TYPE_CHECKING:
-    from .plan import PlanModel
+from .plan_model import Evaluation, PlanModel
 
 FloatArray = npt.NDArray[np.float64]
 
 
-def _groups_and_finance(plan, plain, mining_sites, n_months, days, start):
+def groups_and_finance(plan, plain, mining_sites, n_months, days, start):
     """Groups of plain mining sites (jurisdiction × co-invested), their availability, regimes,
     tax factors, and the company models (as configured, without sanctions, with relocation)."""
     co = plan.company.co_investor
@@ -131,7 +129,7 @@ def _groups_and_finance(plan, plain, mining_sites, n_months, days, start):
     return group, availability, tax, variants, hedge
 
 
-def _with_finance(
+def with_finance(
     model,
     paths,
     plain,
@@ -186,8 +184,6 @@ def _with_finance(
     # at the horizon; a defaulted path's equity gets its flows up to the default month only.
     terminal = tail + base.btc_held[:, -1] * paths.price_usd[:, -1] - base.debt_end_usd
     flows, tail = company.equity_flows(base, model.plan.company.cash_usd, terminal)
-    from .plan import Evaluation
-
     return Evaluation(flows, tail, totals, outcomes, outs, base.cash_usd)
 
 
@@ -202,7 +198,7 @@ def hedge_strikes(model: PlanModel, seeds: list[np.random.SeedSequence]) -> Floa
     return paths.hashprice_usd_per_ph_day[:n].mean(axis=0)
 
 
-def _default_results(
+def default_results(
     model: PlanModel, acc: metrics.PathAccumulator, npv_values: FloatArray
 ) -> dict[str, Any]:
     """P(default) by month for each scenario, time to default, expected shortfall, and the

@@ -40,14 +40,20 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from . import history, network
+from . import history, market_kernel, network
+from ._numba import HAVE_NUMBA
 from .errors import InputError
+from .market_types import (  # noqa: F401 - re-exported: scenarios.MarketPaths etc. stay public
+    ERA_SUBSIDY_BTC,
+    PATH_BLOCK,
+    BlockShocks,
+    MarketPaths,
+    RecursionCoefficients,
+)
 from .workspace import Workspace, empty
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Paths per random-number block. Chunks are whole numbers of blocks.
-PATH_BLOCK = 64
 #: Threads drawing a chunk's blocks.
 DRAW_THREADS = max(1, min(4, os.cpu_count() or 1))
 #: Average days per month.
@@ -350,52 +356,6 @@ def deterministic(model: MarketModel) -> MarketModel:
 
 
 # --------------------------------------------------------------------------- simulation
-@dataclass(frozen=True)
-class MarketPaths:
-    """Simulated monthly market state, each array ``[path, month]``.
-
-    ``price_usd`` is the month's average price (geometric mean of the month's start and end),
-    ``btc_per_th_day`` the expected BTC a TH/s earns per day in that month (subsidy and fees at
-    that month's difficulty), ``days`` the days in the month, ``blocks`` and ``subsidy_btc``
-    per-block averages, ``index_values[k]`` the k-th price index (1 at the start).
-    """
-
-    price_usd: FloatArray
-    hashrate_eh_s: FloatArray
-    difficulty: FloatArray
-    blocks: FloatArray
-    subsidy_btc: FloatArray
-    fees_btc_per_block: FloatArray
-    btc_per_th_day: FloatArray
-    days: FloatArray  # [month]
-    index_values: FloatArray  # [index, path, month]
-    event_uniforms: FloatArray | None = None  # [event, path]
-
-    @property
-    def hashprice_usd_per_ph_day(self) -> FloatArray:
-        return self.btc_per_th_day * 1000.0 * self.price_usd
-
-    def take(self, n: int) -> MarketPaths:
-        """The first ``n`` paths."""
-        return replace(
-            self,
-            **{
-                k: getattr(self, k)[:n]
-                for k in (
-                    "price_usd",
-                    "hashrate_eh_s",
-                    "difficulty",
-                    "blocks",
-                    "subsidy_btc",
-                    "fees_btc_per_block",
-                    "btc_per_th_day",
-                )
-            },
-            index_values=self.index_values[:, :n],
-            event_uniforms=None if self.event_uniforms is None else self.event_uniforms[:, :n],
-        )
-
-
 def month_days(start: pd.Timestamp, n_months: int) -> FloatArray:
     """Days in each of ``n_months`` calendar months from the first month start on or after
     ``start``."""
@@ -425,29 +385,6 @@ def average_subsidy_btc(height_from: FloatArray, height_to: FloatArray) -> Float
         overlap = np.clip(np.minimum(h1, end) - np.maximum(h0, start), 0.0, None)
         total += overlap * ((network.INITIAL_SUBSIDY_SATS >> era) / network.COIN_SATS)
     return total / (h1 - h0)
-
-
-@dataclass(frozen=True)
-class BlockShocks:
-    """Uncorrelated standard normals of a run of blocks as drawn, ``u[block, shock, row, month]``
-    (``row`` < half a block with antithetic variates: the second half of each block uses the
-    negated rows of the first), the bootstrap log-returns ``[path, month]`` if the BTC model
-    resamples, and the number of paths covered (the run's last block may be cut short)."""
-
-    u: FloatArray
-    boot: FloatArray | None
-    n_paths: int
-    antithetic: bool
-    events: FloatArray | None = None  # [event, path]: uniforms (antithetic rows use 1 − U)
-
-    def path_rows(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], FloatArray]:
-        """For each path: its block, its row in ``u`` and the sign of its shocks."""
-        i = np.arange(self.n_paths)
-        block, j = i // PATH_BLOCK, i % PATH_BLOCK
-        if not self.antithetic:
-            return block, j, np.ones(self.n_paths)
-        half = PATH_BLOCK // 2
-        return block, np.where(j < half, j, j - half), np.where(j < half, 1.0, -1.0)
 
 
 def _draw_pool() -> ThreadPoolExecutor:
@@ -553,25 +490,6 @@ def _bootstrap_indices(
 
 
 @dataclass(frozen=True)
-class RecursionCoefficients:
-    """Everything the monthly recursions need besides the shocks."""
-
-    days: FloatArray
-    t_years: FloatArray  # years since 2016 at each month's start
-    t_mid: FloatArray  # years since the plan start at each month's middle
-    drift: FloatArray  # GBM log-drift of each month
-    vol: FloatArray  # GBM sd of each month's log-return
-    log_price0: float
-    log_hashrate0: float
-    log_hashprice0: float
-    height0: float
-    log_fees_btc_per_block0: float
-    hashrate_coef: FloatArray  # a, b, c, sigma
-    fee_coef: FloatArray  # mean_log, phi, innovation sd
-    power_coef: FloatArray  # [index, 3]: phi, innovation sd, escalator
-
-
-@dataclass(frozen=True)
 class RecursionInputs:
     """Coefficients and materialised shocks (the NumPy reference's input)."""
 
@@ -580,11 +498,6 @@ class RecursionInputs:
     z_hashrate: FloatArray  # [path, month]
     z_fees: FloatArray  # [path, month]
     z_power: FloatArray  # [index, path, month]
-
-
-ERA_SUBSIDY_BTC = np.array(
-    [(network.INITIAL_SUBSIDY_SATS >> e) / network.COIN_SATS for e in range(34)]
-)
 
 
 def recursion_coefficients(model: MarketModel, n_months: int) -> RecursionCoefficients:
@@ -706,10 +619,8 @@ def simulate(
     identical whatever the chunking. Runs the fused numba kernel when available (it correlates
     and mirrors the raw shocks itself), else :func:`recursion_numpy`. With a ``workspace`` the
     shocks and paths live in its arrays, valid until the next chunk."""
-    from . import kernels, market_kernel
-
     shocks = draw_shocks(model, seeds, first_block, n_blocks, n_paths_total, n_months, workspace)
-    if kernels.HAVE_NUMBA:
+    if HAVE_NUMBA:
         paths = market_kernel.market_recursion_numba(
             recursion_coefficients(model, n_months),
             shocks,

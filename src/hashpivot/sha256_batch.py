@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from .kernels import HAVE_NUMBA
+from ._numba import HAVE_NUMBA
 
 U8Array = npt.NDArray[np.uint8]
 LEAF_PREFIX = 0x00  # RFC 9162 §2.1.1: leaf hashes prefix 0x00, interior nodes 0x01

@@ -4,20 +4,19 @@ medians over paths, for all sites at once from ``[site, path]`` totals."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from . import metrics
-from .kernels import HAVE_NUMBA
+from ._numba import HAVE_NUMBA
+from .plan_model import PlanModel
 from .site import FixedCosts
 
 if HAVE_NUMBA:
     from numba import njit, prange
 
-if TYPE_CHECKING:
-    from .plan import PlanModel
 
 FloatArray = npt.NDArray[np.float64]
 
