@@ -108,24 +108,7 @@ def test_series_are_downsampled_and_the_job_page_escapes_its_id(
 # --------------------------------------------------------------------------- store while simulating
 def test_the_store_is_free_while_a_run_simulates(tmp_path: Path) -> None:
     db = tmp_path / "r.duckdb"
-    first = run(
-        "plan",
-        str(TEXAS),
-        "--paths",
-        "64",
-        "--months",
-        "12",
-        "--db",
-        str(db),
-        "--out",
-        str(tmp_path),
-    )
-    assert first.returncode == 0, first.stderr
-    proc = subprocess.Popen(
-        [*_exe(), "plan", str(ROOT / "examples" / "bitriver.yaml"), "--paths", "300000", "--db",
-         str(db), "--out", str(tmp_path), "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = _one_run_then_a_long_one(db, tmp_path)
     seen = []
     try:
         while proc.poll() is None:  # while it simulates, readers get the store at once
@@ -143,6 +126,19 @@ def _exe() -> list[str]:
     from cli_helpers import EXE
 
     return [EXE]
+
+
+def _one_run_then_a_long_one(db: Path, out: Path) -> subprocess.Popen[str]:
+    """Store one small run, then start a long one (300,000 BitRiver paths) in the background."""
+    first = run(
+        "plan", str(TEXAS), "--paths", "64", "--months", "12", "--db", str(db), "--out", str(out)
+    )
+    assert first.returncode == 0, first.stderr
+    return subprocess.Popen(
+        [*_exe(), "plan", str(ROOT / "examples" / "bitriver.yaml"), "--paths", "300000", "--db",
+         str(db), "--out", str(out), "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- log, then store
@@ -306,24 +302,7 @@ def test_ctrl_c_leaves_nothing_half_written(tmp_path: Path) -> None:
     import signal
 
     db = tmp_path / "r.duckdb"
-    first = run(
-        "plan",
-        str(TEXAS),
-        "--paths",
-        "64",
-        "--months",
-        "12",
-        "--db",
-        str(db),
-        "--out",
-        str(tmp_path / "out"),
-    )
-    assert first.returncode == 0, first.stderr
-    proc = subprocess.Popen(
-        [*_exe(), "plan", str(ROOT / "examples" / "bitriver.yaml"), "--paths", "300000", "--db",
-         str(db), "--out", str(tmp_path / "out")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    proc = _one_run_then_a_long_one(db, tmp_path / "out")
     time.sleep(5)  # loading and simulating
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
