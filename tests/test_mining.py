@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from hashpivot import config, hardware, mining
 from hashpivot.errors import InputError
-from hashpivot.site import DAYS_PER_MONTH, FixedCosts, Site
+from hashpivot.site import FixedCosts, Site
+from hashpivot.units import DAYS_PER_MONTH
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -11,7 +11,8 @@ import yaml
 
 from hashpivot import config, config_schema, kernels, market_kernel, mining, plan, scenarios
 from hashpivot.errors import ConfigError, InputError
-from hashpivot.site import DAYS_PER_MONTH, FixedCosts
+from hashpivot.site import FixedCosts
+from hashpivot.units import DAYS_PER_MONTH
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,6 @@ ledger's public key.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -19,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from . import ledger
 from .errors import InputError
 from .locations import default_ledger_path, key_path  # noqa: F401 - audit.default_ledger_path is public
-from .store import get_run, sha256_text
+from .store import get_run, results_sha256_of, sha256_text
 
 
 def check_ledger_writable(ledger_path: Path) -> None:
@@ -132,10 +130,7 @@ def results_sha256_from_store(con: duckdb.DuckDBPyConnection, run_id: str) -> st
     npv = con.execute(
         "SELECT npv_usd FROM run_npv WHERE run_id = ? ORDER BY path", [run_id]
     ).fetchnumpy()["npv_usd"]
-    h = hashlib.sha256()
-    h.update(json.dumps(summary, sort_keys=True, default=float).encode())
-    h.update(np.ascontiguousarray(np.asarray(npv, dtype="<f8")).tobytes())
-    return h.hexdigest()
+    return results_sha256_of(summary, npv)
 
 
 @dataclass

@@ -32,15 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from .config_buildout import COMPONENTS, CampaignConfig, SourceConfig
 from .errors import InputError
 from .metrics import discount_factors, irr_annual_paths
+from .units import HOURS_PER_MONTH, FloatArray
 
-FloatArray = npt.NDArray[np.float64]
-HOURS_PER_MONTH = 8766.0 / 12.0
 RENT_STRESS = (1.0, 0.75, 0.5, 0.25)
 UTILISATION_STRESS = (1.0, 0.75, 0.5, 0.25)  # multiples of the base utilisation
 

@@ -36,14 +36,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
 from ._numba import HAVE_NUMBA
 from .errors import InputError
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-DAYS_PER_MONTH = 365.25 / 12
+from .units import DAYS_PER_MONTH, FloatArray, IntArray
 
 POLICIES = {
     "sell_all": 0,
@@ -308,7 +304,7 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
                         flows[i, t, DRAWN] += loans[k, 0]
                 if out[k] <= 0:
                     continue
-                interest = out[k] * loans[k, 1] / 12.0 * days[t] / 30.4375
+                interest = out[k] * loans[k, 1] / 12.0 * days[t] / DAYS_PER_MONTH
                 cash -= interest
                 flows[i, t, INTEREST] += interest
                 due = min(out[k], principal_due[k, t])

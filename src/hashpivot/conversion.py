@@ -26,8 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import InputError
-
-FloatArray = npt.NDArray[np.float64]
+from .units import FloatArray
 
 
 def laguerre_basis(x: FloatArray, degree: int = 3) -> FloatArray:

@@ -27,14 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from . import conversion, hosting
-from .kernels import DAYS_PER_MONTH, SiteParams, SiteTotals, site_cashflows, site_cashflows_numpy
+from .kernels import SiteParams, SiteTotals, site_cashflows, site_cashflows_numpy
 from .scenarios import MarketPaths
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from .units import DAYS_PER_MONTH, FloatArray, IntArray
 
 #: Paths the conversion policy is fitted on (the first ones; the same whatever the chunking).
 TRAIN_PATHS = 4096

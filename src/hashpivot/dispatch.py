@@ -34,13 +34,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import scipy.sparse as sp
 
 from .errors import HashpivotError, InputError, require_non_negative, require_positive
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
+from .units import BoolArray, FloatArray
 
 
 class SolverStatus(enum.Enum):

@@ -17,8 +17,7 @@ import pandas as pd
 
 from .errors import InputError, require_fraction, require_non_negative, require_positive
 from .history import data_path
-
-FloatArray = npt.NDArray[np.float64]
+from .units import FloatArray
 
 
 @lru_cache(maxsize=1)

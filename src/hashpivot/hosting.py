@@ -29,15 +29,14 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import InputError, require_fraction, require_non_negative, require_positive
+from .units import HOURS_PER_MONTH, FloatArray
 
 #: Grid power per unit of critical IT power [-], the one default for every IT-MW conversion
 #: (plan conversions, GPU clouds and build-outs): Core Scientific's Muskogee site, 100 MW gross
 #: ≈ 70 MW of critical IT (1.43), rounded. Electricity is billed on IT × PUE.
 DEFAULT_AI_PUE = 1.4
 
-FloatArray = npt.NDArray[np.float64]
 #: Hours in an average month (8766 / 12).
-HOURS_PER_MONTH = 730.5
 
 
 def implied_rent_usd_per_kw_month(contract_value_usd: float, years: float, mw: float) -> float:

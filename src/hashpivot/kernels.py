@@ -29,14 +29,12 @@ import numpy as np
 import numpy.typing as npt
 
 from ._numba import HAVE_NUMBA
+from .units import DAYS_PER_MONTH, FloatArray, IntArray
 from .workspace import Workspace, empty
 
 if HAVE_NUMBA:
     from numba import njit, prange
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-DAYS_PER_MONTH = 365.25 / 12
 
 #: Modules whose numba kernels a plan run compiles (cached on disk after the first run).
 _PLAN_KERNEL_MODULES = ("kernels", "market_kernel", "company", "site_results")

@@ -10,8 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import network
-
-FloatArray = npt.NDArray[np.float64]
+from .units import FloatArray
 
 #: Paths per random-number block. Chunks are whole numbers of blocks.
 PATH_BLOCK = 64

@@ -16,8 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import InputError
-
-FloatArray = npt.NDArray[np.float64]
+from .units import FloatArray
 
 #: Paths whose monthly series feed the fan charts (path index < FAN_PATHS).
 FAN_PATHS = 2048

@@ -33,9 +33,9 @@ import numpy.typing as npt
 
 from . import network
 from .errors import InputError, require_fraction, require_positive
-from .site import DAYS_PER_MONTH, FixedCosts, Site
+from .site import FixedCosts, Site
+from .units import DAYS_PER_MONTH, FloatArray
 
-FloatArray = npt.NDArray[np.float64]
 ArrayLike = npt.ArrayLike
 
 

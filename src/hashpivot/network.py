@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .errors import InputError, InvalidBitsError
+from .units import FloatArray
 
 #: Satoshis per bitcoin.
 COIN_SATS = 100_000_000
@@ -48,7 +49,6 @@ H_PER_PH = 1e15
 TWO_32 = float(1 << 32)
 
 ArrayLike = npt.ArrayLike
-FloatArray = npt.NDArray[np.float64]
 
 
 # --------------------------------------------------------------------------- subsidy

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from . import __version__, company, conversion, converted, hardware, hosting, metrics, scenarios
 from .config import PlanConfig, PlanSiteConfig
@@ -35,10 +34,9 @@ from .plan_finance import default_results, groups_and_finance, hedge_strikes, wi
 from .plan_model import Evaluation, PlanModel
 from .site import Site
 from .site_results import SiteResult, site_results
+from .units import DAYS_PER_MONTH, DAYS_PER_YEAR, FloatArray
 from .workspace import Workspace
 
-FloatArray = npt.NDArray[np.float64]
-DAYS_PER_MONTH = scenarios.DAYS_PER_MONTH
 #: Paths used for the tornado (common random numbers across all its evaluations).
 TORNADO_PATHS = 1024
 #: Horizons reported in ``p_cash_negative_by_horizon`` (months), where within the plan horizon.
@@ -248,7 +246,9 @@ def build_model(plan: PlanConfig) -> PlanModel:
     for k, cfg in enumerate(plan.sites):
         active = month >= cfg.start_month
         age_years = np.maximum(
-            0.0, (np.cumsum(days) - days / 2) / 365.25 - cfg.start_month * DAYS_PER_MONTH / 365.25
+            0.0,
+            (np.cumsum(days) - days / 2) / DAYS_PER_YEAR
+            - cfg.start_month * DAYS_PER_MONTH / DAYS_PER_YEAR,
         )
         factor[k] = (1.0 + cfg.efficiency_degradation_per_year) ** (-age_years)
         for c in cfg.capex:

@@ -8,12 +8,10 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 from . import company, converted, metrics, scenarios
 from .plan_model import Evaluation, PlanModel
-
-FloatArray = npt.NDArray[np.float64]
+from .units import DAYS_PER_YEAR, FloatArray
 
 
 def groups_and_finance(plan, plain, mining_sites, n_months, days, start):
@@ -31,7 +29,7 @@ def groups_and_finance(plan, plain, mining_sites, n_months, days, start):
         group[j] = keys.index(key)
     n_groups = max(len(keys), 1)
     moy = (np.arange(n_months) + start.month - 1) % 12 + 1
-    age_years = (np.cumsum(days) - days / 2) / 365.25
+    age_years = (np.cumsum(days) - days / 2) / DAYS_PER_YEAR
     availability = np.ones((len(plain), n_months))
     for j, k in enumerate(plain):
         jur = plan.jurisdictions.get(plan.sites[k].jurisdiction)

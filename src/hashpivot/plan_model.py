@@ -13,8 +13,7 @@ from . import company, converted, scenarios
 from .config import PlanConfig
 from .kernels import SiteParams
 from .site import Site
-
-FloatArray = npt.NDArray[np.float64]
+from .units import FloatArray
 
 
 @dataclass(frozen=True)

@@ -50,14 +50,12 @@ from .market_types import (  # noqa: F401 - re-exported: scenarios.MarketPaths e
     MarketPaths,
     RecursionCoefficients,
 )
+from .units import DAYS_PER_YEAR, FloatArray
 from .workspace import Workspace, empty
-
-FloatArray = npt.NDArray[np.float64]
 
 #: Threads drawing a chunk's blocks.
 DRAW_THREADS = max(1, min(4, os.cpu_count() or 1))
 #: Average days per month.
-DAYS_PER_MONTH = 365.25 / 12
 #: Shock order in the correlation matrix.
 SHOCKS = ("btc", "hashrate", "fees")
 
@@ -134,7 +132,7 @@ class HashrateFit:
 
 
 def years_since_2016(ts: pd.DatetimeIndex | pd.Timestamp) -> FloatArray:
-    return np.asarray((ts - pd.Timestamp("2016-01-01")).days, dtype=np.float64) / 365.25
+    return np.asarray((ts - pd.Timestamp("2016-01-01")).days, dtype=np.float64) / DAYS_PER_YEAR
 
 
 def fit_hashrate(m: pd.DataFrame) -> HashrateFit:
@@ -502,7 +500,7 @@ class RecursionInputs:
 
 def recursion_coefficients(model: MarketModel, n_months: int) -> RecursionCoefficients:
     days = month_days(model.start, n_months)
-    dt = days / 365.25
+    dt = days / DAYS_PER_YEAR
     sig = model.sigma_annual
     hr, ff = model.hashrate, model.fees
     return RecursionCoefficients(

@@ -24,6 +24,7 @@ import pandas as pd
 
 from . import history, scenarios
 from .errors import InputError
+from .units import DAYS_PER_MONTH
 
 REQUIRED = (
     "company",
@@ -35,7 +36,7 @@ REQUIRED = (
     "debt_usd",
 )
 OPTIONAL = {"interest_rate_annual": 0.0, "sga_usd_per_month": 0.0, "source": ""}
-DAYS = 365.25 / 12
+DAYS = DAYS_PER_MONTH  # average month [d]
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from .errors import InputError, require_fraction, require_non_negative, require_positive
 from .hardware import Fleet
 
-#: Average days per month (365.25 / 12), used to turn monthly fixed costs into daily ones.
-DAYS_PER_MONTH = 365.25 / 12
-
 
 @dataclass(frozen=True)
 class FixedCosts:

@@ -13,12 +13,10 @@ from . import metrics
 from ._numba import HAVE_NUMBA
 from .plan_model import PlanModel
 from .site import FixedCosts
+from .units import FloatArray
 
 if HAVE_NUMBA:
     from numba import njit, prange
-
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass

@@ -68,10 +68,16 @@ def sha256_text(text: str) -> str:
 
 def results_sha256(result: PlanResult, summary: dict[str, Any] | None = None) -> str:
     """Hash of the run's results: the summary JSON (canonical) and the per-path NPVs."""
+    return results_sha256_of(result.summary() if summary is None else summary, result.npv_values)
+
+
+def results_sha256_of(summary: dict[str, Any], npv_usd: Any) -> str:
+    """The one results hash: SHA-256 of the canonical summary JSON, then the per-path NPVs as
+    little-endian float64. The run (:func:`results_sha256`) and the store's copy of it
+    (``audit.results_sha256_from_store``) hash through here, so they cannot drift apart."""
     h = hashlib.sha256()
-    summary = result.summary() if summary is None else summary
     h.update(json.dumps(summary, sort_keys=True, default=float).encode())
-    h.update(np.ascontiguousarray(result.npv_values, dtype="<f8").tobytes())
+    h.update(np.ascontiguousarray(np.asarray(npv_usd, dtype=np.float64), dtype="<f8").tobytes())
     return h.hexdigest()
 
 

@@ -11,9 +11,8 @@ valid until the same name is asked for again, so nothing that outlives a chunk m
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from .units import FloatArray
 
 
 class Workspace:
