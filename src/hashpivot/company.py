@@ -178,6 +178,27 @@ def event_months(uniforms: FloatArray, hazard_monthly: float, n_months: int) -> 
     return np.minimum(t, n_months).astype(np.int64)
 
 
+def _sell_py(held, need_usd, p, haircut, row):  # compiled (inlined) by numba below
+    """Sell up to ``need_usd`` of proceeds from ``held`` BTC at ``p`` less ``haircut``, record
+    the sale in the month's flow ``row``; return what is left held and the proceeds [USD]."""
+    per = p * (1.0 - haircut)
+    if need_usd <= 0.0 or held <= 0.0 or per <= 0.0:
+        return held, 0.0
+    fire = min(held, need_usd / per)
+    row[SALES] += fire * per
+    row[HAIRCUT] += fire * p * haircut
+    row[SOLD_BTC] += fire
+    return held - fire, fire * per
+
+
+if HAVE_NUMBA:
+    from numba import njit
+
+    _sell = njit(cache=True, inline="always")(_sell_py)
+else:  # pragma: no cover
+    _sell = _sell_py
+
+
 def _kernel_py(  # the company's months on every path; compiled by numba below
     price,
     btc_g,
@@ -344,23 +365,13 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
             if debt > 0 and min_liq > 0 and btc_liq < 1.0:
                 # selling x BTC raises liquidity by x·p·(1 − btc_liq)
                 need = max(need, (min_liq - cash - btc_liq * free * p) / (1.0 - btc_liq))
-            if need > 0 and free > 0:
-                fire = min(free, need / p)
-                free -= fire
-                cash += fire * p
-                flows[i, t, SALES] += fire * p
-                flows[i, t, SOLD_BTC] += fire
+            free, got = _sell(free, need, p, 0.0, flows[i, t])
+            cash += got
             need = -cash
             if debt > 0 and min_liq > 0:
                 need = max(need, min_liq - cash - btc_liq * free * p)
-            per_now = p * (1.0 - hc)
-            if need > 0 and restricted > 0 and per_now > 0:
-                fire = min(restricted, need / per_now)
-                restricted -= fire
-                cash += fire * per_now
-                flows[i, t, SALES] += fire * per_now
-                flows[i, t, HAIRCUT] += fire * p * hc
-                flows[i, t, SOLD_BTC] += fire
+            restricted, got = _sell(restricted, need, p, hc, flows[i, t])
+            cash += got
             # 5. covenants: a breach accelerates every loan (BTC-backed loans have their own
             #    margin terms)
             op_hist[t % 3] = op
@@ -379,20 +390,10 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
                         out[k] = 0.0
             # 6. default: what an accelerated loan leaves unpaid, after selling what is left
             #    (free first, then restricted at the worst haircut)
-            if cash < 0 and free > 0:
-                fire = min(free, -cash / p)
-                free -= fire
-                cash += fire * p
-                flows[i, t, SALES] += fire * p
-                flows[i, t, SOLD_BTC] += fire
-            per = p * (1.0 - hc_fire)
-            if cash < 0 and restricted > 0 and per > 0:
-                fire = min(restricted, -cash / per)
-                restricted -= fire
-                cash += fire * per
-                flows[i, t, SALES] += fire * per
-                flows[i, t, HAIRCUT] += fire * p * hc_fire
-                flows[i, t, SOLD_BTC] += fire
+            free, got = _sell(free, -cash, p, 0.0, flows[i, t])
+            cash += got
+            restricted, got = _sell(restricted, -cash, p, hc_fire, flows[i, t])
+            cash += got
             if cash < -1e-6:
                 dead = True
                 default_m[i] = t
@@ -406,8 +407,6 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
 
 
 if HAVE_NUMBA:  # paths run serially: in parallel it measured no faster
-    from numba import njit
-
     _kernel = njit(cache=True, nogil=True)(_kernel_py)
 else:  # pragma: no cover
     _kernel = _kernel_py
