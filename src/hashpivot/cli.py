@@ -600,6 +600,11 @@ RunRef = Annotated[
 ]
 
 
+LedgerOption = Annotated[
+    Path | None, typer.Option("--ledger", help="Audit ledger (default: beside the store).")
+]
+
+
 def _runs_db(ctx: typer.Context, db: Path | None) -> Path:
     """A subcommand's --db, else the one given to ``hashpivot runs --db``, else the default."""
     if db is not None:
@@ -664,9 +669,7 @@ def runs_verify(
     ctx: typer.Context,
     run_id: RunRef,
     db: DbOption = None,
-    ledger_path: Annotated[
-        Path | None, typer.Option("--ledger", help="Audit ledger (default: beside the store).")
-    ] = None,
+    ledger_path: LedgerOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Prove a stored run was not altered: its hashes match the ledger record, and the record is
@@ -701,9 +704,7 @@ def runs_relog(
     ctx: typer.Context,
     run_id: RunRef,
     db: DbOption = None,
-    ledger_path: Annotated[
-        Path | None, typer.Option("--ledger", help="Audit ledger (default: beside the store).")
-    ] = None,
+    ledger_path: LedgerOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Log a stored run that has no ledger record (after checking its results still match the

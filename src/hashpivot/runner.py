@@ -89,6 +89,12 @@ def simulate(
     return Simulated(run_id, result, summary, report_path)
 
 
+def _reason(exc: BaseException) -> str:
+    """What went wrong, in the words a user can act on (an OS error's own text, e.g. "No space
+    left on device")."""
+    return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+
+
 def record(sim: Simulated, plan_yaml: str, *, db: Path, ledger_path: Path) -> PlanRun:
     """Steps 4–5: log the run in the ledger, then store it (see the module docstring)."""
     run_id, result, summary, report_path = sim.run_id, sim.result, sim.summary, sim.report_path
@@ -99,21 +105,19 @@ def record(sim: Simulated, plan_yaml: str, *, db: Path, ledger_path: Path) -> Pl
             results_hash,
         )  # fmt: skip
     except (HashpivotError, OSError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         raise StorageError(
             f"run {run_id} was simulated and its report written to {report_path}, but it was "
             f"neither logged nor stored: the ledger {ledger_path} could not be appended "
-            f"({reason}); earlier runs are intact"
+            f"({_reason(exc)}); earlier runs are intact"
         ) from None
     try:
         with store.connect(db) as con:
             store.save_run(con, run_id, result, plan_yaml, str(report_path), summary=summary)
     except (HashpivotError, OSError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
         raise StorageError(
             f"run {run_id} was simulated, its report written to {report_path} and its record "
             f"logged in {ledger_path} (entry {head.size - 1}), but it was not stored in {db} "
-            f"({reason}); earlier runs are intact"
+            f"({_reason(exc)}); earlier runs are intact"
         ) from None
     return PlanRun(run_id, str(report_path), head.size, summary)
 
