@@ -27,8 +27,10 @@ import httpx
 import numpy as np
 import uvicorn
 
-from hashpivot import config, history, mining
-from hashpivot.api import create_app
+from hashpivot.api.app import create_app
+from hashpivot.bitcoin import history
+from hashpivot.config import models as config
+from hashpivot.sites import mining
 
 ROOT = Path(__file__).resolve().parents[1]
 DATES = ["2017-12-17", "2020-05-11", "2021-11-10", "2024-04-20", "2025-09-26"]

@@ -23,7 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hashpivot import config, conversion, converted, plan, scenarios
+from hashpivot.config import models as config
+from hashpivot.engine import run as plan
+from hashpivot.engine import special_sites as converted
+from hashpivot.finance import lsm as conversion
+from hashpivot.market import scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 

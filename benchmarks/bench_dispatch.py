@@ -25,7 +25,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from hashpivot import dispatch, history
+from hashpivot.bitcoin import history
+from hashpivot.dispatch import lp as dispatch
 
 CAPACITY_MW, RAMP_MW, PPA_MW, PPA_USD = 100.0, 20.0, 100.0, 27.0
 

@@ -10,7 +10,8 @@
 * ``sha256_hashes_per_s`` — raw ``hashlib.sha256(...).digest()`` over the same leaves, one call
   per leaf on one thread. An append costs at least two hashes (its leaf and, amortised, one
   interior node), so one-thread hashlib caps appends at half this. The ledger hashes a batch in
-  bulk instead (:mod:`hashpivot.sha256_batch`: multi-buffer SHA-256, parallel over messages), so
+  bulk instead (:mod:`hashpivot.ledger.sha256_batch`: multi-buffer SHA-256, parallel over
+  messages), so
   ``appends_share_of_hash_limit`` can pass 1.
 
 Every rate is the best of 2–3 runs (fresh ledger and tree each time), because this machine's
@@ -28,7 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from hashpivot import ledger, merkle
+from hashpivot.ledger import log as ledger
+from hashpivot.ledger import merkle
 
 BATCH = 10_000
 

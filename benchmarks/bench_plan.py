@@ -27,7 +27,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from hashpivot import config, metrics, plan, scenarios
+from hashpivot.config import models as config
+from hashpivot.engine import run as plan
+from hashpivot.finance import metrics
+from hashpivot.market import scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 DAYS_PER_MONTH = 365.25 / 12

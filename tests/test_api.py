@@ -12,9 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cli_helpers import local_client
-from hashpivot import config, history, mining
-from hashpivot.api import MAX_BODY_BYTES, create_app
-from hashpivot.cli_serve import is_loopback, resolve_token, token_path
+from hashpivot.api.app import MAX_BODY_BYTES, create_app
+from hashpivot.bitcoin import history
+from hashpivot.cli.serve import is_loopback, resolve_token, token_path
+from hashpivot.config import models as config
+from hashpivot.sites import mining
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXAS = (ROOT / "examples" / "texas_miner.yaml").read_text()
@@ -224,7 +226,7 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
 
 def test_buildout_route_matches_the_library(client: TestClient) -> None:
     from hashpivot import buildout
-    from hashpivot.config_buildout import load_campaign_text
+    from hashpivot.config.buildout import load_campaign_text
 
     text = (ROOT / "examples" / "openai_16gw.yaml").read_text()
     refused = client.post("/api/buildout", json={"campaign_yaml": text})
@@ -246,7 +248,9 @@ def test_buildout_route_matches_the_library(client: TestClient) -> None:
 
 
 def test_dispatch_route_matches_the_cli_example(client: TestClient) -> None:
-    from hashpivot import config, dispatch, history
+    from hashpivot.bitcoin import history
+    from hashpivot.config import models as config
+    from hashpivot.dispatch import lp as dispatch
 
     text = (ROOT / "examples" / "texas_ppa_2023.yaml").read_text()
     r = client.post("/api/dispatch", json={"site_yaml": text, "month": "2023-08"})

@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from hashpivot.api import create_app
+from hashpivot.api.app import create_app
 
 TOKEN = "fuzz-token"
 _DIR = Path(__import__("tempfile").mkdtemp(prefix="hashpivot-fuzz-"))

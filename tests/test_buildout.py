@@ -14,9 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hashpivot import buildout, cli, metrics
-from hashpivot.config_buildout import CAPEX_PRESETS, CampaignConfig, load_campaign
+from hashpivot import buildout
+from hashpivot.cli import app as cli
+from hashpivot.config.buildout import CAPEX_PRESETS, CampaignConfig, load_campaign
 from hashpivot.errors import ConfigError, InputError
+from hashpivot.finance import metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 OPENAI = ROOT / "examples" / "openai_16gw.yaml"
@@ -355,9 +357,9 @@ def test_power_check_compares_grid_power_it_times_pue(
 
 
 def test_one_pue_default_for_it_conversions() -> None:
-    from hashpivot.config import ConversionConfig
-    from hashpivot.config_buildout import PowerConfig
-    from hashpivot.hosting import DEFAULT_AI_PUE, GpuCloud
+    from hashpivot.config.buildout import PowerConfig
+    from hashpivot.config.models import ConversionConfig
+    from hashpivot.sites.hosting import DEFAULT_AI_PUE, GpuCloud
 
     assert ConversionConfig.model_fields["ai_pue"].default == DEFAULT_AI_PUE
     assert PowerConfig.model_fields["pue"].default == DEFAULT_AI_PUE

@@ -14,9 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli_helpers import ROOT, plan_json, plan_rejected, run
-from hashpivot import company as C
-from hashpivot import config, plan, scenarios
-from hashpivot import screen as scr
+from hashpivot.config import models as config
+from hashpivot.engine import run as plan
+from hashpivot.engine import screen as scr
+from hashpivot.finance import company as C
+from hashpivot.market import scenarios
 
 DAYS = np.full(36, 30.4375)
 

@@ -10,7 +10,11 @@ import pytest
 import yaml
 
 from cli_helpers import ROOT, plan_json, plan_rejected
-from hashpivot import config, conversion, hosting, plan, scenarios
+from hashpivot.config import models as config
+from hashpivot.engine import run as plan
+from hashpivot.finance import lsm as conversion
+from hashpivot.market import scenarios
+from hashpivot.sites import hosting
 
 
 # --------------------------------------------------------------------------- the LSM engine
@@ -179,7 +183,7 @@ def test_zero_volatility_lsm_equals_enumerated_optimum() -> None:
     model = plan.build_model(cfg)
     seeds = scenarios.block_seeds(cfg.seed, 64)
     paths = scenarios.simulate(model.market, model.n_months, seeds, 0, 1, 64)
-    from hashpivot import converted
+    from hashpivot.engine import special_sites as converted
 
     site = model.special[0]
     exercise, running, states, discount, _ = converted.decision_arrays(

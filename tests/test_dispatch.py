@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from cli_helpers import ROOT, run
-from hashpivot import config, dispatch, history
+from hashpivot.bitcoin import history
+from hashpivot.config import models as config
+from hashpivot.dispatch import lp as dispatch
 from hashpivot.errors import InputError
 
 EXAMPLE = ROOT / "examples" / "texas_ppa_2023.yaml"

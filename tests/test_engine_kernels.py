@@ -8,7 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hashpivot import market_kernel, plan, scenarios, site_results
+from hashpivot.engine import run as plan
+from hashpivot.engine import site_results
+from hashpivot.market import kernel as market_kernel
+from hashpivot.market import scenarios
 from hashpivot.workspace import Workspace
 from test_plan import ONE_SITE, make_plan, with_
 

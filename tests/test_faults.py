@@ -16,9 +16,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cli_helpers import ROOT, local_client, plan_rejected, run
-from hashpivot import api, audit, config, locations, runner, store
-from hashpivot.api import create_app
+from hashpivot import locations
+from hashpivot.api import app as api
+from hashpivot.api.app import create_app
+from hashpivot.config import models as config
 from hashpivot.errors import InputError, StorageError
+from hashpivot.runs import audit, runner, store
 
 TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -169,7 +172,7 @@ def test_a_run_stored_without_a_record_is_recovered_by_relog(tmp_path: Path) -> 
     # a stored run with no record.
     db = tmp_path / "r.duckdb"
     cfg, text = _small(tmp_path)
-    from hashpivot import plan
+    from hashpivot.engine import run as plan
 
     result = plan.run(cfg, with_tornado=False)
     with store.connect(db) as con:
@@ -202,7 +205,7 @@ def test_a_bad_ledger_key_is_refused_before_simulating(tmp_path: Path, fault: st
         key.write_text("not a key")
     else:
         key.unlink()
-        from hashpivot import ledger
+        from hashpivot.ledger import log as ledger
 
         ledger.generate_key(key)
     before = json.loads(run("runs", "--db", str(db), "--json").stdout)
@@ -286,7 +289,7 @@ def test_a_full_disk_while_creating_the_key_leaves_no_empty_key(tmp_path: Path) 
     with tmpfs(tmp_path / "small", "1m") as disk:
         _fill(disk, 0)
         key = disk / "k.key"
-        from hashpivot import ledger
+        from hashpivot.ledger import log as ledger
 
         with pytest.raises(OSError):
             ledger.generate_key(key)
@@ -336,7 +339,8 @@ def test_user_names_cannot_place_files_outside_the_output_folder(tmp_path: Path)
 
 
 def test_the_report_does_not_grow_with_the_paths(tmp_path: Path) -> None:
-    from hashpivot import plan, report
+    from hashpivot.engine import run as plan
+    from hashpivot.reports import plan as report
 
     sizes = []
     for n in (2048, 20480):

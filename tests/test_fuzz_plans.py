@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cli_helpers import ROOT
-from hashpivot.cli import main
+from hashpivot.cli.app import main
 
 EXAMPLES = ["texas_miner.yaml", "bitriver.yaml", "convert_or_mine.yaml", "core_scientific.yaml"]
 TEXTS = {name: (ROOT / "examples" / name).read_text() for name in EXAMPLES}

@@ -13,9 +13,10 @@ import yaml
 from fastapi.testclient import TestClient
 
 from cli_helpers import ROOT, local_client, plan_rejected, run
-from hashpivot import config, history
-from hashpivot.api import create_app
-from hashpivot.config_io import MAX_ERRORS, MAX_YAML_DEPTH, parse_yaml_text
+from hashpivot.api.app import create_app
+from hashpivot.bitcoin import history
+from hashpivot.config import models as config
+from hashpivot.config.io import MAX_ERRORS, MAX_YAML_DEPTH, parse_yaml_text
 from hashpivot.errors import ConfigError, InputError
 
 TOKEN = "test-token"

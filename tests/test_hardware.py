@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hashpivot import hardware
 from hashpivot.errors import InputError
+from hashpivot.sites import hardware
 
 
 def test_catalogue_sizes_and_sources() -> None:

@@ -8,14 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hashpivot import history, network
+from hashpivot import locations
+from hashpivot.bitcoin import history, network
 from hashpivot.errors import DataRangeError, InputError
 
 
 @pytest.fixture(scope="module")
 def raw_daily() -> pd.DataFrame:
     # Read the CSV directly, not through the loader under test.
-    return pd.read_csv(history.data_path("btc_daily.csv"), parse_dates=["date"])
+    return pd.read_csv(locations.data_path("btc_daily.csv"), parse_dates=["date"])
 
 
 def test_hashprice_history_equals_closed_form(raw_daily: pd.DataFrame) -> None:

@@ -13,7 +13,7 @@ import typer
 
 from cli_helpers import ROOT, run
 from hashpivot import locations
-from hashpivot.cli import app
+from hashpivot.cli.app import app
 
 EX = ROOT / "examples"
 
@@ -34,7 +34,9 @@ def json_commands() -> set[tuple[str, ...]]:
 
 def _store_without_record(db: Path) -> Path:
     """A run store holding one run that no ledger records (what `runs relog` is for)."""
-    from hashpivot import config, plan, store
+    from hashpivot.config import models as config
+    from hashpivot.engine import run as plan
+    from hashpivot.runs import store
 
     cfg, text = config.load_plan(EX / "texas_miner.yaml", ["paths=64", "horizon_months=12"])
     with store.connect(db) as con:

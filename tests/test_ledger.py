@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli_helpers import ROOT, plan_json, run
-from hashpivot import ledger, merkle
 from hashpivot.errors import InputError
+from hashpivot.ledger import log as ledger
+from hashpivot.ledger import merkle
 
 # Certificate Transparency's RFC 6962 test leaves and roots MTH(D[n]), n = 0..8.
 CT_LEAVES = [
@@ -337,7 +338,7 @@ def test_private_fields_are_committed(tmp_path: Path) -> None:
 
 CHILD = """
 import sys
-from hashpivot import ledger
+from hashpivot.ledger import log as ledger
 lg = ledger.Ledger(sys.argv[1], create=True)
 i = 0
 while True:

@@ -18,7 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cli_helpers import ROOT, run
-from hashpivot import ledger, locations, merkle
+from hashpivot import locations
+from hashpivot.ledger import log as ledger
+from hashpivot.ledger import merkle
 
 
 def _make(path: Path, n: int, key: Path | None = None, prefix: str = "e") -> list[dict]:

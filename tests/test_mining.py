@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hashpivot import config, hardware, mining
+from hashpivot.config import models as config
 from hashpivot.errors import InputError
-from hashpivot.site import FixedCosts, Site
+from hashpivot.sites import hardware, mining
+from hashpivot.sites.site import FixedCosts, Site
 from hashpivot.units import DAYS_PER_MONTH
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hashpivot import network
+from hashpivot.bitcoin import network
 from hashpivot.errors import InputError, InvalidBitsError
 
 COIN = 100_000_000

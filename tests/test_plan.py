@@ -9,9 +9,15 @@ import numpy as np
 import pytest
 import yaml
 
-from hashpivot import config, config_schema, kernels, market_kernel, mining, plan, scenarios
+from hashpivot.config import models as config
+from hashpivot.config import reference as config_schema
+from hashpivot.engine import run as plan
 from hashpivot.errors import ConfigError, InputError
-from hashpivot.site import FixedCosts
+from hashpivot.market import kernel as market_kernel
+from hashpivot.market import scenarios
+from hashpivot.sites import kernel as kernels
+from hashpivot.sites import mining
+from hashpivot.sites.site import FixedCosts
 from hashpivot.units import DAYS_PER_MONTH
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -286,7 +292,7 @@ def test_schema_reference_is_up_to_date() -> None:
 
 
 def test_average_subsidy_equals_integer_sums_on_whole_heights() -> None:
-    from hashpivot import network
+    from hashpivot.bitcoin import network
 
     rng = np.random.default_rng(0)
     h0 = rng.integers(800_000, 1_300_000, size=200)

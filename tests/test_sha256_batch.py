@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hashpivot import sha256_batch
+from hashpivot.ledger import sha256_batch
 
 
 @settings(max_examples=60, deadline=None)

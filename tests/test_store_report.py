@@ -15,8 +15,10 @@ import pytest
 
 from cli_helpers import EXE, ROOT, plan_json
 from cli_helpers import run as run_cli
-from hashpivot import config, plan, store
+from hashpivot.config import models as config
+from hashpivot.engine import run as plan
 from hashpivot.errors import StorageError
+from hashpivot.runs import store
 
 TEXAS = ROOT / "examples" / "texas_miner.yaml"
 ARTIFACTS = ROOT / "test-artifacts"

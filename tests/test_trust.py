@@ -12,9 +12,13 @@ import pytest
 import yaml
 
 from cli_helpers import ROOT, local_client, plan_rejected
-from hashpivot import company as C
-from hashpivot import config, metrics, network, plan, scenarios
+from hashpivot.bitcoin import network
+from hashpivot.config import models as config
+from hashpivot.engine import run as plan
 from hashpivot.errors import ConfigError
+from hashpivot.finance import company as C
+from hashpivot.finance import metrics
+from hashpivot.market import scenarios
 
 DAYS = 30.4375
 
@@ -363,7 +367,7 @@ def test_fees_per_block_do_not_halve_at_the_halving() -> None:
 
 # --------------------------------------------------------------------------- what people see
 def test_npv_histogram_clips_to_p1_p99_and_counts_the_rest() -> None:
-    from hashpivot import report
+    from hashpivot.reports import plan as report
 
     rng = np.random.default_rng(0)
     v = np.concatenate([rng.normal(0, 1e6, 9_990), np.full(10, 2e10)])  # ten paths at $20B
@@ -375,7 +379,7 @@ def test_npv_histogram_clips_to_p1_p99_and_counts_the_rest() -> None:
 
 
 def test_report_states_market_assumptions_and_colours_the_tornado(tmp_path: Path) -> None:
-    from hashpivot import report
+    from hashpivot.reports import plan as report
 
     r = plan.run(_load("bitriver.yaml", "paths=256"))
     figs = report.build_figures(r)
@@ -391,8 +395,10 @@ def test_report_states_market_assumptions_and_colours_the_tornado(tmp_path: Path
 
 
 def test_dispatch_chart_draws_prices_above_the_load() -> None:
-    from hashpivot import config as cfgmod
-    from hashpivot import dispatch, history, report
+    from hashpivot.bitcoin import history
+    from hashpivot.config import models as cfgmod
+    from hashpivot.dispatch import lp as dispatch
+    from hashpivot.reports import plan as report
 
     sf = cfgmod.load_site_file(ROOT / "examples" / "texas_ppa_2023.yaml")
     series = history.hourly_prices("ercot:LZ_WEST:2023").month("2023-08")
@@ -409,7 +415,7 @@ def test_dispatch_chart_draws_prices_above_the_load() -> None:
 
 def test_api_docs_work_offline(tmp_path: Path) -> None:
 
-    from hashpivot.api import create_app
+    from hashpivot.api.app import create_app
 
     client = local_client(create_app(tmp_path / "r.duckdb", "token"))
     page = client.get("/docs")
@@ -420,13 +426,19 @@ def test_api_docs_work_offline(tmp_path: Path) -> None:
 
 
 def test_first_run_says_it_compiles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hashpivot import kernels
+    from hashpivot.engine import run as plan
 
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "empty-cache"))
-    assert kernels.kernels_need_compiling()
-    # With an index newer than every kernel source in the cache folder, nothing to say.
-    folder = tmp_path / "empty-cache" / "hashpivot"
-    folder.mkdir(parents=True)
-    for name in ("kernels", "market_kernel", "company", "site_results"):
-        (folder / f"{name}._k-1.py311.nbi").write_bytes(b"")
-    assert not kernels.kernels_need_compiling()
+    assert plan.kernels_need_compiling()
+    # With an index newer than every kernel source in the cache folder (numba names the folder
+    # after the source's own folder), nothing to say.
+    for folder, name in (
+        ("sites", "kernel"),
+        ("market", "kernel"),
+        ("finance", "company"),
+        ("engine", "site_results"),
+    ):
+        (tmp_path / "empty-cache" / f"{folder}_0").mkdir(parents=True)
+        (tmp_path / "empty-cache" / f"{folder}_0" / f"{name}._k-1.py311.nbi").write_bytes(b"")
+        assert plan.kernels_need_compiling() == (folder != "engine")
+    assert not plan.kernels_need_compiling()

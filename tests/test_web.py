@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import expect
 
-from hashpivot.api import create_app
+from hashpivot.api.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"

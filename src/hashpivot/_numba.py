@@ -10,3 +10,34 @@ try:
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
+
+
+def needs_compiling(module_names: tuple[str, ...]) -> bool:
+    """True when running kernels of ``module_names`` (dotted, e.g. ``hashpivot.sites.kernel``) is
+    likely to compile them first (about 15 s once): some module has no cache index newer than its
+    source in numba's cache folder (``NUMBA_CACHE_DIR``, else ``__pycache__`` beside the source;
+    numba names a folder in the user cache after the source's own folder). Finds the sources
+    without importing them. A heuristic for telling the user, never for correctness."""
+    if not HAVE_NUMBA:
+        return False
+    import os
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    cache = Path(os.environ["NUMBA_CACHE_DIR"]) if os.environ.get("NUMBA_CACHE_DIR") else None
+    for name in module_names:
+        spec = find_spec(name)
+        if spec is None or spec.origin is None:
+            return True
+        src = Path(spec.origin)
+        if cache is None:
+            folders = [src.parent / "__pycache__"]
+        else:
+            folders = [d for d in cache.rglob(f"{src.parent.name}*") if d.is_dir()]
+        newest = max(
+            (f.stat().st_mtime for d in folders for f in d.glob(f"{src.stem}.*.nbi")),
+            default=0.0,
+        )
+        if newest < src.stat().st_mtime:
+            return True
+    return False

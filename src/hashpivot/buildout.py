@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config_buildout import COMPONENTS, CampaignConfig, SourceConfig
+from .config.buildout import COMPONENTS, CampaignConfig, SourceConfig
 from .errors import InputError
-from .metrics import discount_factors, irr_annual_paths
+from .finance.metrics import discount_factors, irr_annual_paths
 from .units import HOURS_PER_MONTH, FloatArray
 
 RENT_STRESS = (1.0, 0.75, 0.5, 0.25)
@@ -388,7 +388,7 @@ def host_sites(cfg: CampaignConfig) -> dict[str, Any]:
     retrofit capex and lead time against greenfield."""
     if cfg.power.mining_sites_plan is None:
         return {}
-    from . import config
+    from .config import models as config
 
     plan, _ = config.load_plan(cfg.power.mining_sites_plan)
     p = cfg.power

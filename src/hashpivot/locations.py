@@ -5,7 +5,14 @@ that ``hashpivot ledger`` and ``hashpivot runs verify`` read)."""
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
+
+
+def data_path(name: str) -> str:
+    """Filesystem path of a data file shipped inside the package (``hashpivot/data/``)."""
+    return str(resources.files("hashpivot").joinpath("data", name))
+
 
 #: The run store, in the working directory.
 DEFAULT_DB = "hashpivot.duckdb"

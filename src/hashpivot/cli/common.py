@@ -1,0 +1,40 @@
+"""What the command modules share: the console, the ``--json`` flag and JSON printing. A module
+of its own so that ``cli`` (the root app) and its subcommand modules all import down to it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ..fmt import jsonable
+
+console = Console()
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def print_json(obj: Any) -> None:
+    """``obj`` as indented JSON on stdout, NaN and inf as null (nothing else goes to stdout)."""
+    sys.stdout.write(json.dumps(jsonable(obj), indent=2) + "\n")
+
+
+def fmt_usd(x: float) -> str:
+    """Whole dollars with thousands separators: $1,234, -$56."""
+    return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
+
+
+#: Exit code of a command stopped by Ctrl-C (128 + SIGINT).
+INTERRUPTED = 130
+_interrupt_said = False
+
+
+def say_interrupted(text: str) -> None:
+    """Tell the user, once, what Ctrl-C left behind (the entry point adds a generic line only
+    when no command has said anything more specific)."""
+    global _interrupt_said
+    if not _interrupt_said:
+        sys.stderr.write(f"hashpivot: interrupted; {text}\n")
+        _interrupt_said = True

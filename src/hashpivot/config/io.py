@@ -1,0 +1,304 @@
+"""Reading YAML input: parsing, validation with field-path messages, and ``--set`` overrides."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from ..errors import ConfigError
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file; unreadable or malformed files raise :class:`ConfigError`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(p), ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(p), [f"cannot read: {exc}"]) from None
+    return parse_yaml_text(text, str(p))
+
+
+#: Largest magnitude of any number in a plan, site file or campaign (1e18 USD is 10,000× world
+#: GDP; sums of a few stay finite).
+MAX_MAGNITUDE = 1e18
+#: Deepest nesting of mappings and lists a YAML input may have.
+MAX_YAML_DEPTH = 50
+#: Most nodes a YAML input may hold once its aliases are expanded (an example plan has ~2,000):
+#: a few kilobytes of nested aliases cannot become millions of nodes.
+MAX_YAML_NODES = 100_000
+#: Most validation problems listed in one error (the rest are counted).
+MAX_ERRORS = 50
+#: Longest input value quoted back in a message [characters].
+MAX_VALUE_CHARS = 80
+
+
+#: libyaml's parser when PyYAML was built with it (tens of times faster on hostile input).
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StrictModel(BaseModel):
+    """The one base of every schema model: unknown keys refused, frozen, no NaN/inf, strict
+    numbers (no ``true``/``yes``/``'1e3'``; dates and pairs given as text or lists are
+    converted where a field says ``strict=False``), and no magnitude above
+    :data:`MAX_MAGNITUDE`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, v: Any) -> Any:
+        # No number so large that sums of a few overflow to inf (1e308 gave a null funding gap).
+        if isinstance(v, float) and abs(v) > MAX_MAGNITUDE:
+            raise ValueError(f"{v:g} is too large; allowed: magnitude at most {MAX_MAGNITUDE:g}")
+        return v
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """PyYAML's safe loader with YAML 1.2 floats (``1e3``, ``1.0e6``; YAML 1.1 reads them as
+    text) and duplicate keys refused (YAML forbids them; PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:  # an unhashable key: let PyYAML say so
+                continue
+            if first is not key_node:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"duplicate key {str(key)[:MAX_VALUE_CHARS]!r} (first at line "
+                    f"{first.start_mark.line + 1}); allowed: each key once",
+                    key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Nodes in the document once every alias is expanded (aliases share node objects, so the
+    composed graph is small; this counts it as the constructed data would be), without
+    recursion."""
+    size: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if id(node) in size:
+            continue
+        children = (
+            [c for pair in node.value for c in pair]
+            if isinstance(node, yaml.MappingNode)
+            else list(node.value)
+            if isinstance(node, yaml.SequenceNode)
+            else []
+        )
+        if done or not children:
+            total = 1 + sum(size.get(id(c), 0) for c in children)
+            size[id(node)] = total
+            if total > MAX_YAML_NODES:
+                return total
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in size)
+    return size[id(root)]
+
+
+def parse_yaml_text(text: str, source: str) -> dict[str, Any]:
+    """Parse YAML text that must be a mapping; malformed text raises :class:`ConfigError`.
+
+    Bounded whatever the input: nesting deeper than :data:`MAX_YAML_DEPTH` and documents that
+    expand (through aliases) to more than :data:`MAX_YAML_NODES` nodes are refused before
+    anything is built, and duplicate keys are errors."""
+    data = load_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            source, [f"top level must be a mapping of keys, got {type(data).__name__}"]
+        )
+    return data
+
+
+def load_yaml(text: str, source: str) -> Any:
+    """One YAML document with the limits of :func:`parse_yaml_text` (any type at the top)."""
+    p = source
+    try:
+        depth = 0
+        for event in yaml.parse(text, Loader=_Loader):  # a stream of events: no recursion
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    mark = event.start_mark
+                    raise ConfigError(
+                        p,
+                        [
+                            f"line {mark.line + 1}: nesting deeper than {MAX_YAML_DEPTH} levels "
+                            "is not allowed"
+                        ],
+                    )
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                data = None
+            else:
+                n = _expanded_size(node)
+                if n > MAX_YAML_NODES:
+                    raise ConfigError(
+                        p,
+                        [
+                            f"more than {MAX_YAML_NODES:,} values once aliases are expanded is "
+                            "not allowed (aliases may repeat a block, not multiply it)"
+                        ],
+                    )
+                data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(p, [f"malformed YAML at {where}{problem}"[:300]]) from None
+    except RecursionError:
+        raise ConfigError(p, ["nesting too deep to read"]) from None
+    return data
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to :data:`MAX_VALUE_CHARS` (messages never echo a large input)."""
+    text = repr(value)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def loc_path(loc: tuple[str | int, ...], prefix: str = "") -> str:
+    """``("sites", 0, "pue")`` → ``sites[0].pue``."""
+    path = prefix
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else ("." if path else "") + str(part)
+    return path
+
+
+def format_validation_error(exc: ValidationError, prefix: str = "") -> list[str]:
+    """One line per problem: ``field.path: value — what is allowed``."""
+    lines = []
+    errors = exc.errors(include_url=False)
+    for err in errors[:MAX_ERRORS]:
+        path = loc_path(err["loc"], prefix)
+        msg = err["msg"].removeprefix("Value error, ")
+        kind, ctx, value = err["type"], err.get("ctx", {}), err.get("input")
+        where = path or "(top level)"
+        if isinstance(value, dict | list) and kind not in ("missing", "extra_forbidden"):
+            # A rule over several fields: the message names what is wrong.
+            lines.append(f"{path}: {msg}" if path else msg)
+        elif kind == "missing":
+            lines.append(f"{where}: missing; required field")
+        elif kind == "extra_forbidden":
+            lines.append(f"{where}: unknown key (check the spelling)")
+        elif kind in _RANGE_WORDS:
+            word, bound = _RANGE_WORDS[kind]
+            lines.append(
+                f"{where}: {_short(value)} is {word} {ctx.get(bound)}; allowed: {msg.lower()}"
+            )
+        elif kind == "finite_number":
+            lines.append(
+                f"{where}: {_short(value)} is not allowed; allowed: a finite number (no NaN/inf)"
+            )
+        else:
+            lines.append(f"{where}: {_short(value)} is not allowed; {msg[:200]}")
+    if len(errors) > MAX_ERRORS:
+        lines.append(
+            f"… and {len(errors) - MAX_ERRORS:,} more problems (the first {MAX_ERRORS} shown)"
+        )
+    return lines
+
+
+_RANGE_WORDS = {
+    "greater_than": ("not above", "gt"),
+    "greater_than_equal": ("below", "ge"),
+    "less_than": ("not below", "lt"),
+    "less_than_equal": ("above", "le"),
+}
+
+
+def validate(model: type[BaseModel], data: Any, source: str) -> Any:
+    """Validate ``data`` against ``model``; failures raise :class:`ConfigError` with field paths."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        locs = [tuple(err["loc"]) for err in errors[:MAX_ERRORS]]
+        if len(errors) > MAX_ERRORS:
+            locs.append(())  # the "… and N more" line is about no one field
+        raise ConfigError(source, format_validation_error(exc), locs) from None
+    except RecursionError:
+        raise ConfigError(source, ["nesting too deep to validate"]) from None
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key.path[index].field=value`` overrides (values parsed as YAML scalars) to raw plan
+    data. A path that does not exist is an error naming it."""
+    import copy
+    import re
+
+    out = copy.deepcopy(data)
+    token = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError("--set", [f"{item!r} is not allowed; allowed: KEY=VALUE"])
+        parts = []
+        pos = 0
+        for m in token.finditer(key.strip()):
+            if m.start() != pos and key.strip()[pos : m.start()] != ".":
+                raise ConfigError("--set", [f"{key!r}: malformed key path"])
+            parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+            pos = m.end()
+        if pos != len(key.strip()):
+            raise ConfigError("--set", [f"{key!r}: malformed key path"])
+        try:
+            value = load_yaml(raw, "--set")
+        except ConfigError as exc:
+            raise ConfigError(
+                "--set",
+                [f"{key}: value {_short(raw)} is not valid YAML ({'; '.join(exc.messages)})"],
+            ) from None
+        node: Any = out
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            here = (
+                key.strip()
+                if last
+                else "".join(
+                    f"[{p}]" if isinstance(p, int) else (("." if i else "") + p)
+                    for i, p in enumerate(parts[: depth + 1])
+                )
+            )
+            if isinstance(part, int):
+                if not isinstance(node, list) or not 0 <= part < len(node):
+                    size = len(node) if isinstance(node, list) else 0
+                    raise ConfigError("--set", [f"{here}: index {part} out of range (size {size})"])
+            elif not isinstance(node, dict):
+                raise ConfigError("--set", [f"{here}: not a mapping"])
+            if last:
+                node[part] = value
+            else:
+                if isinstance(part, str) and part not in node:
+                    node[part] = {}
+                node = node[part]
+    return out

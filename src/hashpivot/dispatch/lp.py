@@ -1,0 +1,603 @@
+"""Hour-by-hour operation of a mining site against power prices, as a linear program on HiGHS.
+
+For each hour ``h`` the site chooses how many MW to mine (``m_h``) and how many MW to offer as a
+demand-response reserve (``r_h``). The grid exchange ``g_h`` (MW bought at the hourly price,
+negative when energy is sold back) closes the power balance::
+
+    g_h − m_h + called_h · r_h = F − Q_h              (power balance; dual = the hourly price)
+    r_h ≤ m_h                                         (only running load can be curtailed)
+    −ramp ≤ m_h − m_{h−1} ≤ ramp                      (ramp limits)
+    0 ≤ m_h ≤ min(capacity, interconnect − F),  committed_h ≤ r_h ≤ reserve max
+
+    maximise  Σ_h  v_h (m_h − called_h r_h) + π_h r_h − p_h g_h   (− Σ Q_h c, a constant)
+
+Here ``v_h`` is the mining value per MWh (hashprice ÷ energy per PH-day), ``p_h`` the hourly
+price, ``F`` a firm load that is never curtailed (e.g. AI halls on the same interconnect), ``Q_h``
+the block of a fixed-price PPA (paid at ``c`` whatever is used, so unused energy is sold back at
+``p_h``: the "power credits" Riot reported) and ``π_h`` the reserve payment. A fixed-price supply
+contract billed on consumption is the same LP with ``p_h = c``. Without ramp, reserve and firm
+terms the LP reduces to the closed form "mine iff ``v_h > p_h``", and a test holds it to that.
+
+The model is built as sparse matrices by a pipeline of ``define_*`` functions (PyPSA's layout)
+and passed to HiGHS through ``highspy``. An infeasible or failed solve raises; it never returns
+zeros (linopy's "no silent wrong answers").
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import HashpivotError, InputError, require_non_negative, require_positive
+from ..units import BoolArray, FloatArray
+
+
+class SolverStatus(enum.Enum):
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    ERROR = "error"
+
+
+class DispatchInfeasible(HashpivotError):
+    """The site's constraints cannot all hold (e.g. ramp limits against a committed reserve)."""
+
+
+class SolverFailed(HashpivotError):
+    """HiGHS did not reach an optimum (unbounded, time limit, numerical trouble)."""
+
+
+@dataclass(frozen=True)
+class Reserve:
+    """A demand-response / ancillary commitment.
+
+    Up to ``max_mw`` of running load is offered as reserve each hour for ``payment_usd_per_mw_h``;
+    at least ``committed_mw`` must be offered in every hour of ``committed`` (a firm program);
+    in ``called`` hours the reserved MW are curtailed (not mined, so their energy is saved or sold
+    back).
+    """
+
+    max_mw: float
+    payment_usd_per_mw_h: FloatArray | float
+    committed_mw: float = 0.0
+    committed: BoolArray | None = None
+    called: BoolArray | None = None
+
+
+@dataclass(frozen=True)
+class DispatchSite:
+    """One site's hourly problem (see module docstring for the symbols)."""
+
+    name: str
+    capacity_mw: float
+    value_usd_per_mwh: FloatArray | float
+    ppa_mw: float = 0.0
+    ppa_price_usd_per_mwh: float = 0.0
+    firm_mw: float = 0.0
+    interconnect_mw: float | None = None
+    ramp_mw_per_hour: float | None = None
+    reserve: Reserve | None = None
+    export_mw: float | None = None  # max MW sold back (None: no limit beyond the balance)
+
+    def __post_init__(self) -> None:
+        require_positive("capacity_mw", self.capacity_mw)
+        require_non_negative("ppa_mw", self.ppa_mw)
+        require_non_negative("firm_mw", self.firm_mw)
+        if self.interconnect_mw is not None and not self.interconnect_mw >= self.firm_mw:
+            raise InputError(
+                "interconnect_mw",
+                self.interconnect_mw,
+                f">= firm_mw ({self.firm_mw}): the firm load must fit",
+            )
+        if self.ramp_mw_per_hour is not None:
+            require_positive("ramp_mw_per_hour", self.ramp_mw_per_hour)
+        if self.reserve is not None:
+            require_non_negative("reserve.max_mw", self.reserve.max_mw)
+            require_non_negative("reserve.committed_mw", self.reserve.committed_mw)
+
+
+@dataclass(frozen=True)
+class LpModel:
+    """A built LP in HiGHS's column-wise form, and where each variable block sits."""
+
+    cost: FloatArray
+    col_lower: FloatArray
+    col_upper: FloatArray
+    a: sp.csc_matrix
+    row_lower: FloatArray
+    row_upper: FloatArray
+    n_hours: int
+    offsets: dict[str, int]
+    constant_usd: float
+    balance_rows: slice
+    build_s: float
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    """A solved site: dispatch by hour, duals, objective and the accounts."""
+
+    site: str
+    status: SolverStatus
+    objective_usd: float
+    mining_mw: FloatArray
+    reserve_mw: FloatArray
+    grid_mw: FloatArray
+    balance_dual_usd_per_mwh: FloatArray
+    prices_usd_per_mwh: FloatArray
+    value_usd_per_mwh: FloatArray
+    called: BoolArray
+    capacity_mw: float
+    ppa_cost_usd: float
+    reserve_payment_usd_per_mw_h: FloatArray
+    build_s: float
+    solve_s: float
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def mined_mw(self) -> FloatArray:
+        """MW actually hashing: scheduled minus reserve curtailed in called hours."""
+        return self.mining_mw - self.called * self.reserve_mw
+
+    def accounts(self) -> dict[str, float]:
+        """The ``--json`` summary (energy in MWh, money in USD)."""
+        p = self.prices_usd_per_mwh
+        sold = np.maximum(-self.grid_mw, 0.0)
+        bought = np.maximum(self.grid_mw, 0.0)
+        mined = self.mined_mw
+        return {
+            "status": self.status.value,
+            "objective_usd": self.objective_usd,
+            "mwh_mined": float(mined.sum()),
+            "mwh_curtailed": float((self.capacity_mw - mined).sum()),
+            "mwh_sold_back": float(sold.sum()),
+            "revenue_mining_usd": float((self.value_usd_per_mwh * mined).sum()),
+            "revenue_sellback_usd": float((p * sold).sum()),
+            "revenue_demand_response_usd": float(
+                (self.reserve_payment_usd_per_mw_h * self.reserve_mw).sum()
+            ),
+            "power_cost_usd": float((p * bought).sum() + self.ppa_cost_usd),
+            "uptime": float(mined.sum() / (self.capacity_mw * mined.size)),
+        }
+
+
+# --------------------------------------------------------------------------- the pipeline
+def _hourly(name: str, value: FloatArray | float, n: int) -> FloatArray:
+    a = np.broadcast_to(np.asarray(value, dtype=np.float64), (n,)).copy()
+    if not np.all(np.isfinite(a)):
+        raise InputError(name, "NaN/inf", "finite numbers for every hour")
+    return a
+
+
+def define_variables(site: DispatchSite, n: int) -> tuple[dict[str, int], FloatArray, FloatArray]:
+    """Columns: mining MW ``m`` (hours 0..n−1), reserve MW ``r`` (if any), grid MW ``g``."""
+    upper_m = site.capacity_mw
+    if site.interconnect_mw is not None:
+        upper_m = min(upper_m, site.interconnect_mw - site.firm_mw)
+    offsets = {"m": 0}
+    lower = [np.zeros(n)]
+    upper = [np.full(n, upper_m)]
+    if site.reserve is not None:
+        offsets["r"] = n
+        r = site.reserve
+        committed = np.zeros(n, dtype=bool) if r.committed is None else np.asarray(r.committed)
+        lo = np.where(committed, r.committed_mw, 0.0)
+        lower.append(lo)
+        upper.append(np.full(n, r.max_mw))
+    offsets["g"] = sum(x.size for x in lower)
+    g_lo = -np.inf if site.export_mw is None else -site.export_mw
+    lower.append(np.full(n, g_lo))
+    upper.append(np.full(n, np.inf))
+    return offsets, np.concatenate(lower), np.concatenate(upper)
+
+
+def define_power_balance(
+    site: DispatchSite, n: int, offsets: dict[str, int], called: BoolArray
+) -> tuple[sp.coo_matrix, FloatArray, FloatArray]:
+    """``g_h − m_h + called_h r_h = F − Q`` for every hour."""
+    h = np.arange(n)
+    rows = [h, h]
+    cols = [offsets["g"] + h, offsets["m"] + h]
+    vals = [np.ones(n), -np.ones(n)]
+    if "r" in offsets and called.any():
+        hc = h[called]
+        rows.append(hc)
+        cols.append(offsets["r"] + hc)
+        vals.append(np.ones(hc.size))
+    rhs = np.full(n, site.firm_mw - site.ppa_mw)
+    a = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))))
+    return a, rhs, rhs
+
+
+def define_reserve_constraints(
+    n: int, offsets: dict[str, int]
+) -> tuple[sp.coo_matrix, FloatArray, FloatArray]:
+    """``r_h − m_h ≤ 0``: only running load can be offered."""
+    h = np.arange(n)
+    rows = np.concatenate([h, h])
+    cols = np.concatenate([offsets["r"] + h, offsets["m"] + h])
+    vals = np.concatenate([np.ones(n), -np.ones(n)])
+    return sp.coo_matrix((vals, (rows, cols))), np.full(n, -np.inf), np.zeros(n)
+
+
+def define_ramp_constraints(
+    site: DispatchSite, n: int, offsets: dict[str, int]
+) -> tuple[sp.coo_matrix, FloatArray, FloatArray]:
+    """``−ramp ≤ m_h − m_{h−1} ≤ ramp`` for ``h = 1 .. n−1``."""
+    h = np.arange(1, n)
+    rows = np.concatenate([h - 1, h - 1])
+    cols = np.concatenate([offsets["m"] + h, offsets["m"] + h - 1])
+    vals = np.concatenate([np.ones(n - 1), -np.ones(n - 1)])
+    ramp = site.ramp_mw_per_hour
+    return sp.coo_matrix((vals, (rows, cols))), np.full(n - 1, -ramp), np.full(n - 1, ramp)
+
+
+def define_objective(
+    site: DispatchSite,
+    n: int,
+    offsets: dict[str, int],
+    prices: FloatArray,
+    value: FloatArray,
+    payment: FloatArray,
+    called: BoolArray,
+    n_cols: int,
+) -> FloatArray:
+    """Column costs of ``max Σ v (m − called r) + π r − p g``."""
+    cost = np.zeros(n_cols)
+    cost[offsets["m"] : offsets["m"] + n] = value
+    if "r" in offsets:
+        cost[offsets["r"] : offsets["r"] + n] = payment - value * called
+    cost[offsets["g"] : offsets["g"] + n] = -prices
+    return cost
+
+
+def build(site: DispatchSite, prices_usd_per_mwh: FloatArray) -> LpModel:
+    """Build the site's LP with the ``define_*`` pipeline (sparse, vectorised)."""
+    t0 = time.perf_counter()
+    prices = _hourly("prices_usd_per_mwh", prices_usd_per_mwh, len(prices_usd_per_mwh))
+    n = prices.size
+    if n < 1:
+        raise InputError("prices_usd_per_mwh", n, "at least one hour")
+    value = _hourly("value_usd_per_mwh", site.value_usd_per_mwh, n)
+    called = np.zeros(n, dtype=bool)
+    payment = np.zeros(n)
+    if site.reserve is not None:
+        if site.reserve.called is not None:
+            called = np.asarray(site.reserve.called, dtype=bool)
+        payment = _hourly("reserve.payment_usd_per_mw_h", site.reserve.payment_usd_per_mw_h, n)
+    offsets, lower, upper = define_variables(site, n)
+    blocks = [define_power_balance(site, n, offsets, called)]
+    if site.reserve is not None:
+        blocks.append(define_reserve_constraints(n, offsets))
+    if site.ramp_mw_per_hour is not None and n > 1:
+        blocks.append(define_ramp_constraints(site, n, offsets))
+    n_cols = lower.size
+    a = sp.vstack(
+        [
+            sp.coo_matrix((b[0].data, (b[0].row, b[0].col)), shape=(b[1].size, n_cols))
+            for b in blocks
+        ]
+    ).tocsc()
+    cost = define_objective(site, n, offsets, prices, value, payment, called, n_cols)
+    return LpModel(
+        cost=cost,
+        col_lower=lower,
+        col_upper=upper,
+        a=a,
+        row_lower=np.concatenate([b[1] for b in blocks]),
+        row_upper=np.concatenate([b[2] for b in blocks]),
+        n_hours=n,
+        offsets=offsets,
+        constant_usd=-site.ppa_mw * site.ppa_price_usd_per_mwh * n,
+        balance_rows=slice(0, n),
+        build_s=time.perf_counter() - t0,
+    )
+
+
+_HIGHS_LOCK = threading.Lock()
+_HIGHS_QUIET = False
+
+
+def quiet_highs() -> Any:
+    """A HiGHS instance with its output off before it can print. HiGHS (1.16) prints a banner
+    on the process's standard output (file descriptor 1, below Python) when the first instance
+    is built, which would corrupt ``--json`` output: the first construction runs with descriptor
+    1 pointed at ``/dev/null``; every instance then gets ``output_flag`` off at once."""
+    global _HIGHS_QUIET
+    import highspy
+
+    with _HIGHS_LOCK:
+        if not _HIGHS_QUIET:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 1)
+                h = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(devnull)
+            _HIGHS_QUIET = True
+        else:
+            h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+def solve(
+    site: DispatchSite, prices_usd_per_mwh: FloatArray, model: LpModel | None = None
+) -> DispatchResult:
+    """Build (unless given) and solve the site's LP on HiGHS; raise if it is not optimal."""
+    import highspy
+
+    prices = _hourly("prices_usd_per_mwh", prices_usd_per_mwh, len(prices_usd_per_mwh))
+    model = model or build(site, prices)
+    h = quiet_highs()
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.cost.size
+    lp.num_row_ = model.row_lower.size
+    lp.col_cost_ = model.cost
+    inf = highspy.kHighsInf
+    lp.col_lower_ = np.where(np.isfinite(model.col_lower), model.col_lower, -inf)
+    lp.col_upper_ = np.where(np.isfinite(model.col_upper), model.col_upper, inf)
+    lp.row_lower_ = np.where(np.isfinite(model.row_lower), model.row_lower, -inf)
+    lp.row_upper_ = np.where(np.isfinite(model.row_upper), model.row_upper, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = model.a.indptr
+    lp.a_matrix_.index_ = model.a.indices
+    lp.a_matrix_.value_ = model.a.data
+    lp.sense_ = highspy.ObjSense.kMaximize
+    t0 = time.perf_counter()
+    h.passModel(lp)
+    h.run()
+    solve_s = time.perf_counter() - t0
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        raise DispatchInfeasible(
+            f"site {site.name!r}: the dispatch problem is infeasible (check ramp_mw_per_hour "
+            f"against reserve commitments and the interconnect)"
+        )
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise SolverFailed(
+            f"site {site.name!r}: HiGHS stopped with status {h.modelStatusToString(status)}"
+        )
+    sol = h.getSolution()
+    x = np.asarray(sol.col_value)
+    duals = np.asarray(sol.row_dual)
+    n, off = model.n_hours, model.offsets
+    mining = x[off["m"] : off["m"] + n]
+    reserve = x[off["r"] : off["r"] + n] if "r" in off else np.zeros(n)
+    grid = x[off["g"] : off["g"] + n]
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(duals))):
+        raise SolverFailed(f"site {site.name!r}: HiGHS returned non-finite values")
+    res = site.reserve
+    return DispatchResult(
+        site=site.name,
+        status=SolverStatus.OPTIMAL,
+        objective_usd=float(h.getInfo().objective_function_value) + model.constant_usd,
+        mining_mw=mining,
+        reserve_mw=reserve,
+        grid_mw=grid,
+        # The balance row's dual is the objective's change per MWh more load to serve (its
+        # right-hand side); its negative is the site's marginal price of energy.
+        balance_dual_usd_per_mwh=-duals[model.balance_rows],
+        prices_usd_per_mwh=prices,
+        value_usd_per_mwh=_hourly("value_usd_per_mwh", site.value_usd_per_mwh, n),
+        called=np.zeros(n, bool) if res is None or res.called is None else np.asarray(res.called),
+        capacity_mw=site.capacity_mw,
+        ppa_cost_usd=site.ppa_mw * site.ppa_price_usd_per_mwh * n,
+        reserve_payment_usd_per_mw_h=np.zeros(n)
+        if res is None
+        else _hourly("reserve.payment_usd_per_mw_h", res.payment_usd_per_mw_h, n),
+        build_s=model.build_s,
+        solve_s=solve_s,
+    )
+
+
+def closed_form(site: DispatchSite, prices_usd_per_mwh: FloatArray) -> tuple[FloatArray, float]:
+    """Without ramp, reserve or firm terms: mine at capacity iff ``v_h > p_h``. Returns the
+    dispatch and the objective (same accounting as the LP)."""
+    p = np.asarray(prices_usd_per_mwh, dtype=np.float64)
+    v = _hourly("value_usd_per_mwh", site.value_usd_per_mwh, p.size)
+    cap = site.capacity_mw
+    if site.interconnect_mw is not None:
+        cap = min(cap, site.interconnect_mw - site.firm_mw)
+    m = np.where(v > p, cap, 0.0)
+    objective = float(
+        ((v - p) * m).sum()
+        + (p * (site.ppa_mw - site.firm_mw)).sum()
+        - site.ppa_mw * site.ppa_price_usd_per_mwh * p.size
+    )
+    return m, objective
+
+
+# --------------------------------------------------------------------------- strike policies
+def implied_strikes(result: DispatchResult) -> tuple[float, float]:
+    """The low/high strike prices a fleet tool would be set to from the optimal dispatch: curtail
+    when the price rises above ``high`` (the lowest price at which the optimum is fully off),
+    resume when it falls below ``low`` (the highest price at which it runs fully)."""
+    m, p, cap = result.mined_mw, result.prices_usd_per_mwh, result.capacity_mw
+    full = m >= cap * (1 - 1e-6)
+    off = m <= cap * 1e-6
+    high = float(p[off].min()) if off.any() else float(p.max())
+    low = float(p[full].max()) if full.any() else float(p.min())
+    return min(low, high), high
+
+
+def strike_policy_dispatch(
+    prices: FloatArray,
+    capacity_mw: float,
+    low: float,
+    high: float,
+    ramp_mw_per_hour: float | None = None,
+) -> FloatArray:
+    """Dispatch of a two-strike (hysteresis) policy: switch off above ``high``, back on below
+    ``low``, moving at most ``ramp`` MW an hour toward the target."""
+    p = np.asarray(prices, dtype=np.float64)
+    m = np.empty(p.size)
+    level, on = capacity_mw, True
+    for i, price in enumerate(p):  # a state machine over hours: inherently sequential
+        if on and price > high:
+            on = False
+        elif not on and price < low:
+            on = True
+        target = capacity_mw if on else 0.0
+        if ramp_mw_per_hour is not None:
+            target = float(np.clip(target, level - ramp_mw_per_hour, level + ramp_mw_per_hour))
+        level = target
+        m[i] = level
+    return m
+
+
+# --------------------------------------------------------------------------- from a site file
+def mining_value_usd_per_mwh(
+    hashprice_usd_per_ph_day: FloatArray | float, wall_efficiency_j_per_th: float, pool_fee: float
+) -> FloatArray:
+    """What 1 MWh earns when mining: ``hashprice · (1 − fee) / (0.024 · J/TH)`` [USD/MWh]
+    (1 PH/s at ``e`` J/TH uses ``0.024·e`` MWh a day)."""
+    require_positive("wall_efficiency_j_per_th", wall_efficiency_j_per_th)
+    hp = np.asarray(hashprice_usd_per_ph_day, dtype=np.float64)
+    return hp * (1.0 - pool_fee) / (0.024 * wall_efficiency_j_per_th)
+
+
+def hourly_mining_value(site, prices) -> FloatArray:  # type: ignore[no-untyped-def]
+    """Mining value of each hour from that (local) day's hashprice in the shipped history."""
+    from ..bitcoin import history
+
+    days = prices.index_local.tz_localize(None).normalize()
+    first, last = history.date_range()
+    lo, hi = days.min().date(), days.max().date()
+    if lo < first or hi > last:
+        raise InputError(
+            "--prices", prices.source, f"hours within the hashprice history ({first} .. {last})"
+        )
+    hp = history.hashprice_history(lo, hi)["hashprice_usd_per_ph_day"]
+    daily = hp.reindex(days).to_numpy()
+    return mining_value_usd_per_mwh(daily, site.wall_efficiency_j_per_th, site.pool_fee)
+
+
+def site_problem(site_file, prices) -> DispatchSite:  # type: ignore[no-untyped-def]
+    """The LP inputs of a validated site file's ``dispatch`` section on ``prices``."""
+    cfg = site_file.dispatch
+    if cfg is None:
+        raise InputError("dispatch", None, "a 'dispatch' section in the site file")
+    site = site_file.site.to_site()
+    capacity = site.facility_power_mw * site.uptime  # available MW (uptime = availability here)
+    value = hourly_mining_value(site, prices)
+    p = prices.price_usd_per_mwh
+    hours = prices.index_local.hour.to_numpy()
+    reserve = None
+    if cfg.reserve is not None:
+        r = cfg.reserve
+        committed = np.zeros(p.size, dtype=bool)
+        if r.committed_mw > 0:
+            start, end = r.committed_hours_local or (0, 24)
+            committed = (hours >= start) & (hours < end)
+        called = (
+            np.zeros(p.size, dtype=bool)
+            if r.called_when_price_above_usd_per_mwh is None
+            else p > r.called_when_price_above_usd_per_mwh
+        )
+        reserve = Reserve(r.max_mw, r.payment_usd_per_mw_h, r.committed_mw, committed, called)
+    ppa_mw = 0.0
+    if cfg.contract == "ppa":
+        ppa_mw = cfg.ppa_mw if cfg.ppa_mw is not None else capacity + cfg.firm_load_mw
+    return DispatchSite(
+        name=site.name,
+        capacity_mw=capacity,
+        value_usd_per_mwh=value,
+        ppa_mw=ppa_mw,
+        ppa_price_usd_per_mwh=cfg.contract_price_usd_per_mwh or 0.0,
+        firm_mw=cfg.firm_load_mw,
+        interconnect_mw=cfg.interconnect_mw or site.power_capacity_mw,
+        ramp_mw_per_hour=cfg.ramp_mw_per_hour,
+        reserve=reserve,
+        export_mw=cfg.export_mw,
+    )
+
+
+def market_prices(site_file, prices) -> FloatArray:  # type: ignore[no-untyped-def]
+    """The hourly price the site faces: the market's, or the flat price of a 'fixed' contract."""
+    cfg = site_file.dispatch
+    if cfg is not None and cfg.contract == "fixed":
+        return np.full(prices.price_usd_per_mwh.size, float(cfg.contract_price_usd_per_mwh))
+    return prices.price_usd_per_mwh
+
+
+def strike_comparison(site: DispatchSite, prices: FloatArray) -> dict[str, float]:
+    """Strikes implied by the optimum without reserve terms, and what a two-strike policy with
+    those strikes (and the same ramp limit) loses against that optimum."""
+    energy_only = replace(site, reserve=None)
+    opt = solve(energy_only, prices)
+    low, high = implied_strikes(opt)
+    cap = float(opt.mining_mw.max()) if opt.mining_mw.max() > 0 else site.capacity_mw
+    m = strike_policy_dispatch(prices, cap, low, high, site.ramp_mw_per_hour)
+    v = opt.value_usd_per_mwh
+    grid = m + site.firm_mw - site.ppa_mw
+    strike_obj = float((v * m).sum() - (prices * grid).sum() - opt.ppa_cost_usd)
+    return {
+        "strike_low_usd_per_mwh": low,
+        "strike_high_usd_per_mwh": high,
+        "strike_policy_objective_usd": strike_obj,
+        "energy_only_optimum_usd": opt.objective_usd,
+        "strike_policy_value_lost_usd": opt.objective_usd - strike_obj,
+    }
+
+
+# --------------------------------------------------------------------------- dispatch curves
+@dataclass(frozen=True)
+class DispatchCurve:
+    """Uptime and average power cost as functions of the mining value per MWh, one curve per
+    calendar month (1–12), from a year of hourly prices under the rule "mine iff the value beats
+    the price"; the plan interpolates them for sites on market-priced power."""
+
+    source: str
+    value_grid_usd_per_mwh: FloatArray  # [grid]
+    uptime: FloatArray  # [month 0..11, grid]
+    avg_price_usd_per_mwh: FloatArray  # [month, grid]: mean price of the hours mined
+
+
+def dispatch_curve(prices, grid: FloatArray | None = None) -> DispatchCurve:  # type: ignore[no-untyped-def]
+    """Build the monthly dispatch curves of an hourly price series (one sort per month)."""
+    if grid is None:
+        grid = np.concatenate([np.linspace(-50, 300, 351), np.geomspace(301, 10_000, 200)])
+    months = prices.index_local.month.to_numpy()
+    up = np.zeros((12, grid.size))
+    avg = np.zeros((12, grid.size))
+    for m in range(12):
+        p = np.sort(prices.price_usd_per_mwh[months == m + 1])
+        if p.size == 0:
+            raise InputError("prices", prices.source, "a full year of hours (a month is missing)")
+        k = np.searchsorted(p, grid, side="left")  # hours with price < value
+        csum = np.concatenate([[0.0], np.cumsum(p)])
+        up[m] = k / p.size
+        avg[m] = np.where(k > 0, csum[k] / np.maximum(k, 1), p[0])
+    return DispatchCurve(prices.source, grid, up, avg)
+
+
+def run_site_file(site_file, prices):  # type: ignore[no-untyped-def]
+    """A site file's ``dispatch`` section against an
+    :class:`~hashpivot.bitcoin.history.HourlyPrices`
+    series: the LP solved, and its accounts with the strike comparison, hours and timings (the
+    CLI's ``--json`` and the web API's answer)."""
+    if site_file.dispatch is None:
+        raise InputError("dispatch", None, "a 'dispatch' section in the site file")
+    market = market_prices(site_file, prices)
+    problem = site_problem(site_file, prices)
+    result = solve(problem, market)
+    accounts = result.accounts()
+    accounts.update(strike_comparison(problem, market))
+    accounts["hours"] = int(market.size)
+    accounts["filled_hours_utc"] = list(prices.filled_hours_utc)
+    accounts["build_s"] = result.build_s
+    accounts["solve_s"] = result.solve_s
+    return result, accounts

@@ -1,0 +1,67 @@
+"""The orchestrator's own types: the model of a plan built once per run (:class:`PlanModel`)
+and one chunk evaluated (:class:`Evaluation`). A module of their own so that the orchestrator
+(:mod:`hashpivot.engine.run`) and its helpers (company finance, site results) all import down to
+it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..config.models import PlanConfig
+from ..finance import company
+from ..market import scenarios
+from ..sites.kernel import SiteParams
+from ..sites.site import Site
+from ..units import FloatArray
+from . import special_sites as converted
+
+
+@dataclass(frozen=True)
+class PlanModel:
+    """Everything needed to evaluate paths; built once per run."""
+
+    plan: PlanConfig
+    market: scenarios.MarketModel
+    mining_sites: tuple[Site | None, ...]  # every site's mining part (None: does not mine)
+    params: SiteParams  # the plain mining sites, for the fused kernel
+    plain: npt.NDArray[np.int64]  # their positions in the plan's site list
+    special: tuple[converted.SpecialSite, ...]
+    pool_fee: FloatArray  # [site]
+    start_month: npt.NDArray[np.int64]  # [site]
+    capex_usd: FloatArray  # [site, month]
+    depreciation_usd: FloatArray  # [site, month]
+    active_months: FloatArray  # [site]: active months weighted by days / DAYS_PER_MONTH
+    corporate_share: FloatArray  # [site]: share of corporate costs (by capacity)
+    variants: dict[str, company.CompanyModel] | None = None  # company finance, when engaged
+    tax_factor: FloatArray | None = None  # [group, month]: BTC kept after revenue taxes
+    hedge_notional_ph: FloatArray | None = None  # [month]: PH/s sold forward
+
+    @property
+    def n_months(self) -> int:
+        return self.plan.horizon_months
+
+    @property
+    def monthly_discount(self) -> float:
+        return (1.0 + self.plan.discount_rate_annual) ** (-1.0 / 12.0)
+
+    @property
+    def corporate_cash_usd_per_month(self) -> float:
+        c = self.plan.company
+        return c.sga_cash_usd_per_month + c.interest_usd_per_month
+
+
+@dataclass
+class Evaluation:
+    """One chunk evaluated: company cash ``[path, month]``, the horizon value of contracted cash
+    after the horizon ``[path]``, mining totals of every site ``[site, path]`` and the special
+    sites' outcomes."""
+
+    company_usd: FloatArray
+    tail_usd: FloatArray
+    totals: dict[str, FloatArray]
+    special: list[converted.SpecialOutcome]
+    finance: dict[str, company.CompanyOutcome] | None = None  # by scenario variant
+    cash_usd: FloatArray | None = None  # the company's cash by month (finance engaged)

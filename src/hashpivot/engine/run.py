@@ -1,0 +1,886 @@
+"""The orchestrator: a validated plan → calibrated market model → chunks of paths → results.
+
+Like pvlib's ``ModelChain.run_model``, this is the one place that runs the steps in a fixed order:
+
+1. :func:`build_model` turns the :class:`~hashpivot.config.models.PlanConfig` into a calibrated
+   :class:`~hashpivot.market.scenarios.MarketModel`, kernel parameters for the plain mining sites,
+   models
+   of the hosting / GPU / hybrid / option sites (:mod:`hashpivot.engine.special_sites`), and the
+   deterministic schedules (capex, depreciation, fixed costs);
+2. :func:`run` fits the conversion policy of every option site on a fixed training set of paths,
+   then simulates the market chunk by chunk (a chunk is a whole number of random-number blocks),
+   evaluates the plain mining sites in one fused kernel (:mod:`hashpivot.sites.kernel`) and the
+   other
+   sites on whole arrays, consolidates the company cash flow and folds per-path results into a
+   :class:`~hashpivot.finance.metrics.PathAccumulator`. Memory is bounded by the chunk, never by
+   sites × paths × months;
+3. the merged accumulator is reduced once into a :class:`PlanResult`: NPV distribution,
+   P(cumulative cash < 0), cost per BTC per site, breakevens, conversion decisions, fan charts and
+   a tornado.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from .._numba import needs_compiling
+from ..config.models import PlanConfig, PlanSiteConfig
+from ..errors import InputError
+from ..finance import company, metrics
+from ..finance import lsm as conversion
+from ..market import scenarios
+from ..sites import hardware, hosting
+from ..sites.kernel import SiteParams, site_cashflows
+from ..sites.site import Site
+from ..units import DAYS_PER_MONTH, DAYS_PER_YEAR, FloatArray
+from ..workspace import Workspace
+from . import special_sites as converted
+from .finance import default_results, groups_and_finance, hedge_strikes, with_finance
+from .model import Evaluation, PlanModel
+from .site_results import SiteResult, site_results
+
+#: Paths used for the tornado (common random numbers across all its evaluations).
+TORNADO_PATHS = 1024
+
+#: Modules whose numba kernels a plan run compiles (cached on disk after the first run).
+PLAN_KERNEL_MODULES = (
+    "hashpivot.sites.kernel",
+    "hashpivot.market.kernel",
+    "hashpivot.finance.company",
+    "hashpivot.engine.site_results",
+)
+
+
+def kernels_need_compiling() -> bool:
+    """True when a plan run is likely to compile its numba kernels first (about 15 s once)."""
+    return needs_compiling(PLAN_KERNEL_MODULES)
+
+
+#: Horizons reported in ``p_cash_negative_by_horizon`` (months), where within the plan horizon.
+REPORT_HORIZONS = (12, 24, 36, 60, 120)
+TOTALS = ("btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh")
+#: Per-site, per-path results folded from each chunk (TOTALS and the months each site mined).
+SITE_SCALARS = (*TOTALS, "mining_months")
+
+
+@dataclass(frozen=True)
+class Shocks:
+    """Ceteris-paribus multipliers for sensitivities (1 = base case)."""
+
+    btc_price: float = 1.0
+    network_hashrate: float = 1.0
+    power_price: float = 1.0
+    fees: float = 1.0
+    fleet_efficiency: float = 1.0  # J/TH multiplier: > 1 is a worse fleet
+    corporate_sga: float = 1.0
+
+
+def _mining_params(
+    rows: list[tuple[PlanSiteConfig, Site, FloatArray]], index_of: dict[str, int], n_months: int
+) -> SiteParams:
+    """Kernel parameters of mining sites: ``rows`` of (config, site, degradation by month)."""
+    return SiteParams(
+        hashrate_th_s=np.array([s.hashrate_th_s for _, s, _ in rows]),
+        hashrate_factor=np.array([f for _, _, f in rows]).reshape(len(rows), n_months),
+        facility_power_mw=np.array([s.facility_power_mw for _, s, _ in rows]),
+        uptime=np.array([s.uptime for _, s, _ in rows]),
+        pool_fee=np.array([s.pool_fee for _, s, _ in rows]),
+        power_usd_per_mwh=np.array([s.power_usd_per_mwh for _, s, _ in rows]),
+        power_index=np.array(
+            [index_of[c.power_index] if c.power_index else -1 for c, _, _ in rows], dtype=np.int64
+        ),
+        start_month=np.array([c.start_month for c, _, _ in rows], dtype=np.int64),
+        fixed_usd_per_month=np.array(
+            [
+                s.costs.site_opex_usd_per_month
+                + s.costs.sga_cash_usd_per_month
+                + s.costs.interest_usd_per_month
+                for _, s, _ in rows
+            ]
+        ),
+        curtail=np.array([c.curtail_when_unprofitable for c, _, _ in rows], dtype=np.bool_),
+    )
+
+
+def _market_site(
+    k: int,
+    cfg: PlanSiteConfig,
+    mining: SiteParams,
+    curves: dict[str, Any],
+    start: Any,
+    n_months: int,
+) -> converted.SpecialSite:
+    """A mining site on hourly market power, with the dispatch curve of its market."""
+    from ..bitcoin import history
+    from ..dispatch import lp as dispatch
+
+    if cfg.power_market not in curves:
+        try:
+            curves[cfg.power_market] = dispatch.dispatch_curve(
+                history.hourly_prices(cfg.power_market)
+            )
+        except InputError as exc:
+            raise InputError(f"sites[{k}].power_market", cfg.power_market, exc.allowed) from None
+    months = (np.arange(n_months) + start.month - 1) % 12
+    return converted.SpecialSite(
+        index=k,
+        name=cfg.name,
+        kind="market_mining",
+        mining=mining,
+        share=0.0,
+        start_month=0,
+        latest_month=n_months - 1,
+        fixed_month=0,
+        project=None,
+        gpu=None,
+        gpu_facility_capex_usd=0.0,
+        gpu_lead_time_months=0,
+        base_rent_usd_per_kw_month=0.0,
+        rent_index=-1,
+        rate_index=-1,
+        pa=0.0,
+        pb=0.0,
+        curve=curves[cfg.power_market],
+        month_of_year=months,
+    )
+
+
+def _special_site(
+    k: int,
+    cfg: PlanSiteConfig,
+    mining: SiteParams | None,
+    index_of: dict[str, int],
+    n_months: int,
+    monthly_discount: float,
+) -> converted.SpecialSite:
+    """The model of a hosting / GPU / hybrid / option site."""
+    c = cfg.conversion
+    field_path = f"sites[{k}]"
+    it_mw = hosting.critical_it_mw(cfg.power_capacity_mw, c.ai_pue, c.share)
+    capex = it_mw * c.capex_usd_per_mw_it
+    project, gpu, pa, pb, rent, rent_index = None, None, 0.0, 0.0, 0.0, -1
+    if cfg.lease is not None:
+        lease = cfg.lease
+        terms = hosting.LeaseTerms(**lease.model_dump(exclude={"rent_index"}))
+        project = hosting.ConversionProject(
+            it_mw, capex, c.lead_time_months, c.ramp_months, terms, c.ai_pue, cfg.power_usd_per_mwh
+        )
+        pa, pb = project.present_value_coefficients(monthly_discount)
+        rent = lease.rent_usd_per_kw_month
+        rent_index = index_of[lease.rent_index] if lease.rent_index else -1
+    rate_index = -1
+    if cfg.gpu_cloud is not None:
+        g = cfg.gpu_cloud
+        spec = hardware.gpu_catalogue().loc[g.gpu_model]
+        tdp, price = float(spec["tdp_w"]), g.gpu_price_usd
+        if not np.isfinite(tdp):
+            raise InputError(
+                f"{field_path}.gpu_cloud.gpu_model",
+                g.gpu_model,
+                "a GPU whose power (TDP) the catalogue knows",
+            )
+        if price is None:
+            price = float(spec["msrp_usd_approx"])
+            if not np.isfinite(price):
+                raise InputError(
+                    f"{field_path}.gpu_cloud.gpu_price_usd",
+                    None,
+                    f"a price: the catalogue has none for {g.gpu_model}",
+                )
+        gpu = hosting.GpuCloud(
+            it_mw=it_mw,
+            gpu_tdp_w=tdp,
+            gpu_price_usd=price,
+            rate_usd_per_gpu_hour=g.rate_usd_per_gpu_hour,
+            utilisation=g.utilisation,
+            life_months=g.life_months,
+            rate_decline_annual=g.rate_decline_annual,
+            server_overhead=g.server_overhead,
+            system_multiplier=g.system_multiplier,
+            ai_pue=c.ai_pue,
+            power_usd_per_mwh=cfg.power_usd_per_mwh,
+            opex_usd_per_gpu_month=g.opex_usd_per_gpu_month,
+        )
+        rate_index = index_of[g.rate_index] if g.rate_index else -1
+    latest = c.latest_month if c.latest_month is not None else n_months - 1
+    return converted.SpecialSite(
+        index=k,
+        name=cfg.name,
+        kind=cfg.type,
+        mining=mining,
+        share=c.share,
+        start_month=c.start_month,
+        latest_month=min(latest, n_months - 1),
+        fixed_month=c.fixed_month,
+        project=project,
+        gpu=gpu,
+        gpu_facility_capex_usd=capex if gpu is not None else 0.0,
+        gpu_lead_time_months=c.lead_time_months,
+        base_rent_usd_per_kw_month=rent,
+        rent_index=rent_index,
+        rate_index=rate_index,
+        pa=pa,
+        pb=pb,
+    )
+
+
+def build_model(plan: PlanConfig) -> PlanModel:
+    """Calibrate the market and lay out the sites' parameters and schedules."""
+    mc = plan.market
+    market = scenarios.calibrate(
+        btc_model=mc.btc_model,
+        window_start=str(mc.window_start),
+        window_end=str(mc.window_end) if mc.window_end else None,
+        drift=mc.drift,
+        mu_annual=mc.mu_annual,
+        sigma_annual=mc.sigma_annual,
+        bootstrap_block_months=mc.bootstrap_block_months,
+        antithetic=mc.antithetic,
+        stochastic=mc.stochastic,
+        indices=tuple(
+            scenarios.PriceIndex(
+                p.name, p.volatility, p.half_life_months, p.escalator_annual, p.corr_btc
+            )
+            for p in mc.indices
+        ),
+    )
+    index_of = {p.name: i for i, p in enumerate(mc.indices)}
+    n_months = plan.horizon_months
+    days = scenarios.month_days(market.start, n_months)
+    month = np.arange(n_months)
+    n_sites = len(plan.sites)
+    mining_sites: list[Site | None] = []
+    for cfg in plan.sites:
+        if not cfg.fleet:
+            mining_sites.append(None)
+        elif cfg.type == "hybrid":
+            mining_sites.append(cfg.to_site(capacity_share=1.0 - cfg.conversion.share))
+        else:
+            mining_sites.append(cfg.to_site())
+    factor = np.ones((n_sites, n_months))
+    capex = np.zeros((n_sites, n_months))
+    dep = np.zeros((n_sites, n_months))
+    active_months = np.zeros(n_sites)
+    for k, cfg in enumerate(plan.sites):
+        active = month >= cfg.start_month
+        age_years = np.maximum(
+            0.0,
+            (np.cumsum(days) - days / 2) / DAYS_PER_YEAR
+            - cfg.start_month * DAYS_PER_MONTH / DAYS_PER_YEAR,
+        )
+        factor[k] = (1.0 + cfg.efficiency_degradation_per_year) ** (-age_years)
+        for c in cfg.capex:
+            if c.month < n_months:
+                capex[k, c.month] += c.amount_usd
+        dep[k] = cfg.depreciation_usd_per_month * active * days / DAYS_PER_MONTH
+        for a in cfg.assets:
+            life = (month >= cfg.start_month) & (month < cfg.start_month + a.life_months)
+            dep[k] += a.cost_usd / a.life_months * life
+        active_months[k] = float((active * days).sum() / DAYS_PER_MONTH)
+    plain = np.array(
+        [k for k, c in enumerate(plan.sites) if c.type == "mining" and c.power_market is None],
+        dtype=np.int64,
+    )
+    params = _mining_params(
+        [(plan.sites[k], mining_sites[k], factor[k]) for k in plain], index_of, n_months
+    )
+    group, availability, tax, variants, hedge = groups_and_finance(
+        plan, plain, mining_sites, n_months, days, market.start
+    )
+    params = replace(params, group=group, availability=availability)
+    co = plan.company.co_investor
+    if co is not None:  # the co-investor funds its share of those sites' capex
+        for k, cfg in enumerate(plan.sites):
+            if cfg.name in co.sites:
+                capex[k] *= 1.0 - co.share
+    if variants is not None:
+        market = replace(market, n_events=2 * tax.shape[0])
+    monthly_discount = (1.0 + plan.discount_rate_annual) ** (-1.0 / 12.0)
+    curves: dict[str, Any] = {}
+    special_sites = []
+    for k, cfg in enumerate(plan.sites):
+        if k in plain:
+            continue
+        one = (
+            _mining_params([(cfg, mining_sites[k], factor[k])], index_of, n_months)
+            if mining_sites[k] is not None
+            else None
+        )
+        if cfg.type == "mining":
+            special_sites.append(_market_site(k, cfg, one, curves, market.start, n_months))
+        else:
+            special_sites.append(_special_site(k, cfg, one, index_of, n_months, monthly_discount))
+    special = tuple(special_sites)
+    capacity = np.array([c.power_capacity_mw for c in plan.sites])
+    return PlanModel(
+        plan=plan,
+        market=market,
+        mining_sites=tuple(mining_sites),
+        params=params,
+        plain=plain,
+        special=special,
+        pool_fee=np.array([s.pool_fee if s else 0.0 for s in mining_sites]),
+        start_month=np.array([c.start_month for c in plan.sites], dtype=np.int64),
+        capex_usd=capex,
+        depreciation_usd=dep,
+        active_months=active_months,
+        corporate_share=capacity / capacity.sum(),
+        variants=variants,
+        tax_factor=tax,
+        hedge_notional_ph=hedge,
+    )
+
+
+def _shocked(params: SiteParams, shocks: Shocks) -> SiteParams:
+    return replace(
+        params,
+        power_usd_per_mwh=params.power_usd_per_mwh * shocks.power_price,
+        hashrate_th_s=params.hashrate_th_s / shocks.fleet_efficiency,
+    )
+
+
+def evaluate(
+    model: PlanModel,
+    paths: scenarios.MarketPaths,
+    shocks: Shocks | None = None,
+    policies: dict[str, conversion.LsmPolicy] | None = None,
+    strikes: FloatArray | None = None,
+    workspace: Workspace | None = None,
+) -> Evaluation:
+    """Company cash flow and per-site results for simulated ``paths``; with company finance,
+    the cash flow to equity after treasury, debt, hedges and jurisdictions. With a
+    ``workspace`` (the run loop's) the ``[path, month]`` results are valid until the next
+    chunk."""
+    corporate = model.corporate_cash_usd_per_month
+    params = model.params
+    special = model.special
+    if shocks is not None and shocks != Shocks():
+        fee_scale = (paths.subsidy_btc + paths.fees_btc_per_block * shocks.fees) / (
+            paths.subsidy_btc + paths.fees_btc_per_block
+        )
+        paths = replace(
+            paths,
+            price_usd=paths.price_usd * shocks.btc_price,
+            btc_per_th_day=paths.btc_per_th_day / shocks.network_hashrate * fee_scale,
+        )
+        params = _shocked(params, shocks)
+        special = tuple(
+            replace(s, mining=_shocked(s.mining, shocks)) if s.mining else s for s in special
+        )
+        c = model.plan.company
+        corporate = c.sga_cash_usd_per_month * shocks.corporate_sga + c.interest_usd_per_month
+    n, n_months = paths.price_usd.shape
+    n_sites = len(model.plan.sites)
+    fixed = corporate * paths.days / DAYS_PER_MONTH + model.capex_usd.sum(axis=0)
+    if model.plain.size:
+        plain = site_cashflows(
+            params,
+            paths.price_usd,
+            paths.btc_per_th_day,
+            paths.days,
+            paths.index_values,
+            workspace,
+            groups=model.variants is not None,  # company finance reads the groups
+        )
+        cash = plain.cash_usd  # the kernel's own array: consolidate in place
+        cash -= fixed[None, :]
+        if model.plain.size == n_sites:
+            totals = {name: getattr(plain, name) for name in TOTALS}
+        else:
+            totals = {name: np.zeros((n_sites, n)) for name in TOTALS}
+            for name in TOTALS:
+                totals[name][model.plain] = getattr(plain, name)
+    else:
+        cash = np.broadcast_to(-fixed, (n, n_months)).copy()
+        totals = {name: np.zeros((n_sites, n)) for name in TOTALS}
+    # Months each site mined (day-weighted): fixed for plain sites, per path for converting ones.
+    plain_months = np.where(np.isin(np.arange(n_sites), model.plain), model.active_months, 0.0)
+    totals["mining_months"] = np.repeat(plain_months[:, None], n, axis=1)
+    tail = np.zeros(n)
+    outcomes = []
+    for site in special:
+        policy = (policies or {}).get(site.name)
+        out = converted.evaluate_special(site, paths, model.monthly_discount, policy)
+        cash += out.cash_usd
+        tail += out.tail_usd
+        if out.mining is not None:
+            for name in TOTALS:
+                totals[name][site.index] = getattr(out.mining, name)[0]
+        totals["mining_months"][site.index] = out.mining_months
+        outcomes.append(out)
+    if model.variants is None:
+        return Evaluation(cash, tail, totals, outcomes)
+    return with_finance(
+        model,
+        paths,
+        plain if model.plain.size else None,
+        cash,
+        tail,
+        totals,
+        outcomes,
+        fixed,
+        strikes,
+        workspace,
+    )
+
+
+def fit_policies(
+    model: PlanModel, seeds: list[np.random.SeedSequence]
+) -> dict[str, conversion.LsmPolicy]:
+    """Fit each option site's conversion policy on the first :data:`converted.TRAIN_PATHS`
+    paths (a fixed set: the fit does not depend on chunking)."""
+    options = [s for s in model.special if s.kind == "option_to_convert"]
+    if not options:
+        return {}
+    n = min(model.plan.paths, converted.TRAIN_PATHS)
+    nb = -(-n // scenarios.PATH_BLOCK)
+    paths = scenarios.simulate(model.market, model.n_months, seeds, 0, nb, model.plan.paths)
+    return {s.name: converted.fit_option_policy(s, paths, model.monthly_discount) for s in options}
+
+
+@dataclass
+class PlanResult:
+    """What a run produces; :meth:`summary` is the CLI's ``--json``."""
+
+    plan_name: str
+    seed: int
+    n_paths: int
+    n_months: int
+    start_month: str
+    npv_values: FloatArray
+    npv: dict[str, float]
+    p_cash_negative: list[float]  # at month t
+    p_cash_negative_ever: list[float]  # at some month <= t
+    fans: dict[str, dict[str, list[float]]]
+    sites: list[SiteResult]
+    tornado: list[dict[str, float | str]]
+    calibration: dict[str, Any]
+    assumptions: list[dict[str, str]]
+    version: str = __version__
+    extra: dict[str, Any] = field(default_factory=dict)
+    default: dict[str, Any] = field(default_factory=dict)
+    market_assumptions: dict[str, Any] = field(default_factory=dict)
+
+    def p_default(self) -> dict[str, float]:
+        """P(default) within 12 and 24 months and by the horizon (as configured)."""
+        by = self.default.get("p_default_by_month", {}).get("as_configured")
+        ever = by if by is not None else self.p_cash_negative_ever
+        out = {f"{h}m": ever[h - 1] for h in (12, 24) if h <= self.n_months}
+        out["horizon"] = ever[-1]
+        return out
+
+    def p_cash_negative_by_horizon(self) -> dict[str, float]:
+        out = {
+            f"{h}m": self.p_cash_negative_ever[h - 1] for h in REPORT_HORIZONS if h <= self.n_months
+        }
+        out["horizon"] = self.p_cash_negative_ever[-1]
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan_name,
+            "seed": self.seed,
+            "paths": self.n_paths,
+            "months": self.n_months,
+            "start": self.start_month,
+            "market_assumptions": self.market_assumptions,
+            "npv_definition": NPV_DEFINITION
+            if self.default
+            else "NPV of the company's cash flows (no company finance: every path sells what it "
+            "mines and is never stopped by a default)",
+            "npv_usd": {k: self.npv[k] for k in ("mean", "p5", "p50", "p95")},
+            "npv_usd_stderr": self.npv["stderr"],
+            "npv_usd_cvar5": self.npv["cvar5"],
+            "p_cash_negative_by_horizon": self.p_cash_negative_by_horizon(),
+            "p_default": self.p_default(),
+            **(
+                {
+                    "p_default_by_scenario": {
+                        name: {f"{h}m": v[h - 1] for h in (12, 24) if h <= self.n_months}
+                        | {"horizon": v[-1]}
+                        for name, v in self.default["p_default_by_month"].items()
+                    },
+                    "expected_shortfall_usd": self.default["expected_shortfall_usd"],
+                }
+                if self.default
+                else {}
+            ),
+            "sites": {
+                s.name: {
+                    "type": s.kind,
+                    "cost_usd_per_btc": s.cost_usd_per_btc,
+                    "breakeven_btc_price_usd": s.breakeven_btc_price_usd,
+                    "breakeven_power_usd_per_kwh": s.breakeven_power_usd_per_kwh,
+                    "btc_mined": s.btc_mined,
+                }
+                for s in self.sites
+            },
+            "npv_usd_by_policy": {
+                s.name: s.conversion["npv_usd_by_policy"]
+                for s in self.sites
+                if "npv_usd_by_policy" in s.conversion
+            },
+        }
+
+
+#: What NPV means when the plan has company finance (stated in every summary).
+NPV_DEFINITION = (
+    "equity value after default: the PV of cash flows to equity up to the default month "
+    "(limited liability: at most the opening cash is lost), plus, only on paths solvent at the "
+    "horizon, BTC held less debt and contracted lease tails"
+)
+
+
+def market_assumptions(model: PlanModel) -> dict[str, Any]:
+    """The market a run starts from and the drift and discount rules it uses, with a flag for
+    every choice a reader should know about (a history-estimated drift above all)."""
+    market, plan = model.market, model.plan
+    flags = []
+    if market.drift_rule == "historical":
+        flags.append(
+            f"BTC drift estimated from history: {market.mu_annual:.1%}/yr "
+            f"(window from {plan.market.window_start}); the median price grows "
+            f"{np.expm1(market.mu_annual - market.sigma_annual**2 / 2):.0%} a year"
+        )
+    rules = {
+        "median_flat": "median_flat (μ = σ²/2: the median BTC price stays at the start price)",
+        "historical": "historical (estimated from the window; flagged)",
+        "explicit": "explicit (the plan's mu_annual)",
+    }
+    return {
+        "data_end": str(market.data_end.date()) if market.data_end is not None else None,
+        "start_month": str(market.start.date())[:7],
+        "start_btc_price_usd": market.price0_usd,
+        "start_hashrate_eh_s": market.hashrate0_eh_s,
+        "btc_model": market.btc_model,
+        "mu_annual": market.mu_annual,
+        "sigma_annual": market.sigma_annual,
+        "drift_rule": market.drift_rule,
+        "drift_rule_text": rules[market.drift_rule],
+        "stochastic": plan.market.stochastic,
+        "discount_rate_annual": plan.discount_rate_annual,
+        "flags": flags,
+    }
+
+
+ProgressFn = Callable[[int, int], None]
+
+
+def _physical_memory_bytes() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        return 16 * 2**30
+
+
+#: Memory a run may plan to use unless told otherwise [bytes]: 16 GiB or 70% of this machine's
+#: memory, whichever is less.
+DEFAULT_MEMORY_BUDGET_BYTES = min(16 * 2**30, int(0.7 * _physical_memory_bytes()))
+#: What a run holds besides its paths [bytes]: interpreter, libraries, compiled kernels, data.
+BASE_MEMORY_BYTES = 600 * 2**20
+
+
+def _memory_terms(plan: PlanConfig, chunk_size: int) -> tuple[int, int]:
+    """(bytes per path, bytes of one chunk's arrays) of :func:`memory_estimate_bytes`."""
+    n_sites = len(plan.sites)
+    special = sum(1 for s in plan.sites if s.type != "mining" or s.power_market is not None)
+    options = sum(1 for s in plan.sites if s.type == "option_to_convert")
+    finance = plan.company.has_finance or bool(plan.jurisdictions)
+    values = len(SITE_SCALARS) * n_sites + 2 + special + 4 * options
+    if finance:
+        values += 2 + len(company.FLOWS)
+    per_path_month = 16 + len(plan.market.indices) + (3 * len(company.FLOWS) if finance else 0)
+    chunk = min(chunk_size, plan.paths) * plan.horizon_months * per_path_month * 8
+    return values * 8 * 3, chunk
+
+
+def memory_estimate_bytes(plan: PlanConfig, chunk_size: int = 2048) -> int:
+    """Peak memory a run of ``plan`` needs [bytes], from what it keeps per path.
+
+    Per path the accumulators keep every site's totals (:data:`SITE_SCALARS`), the NPV, and with
+    company finance the shortfall and every flow total; special sites add their conversion month
+    and policy values. Each is held about three times at the peak (chunk lists, the merged
+    arrays, the store's copy): 8 bytes × 3 per value. A chunk adds its ``[path, month]`` arrays.
+    BitRiver (31 sites) needs 4.8 KB per path by this rule, against ~4.6 KB measured at 1M paths
+    (5.3 GB peak).
+    """
+    per_path, chunk = _memory_terms(plan, chunk_size)
+    return int(BASE_MEMORY_BYTES + plan.paths * per_path + chunk)
+
+
+def check_memory(
+    plan: PlanConfig,
+    chunk_size: int = 2048,
+    budget_bytes: int | None = None,
+    how_to_raise: str = "max_memory_bytes",
+) -> int:
+    """The estimate of :func:`memory_estimate_bytes` if it fits ``budget_bytes`` (default
+    :data:`DEFAULT_MEMORY_BUDGET_BYTES`), else an error with the estimate, the most paths that fit
+    and how to raise the budget."""
+    budget = DEFAULT_MEMORY_BUDGET_BYTES if budget_bytes is None else int(budget_bytes)
+    need = memory_estimate_bytes(plan, chunk_size)
+    if need > budget:
+        per_path, chunk = _memory_terms(plan, chunk_size)
+        fit = max(0, (budget - BASE_MEMORY_BYTES - chunk) // per_path)
+        raise InputError(
+            "paths",
+            plan.paths,
+            f"a run within the memory budget of {budget / 2**30:.1f} GiB: this one needs about "
+            f"{need / 2**30:.1f} GiB ({plan.paths:,} paths × {plan.horizon_months} months × "
+            f"{len(plan.sites)} sites); at most about {fit:,} paths fit, or raise the budget "
+            f"with {how_to_raise}",
+        )
+    return need
+
+
+def chunk_blocks(chunk_size: int) -> int:
+    """Blocks per chunk; ``chunk_size`` must be a positive multiple of the block size."""
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, int)
+        or chunk_size <= 0
+        or (chunk_size % scenarios.PATH_BLOCK)
+    ):
+        raise InputError(
+            "--chunk-size", chunk_size, f"a positive multiple of {scenarios.PATH_BLOCK} paths"
+        )
+    return chunk_size // scenarios.PATH_BLOCK
+
+
+def run(
+    plan: PlanConfig,
+    chunk_size: int = 2048,
+    progress: ProgressFn | None = None,
+    with_tornado: bool = True,
+    model: PlanModel | None = None,
+) -> PlanResult:
+    """Evaluate ``plan`` over all its paths, ``chunk_size`` paths at a time."""
+    blocks_per_chunk = chunk_blocks(chunk_size)
+    model = model or build_model(plan)
+    n_paths, n_months = plan.paths, plan.horizon_months
+    seeds = scenarios.block_seeds(plan.seed, n_paths)
+    policies = fit_policies(model, seeds)
+    strikes = hedge_strikes(model, seeds)
+    acc = metrics.PathAccumulator(n_months)
+    df = metrics.discount_factors(plan.discount_rate_annual, n_months)
+    n_blocks = len(seeds)
+    done = 0
+    workspace = Workspace()  # the chunks' large arrays, reused from one chunk to the next
+    for first_block in range(0, n_blocks, blocks_per_chunk):
+        nb = min(blocks_per_chunk, n_blocks - first_block)
+        first_path = first_block * scenarios.PATH_BLOCK
+        paths = scenarios.simulate(
+            model.market, n_months, seeds, first_block, nb, n_paths, workspace
+        )
+        ev = evaluate(model, paths, None, policies, strikes, workspace)
+        fold_chunk(acc, model, first_path, paths, ev, df)
+        done += paths.price_usd.shape[0]
+        if progress:
+            progress(done, n_paths)
+    tornado = _tornado(model, seeds, policies, strikes) if with_tornado else []
+    return finalise(model, acc, tornado, policies, seeds)
+
+
+def fold_chunk(
+    acc: metrics.PathAccumulator,
+    model: PlanModel,
+    first_path: int,
+    paths: scenarios.MarketPaths,
+    ev: Evaluation,
+    df: FloatArray,
+) -> None:
+    """Reduce one chunk into the accumulator."""
+    cash_flow = ev.company_usd
+    cum = (
+        ev.cash_usd
+        if ev.cash_usd is not None
+        else model.plan.company.cash_usd + np.cumsum(cash_flow, axis=1)
+    )
+    negative = cum < 0
+    n_months = model.n_months
+    acc.add_scalars("npv", first_path, cash_flow @ df + ev.tail_usd * df[-1])
+    acc.add_count("negative_now", negative.sum(axis=0))
+    first_negative = np.where(negative.any(axis=1), negative.argmax(axis=1), n_months)
+    ever = np.cumsum(np.bincount(first_negative, minlength=n_months + 1))[:n_months]
+    acc.add_count("negative_ever", ever)
+    for name in SITE_SCALARS:
+        acc.add_scalars(name, first_path, ev.totals[name])
+    for site, out in zip(model.special, ev.special, strict=True):
+        acc.add_scalars(
+            f"conversion_month:{site.name}", first_path, out.conversion_month.astype(np.float64)
+        )
+        for policy, values in out.policy_values.items():
+            acc.add_scalars(f"policy:{site.name}:{policy}", first_path, values)
+    if first_path < metrics.FAN_PATHS:  # the first paths feed the fan charts
+        fan = paths.take(metrics.FAN_PATHS - first_path)
+        acc.add_fan("btc_price_usd", first_path, fan.price_usd)
+        acc.add_fan("hashprice_usd_per_ph_day", first_path, fan.hashprice_usd_per_ph_day)
+        acc.add_fan("network_hashrate_eh_s", first_path, fan.hashrate_eh_s)
+        acc.add_fan("company_cash_usd", first_path, cum)
+    if ev.finance:
+        for name, out in ev.finance.items():
+            acc.add_count(f"default:{name}", np.bincount(out.default_month, minlength=n_months + 1))
+        base = ev.finance["as_configured"]
+        acc.add_scalars("shortfall", first_path, base.shortfall_usd)
+        totals = np.einsum("itf->if", base.flows)  # [path, flow]; faster than sum(axis=1)
+        for k, name in enumerate(company.FLOWS):
+            acc.add_scalars(f"flow:{name}", first_path, totals[:, k].copy())
+
+
+TORNADO_DRIVERS = (
+    ("BTC price ±25%", "btc_price", 0.75, 1.25),
+    ("network hashrate ±25%", "network_hashrate", 1.25, 0.75),
+    ("power price ±25%", "power_price", 1.25, 0.75),
+    ("fees ±50%", "fees", 0.5, 1.5),
+    ("fleet efficiency (J/TH) ±10%", "fleet_efficiency", 1.1, 0.9),
+    ("corporate SG&A ±25%", "corporate_sga", 1.25, 0.75),
+)
+
+
+def _tornado(
+    model: PlanModel,
+    seeds: list[np.random.SeedSequence],
+    policies: dict[str, conversion.LsmPolicy],
+    strikes: FloatArray | None = None,
+) -> list[dict[str, Any]]:
+    """Mean NPV with each driver at its low and high value, on the first paths (common random
+    numbers), sorted by swing. Low/high are the adverse/favourable settings."""
+    n = min(model.plan.paths, TORNADO_PATHS)
+    nb = -(-n // scenarios.PATH_BLOCK)
+    paths = scenarios.simulate(model.market, model.n_months, seeds, 0, nb, model.plan.paths)
+    paths = paths.take(n)
+    df = metrics.discount_factors(model.plan.discount_rate_annual, model.n_months)
+
+    def mean_npv(shocks: Shocks | None) -> float:
+        ev = evaluate(model, paths, shocks, policies, strikes)
+        return float((ev.company_usd @ df + ev.tail_usd * df[-1]).mean())
+
+    base = mean_npv(None)
+    rows = []
+    for label, attr, adverse, favourable in TORNADO_DRIVERS:
+        lo = mean_npv(Shocks(**{attr: adverse}))
+        hi = mean_npv(Shocks(**{attr: favourable}))
+        rows.append({"driver": label, "low_npv_usd": lo, "high_npv_usd": hi, "base_npv_usd": base})
+    rows.sort(key=lambda r: abs(r["high_npv_usd"] - r["low_npv_usd"]), reverse=True)
+    return rows
+
+
+def _conversion_results(
+    model: PlanModel,
+    acc: metrics.PathAccumulator,
+    policies: dict[str, conversion.LsmPolicy],
+    seeds: list[np.random.SeedSequence],
+) -> dict[str, dict[str, Any]]:
+    """Per special site: the distribution of the conversion month, NPV by policy (option sites)
+    and the exercise boundary."""
+    out: dict[str, dict[str, Any]] = {}
+    n_months = model.n_months
+    train = None
+    for site in model.special:
+        months = acc.values(f"conversion_month:{site.name}").astype(np.int64)
+        counts = np.bincount(np.minimum(months, n_months), minlength=n_months + 1)
+        info: dict[str, Any] = {
+            "conversion_month_counts": counts[:n_months].tolist(),
+            "share_never_converted": float(counts[n_months] / months.size),
+            "median_conversion_month": float(np.median(months))
+            if counts[:n_months].any()
+            else None,
+        }
+        if site.kind == "option_to_convert":
+            by = {
+                p: float(acc.values(f"policy:{site.name}:{p}").mean()) for p in converted.POLICIES
+            }
+            by["fixed_date_month"] = min(max(site.fixed_month, site.start_month), site.latest_month)
+            by["value_of_flexibility"] = by["optimal"] - max(by["never"], by["now"])
+            info["npv_usd_by_policy"] = by
+            if train is None:
+                n = min(model.plan.paths, converted.TRAIN_PATHS)
+                train = scenarios.simulate(
+                    model.market,
+                    n_months,
+                    seeds,
+                    0,
+                    -(-n // scenarios.PATH_BLOCK),
+                    model.plan.paths,
+                )
+            info["exercise_boundary_hashprice_usd_per_ph_day"] = converted.exercise_boundary(
+                site, train, policies[site.name], model.monthly_discount
+            )
+        out[site.name] = info
+    return out
+
+
+def finalise(
+    model: PlanModel,
+    acc: metrics.PathAccumulator,
+    tornado: list[dict[str, Any]],
+    policies: dict[str, conversion.LsmPolicy] | None = None,
+    seeds: list[np.random.SeedSequence] | None = None,
+) -> PlanResult:
+    """Reduce the merged accumulator to the run's results."""
+    plan, market = model.plan, model.market
+    npv_values = acc.values("npv")
+    hr = market.hashrate
+    calibration = {
+        "start": str(market.start.date()),
+        "price0_usd": market.price0_usd,
+        "hashrate0_eh_s": market.hashrate0_eh_s,
+        "height0": market.height0,
+        "btc_model": market.btc_model,
+        "drift_rule": market.drift_rule,
+        "mu_annual": market.mu_annual,
+        "sigma_annual": market.sigma_annual,
+        "hashrate_fit": {
+            "a": hr.a,
+            "b": hr.b,
+            "c": hr.c,
+            "sigma": hr.sigma,
+            "r2": hr.r2,
+            "n": hr.n,
+        },
+        "fees_fit": {
+            "median_btc_per_block": market.fees.median_btc_per_block,
+            # kept for readers of earlier runs: the stationary median fees over the subsidy of
+            # the era the plan starts in
+            "median_share": market.fees.median_btc_per_block
+            / float(scenarios.average_subsidy_btc(market.height0, market.height0 + 1)),
+            "sd_log": market.fees.sd_log,
+            "phi": market.fees.phi,
+        },
+        "correlation_btc_hashrate_fees": market.correlation.round(4).tolist(),
+        "antithetic": market.antithetic,
+    }
+    return PlanResult(
+        plan_name=plan.name,
+        seed=plan.seed,
+        n_paths=plan.paths,
+        n_months=plan.horizon_months,
+        start_month=str(market.start.date())[:7],
+        npv_values=npv_values,
+        npv=metrics.summary(npv_values),
+        p_cash_negative=(acc.counts["negative_now"] / plan.paths).tolist(),
+        p_cash_negative_ever=(acc.counts["negative_ever"] / plan.paths).tolist(),
+        fans={k: metrics.fan(acc.fan_series(k)) for k in acc.fans},
+        sites=_with_conversions(
+            site_results(model, acc), _conversion_results(model, acc, policies or {}, seeds or [])
+        ),
+        tornado=tornado,
+        calibration=calibration,
+        assumptions=list(plan.assumptions),
+        default=default_results(model, acc, npv_values),
+        market_assumptions=market_assumptions(model),
+    )
+
+
+def _with_conversions(
+    sites: list[SiteResult], conversions: dict[str, dict[str, Any]]
+) -> list[SiteResult]:
+    for s in sites:
+        s.conversion = conversions.get(s.name, {})
+    return sites

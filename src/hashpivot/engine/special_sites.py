@@ -1,0 +1,277 @@
+"""Sites that host AI, run own GPUs, mix hosting with mining, or hold the option to convert.
+
+Plain mining sites go through the fused kernel (:mod:`hashpivot.sites.kernel`). The sites here are
+few,
+and their cash depends on a conversion month per path. Each is evaluated per chunk on whole
+``[path, month]`` arrays:
+
+* ``hosting``: mines (if it has a fleet) until ``conversion.start_month``, then converts and
+  leases;
+* ``gpu_cloud``: mines until the start, then builds AI halls and rents its own GPUs by the hour;
+* ``hybrid``: ``1 − share`` of the interconnect mines throughout, while ``share`` converts at the
+  start month to a lease or own GPUs;
+* ``market_mining``: a mining site on hourly market power; each month's uptime and average
+  power cost come from a dispatch curve (:func:`hashpivot.dispatch.lp.dispatch_curve`) at the
+  month's mining value;
+* ``option_to_convert``: mines until the least-squares Monte Carlo policy converts ``share`` of
+  the interconnect (or never does). The policy is fitted once on a fixed training set of paths
+  and then applied to every chunk, so the result does not depend on chunking.
+
+Conventions: the value of converting at the start of month ``τ`` is ``rent_τ·PA + PB``
+(:meth:`hosting.ConversionProject.present_value_coefficients`). Lease cash past the plan horizon
+enters the NPV as a terminal value at the horizon, not as cash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..finance import lsm as conversion
+from ..market.scenarios import MarketPaths
+from ..sites import hosting
+from ..sites.kernel import SiteParams, SiteTotals, site_cashflows, site_cashflows_numpy
+from ..units import DAYS_PER_MONTH, FloatArray, IntArray
+
+#: Paths the conversion policy is fitted on (the first ones; the same whatever the chunking).
+TRAIN_PATHS = 4096
+#: Policies compared for a site with an option to convert.
+POLICIES = ("never", "now", "fixed_date", "optimal")
+
+
+@dataclass(frozen=True)
+class SpecialSite:
+    """A non-plain site's model (see module docstring)."""
+
+    index: int  # position in the plan's site list
+    name: str
+    kind: str
+    mining: SiteParams | None  # the site's mining (one site), None without a fleet
+    share: float  # share of the interconnect converted
+    start_month: int  # fixed start, or the first month an option may convert
+    latest_month: int  # last month an option may convert
+    fixed_month: int
+    project: hosting.ConversionProject | None  # lease projects
+    gpu: hosting.GpuCloud | None
+    gpu_facility_capex_usd: float
+    gpu_lead_time_months: int
+    base_rent_usd_per_kw_month: float
+    rent_index: int  # -1: fixed rent
+    rate_index: int  # -1: fixed GPU rate
+    pa: float  # PV per $1/kW-month of rent signed, at conversion start
+    pb: float  # PV of the rent-independent cash, at conversion start
+    curve: Any = None  # dispatch.DispatchCurve for market_mining sites
+    month_of_year: IntArray | None = None  # calendar month (0–11) of each plan month
+
+
+@dataclass
+class SpecialOutcome:
+    """A chunk's result for one special site."""
+
+    cash_usd: FloatArray  # [path, month]
+    tail_usd: FloatArray  # [path]: value at the horizon of cash after it
+    mining: SiteTotals | None
+    mining_months: FloatArray  # [path]: months of the whole site mining (day-weighted)
+    conversion_month: IntArray  # [path]: month conversion started (n_months: never)
+    policy_values: dict[str, FloatArray]  # option sites: full-site value at t=0 by policy
+
+
+def _index(values: FloatArray, k: int, n: int, n_months: int) -> FloatArray:
+    return values[k] if k >= 0 else np.ones((n, n_months))
+
+
+def mining_cash(site: SpecialSite, paths: MarketPaths, scale: FloatArray | None) -> SiteTotals:
+    """The site's mining; ``scale`` ``[path, month]``: the share still mining (None: all of it,
+    run by the fused kernel)."""
+    if scale is None:
+        return site_cashflows(
+            site.mining, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values
+        )
+    return site_cashflows_numpy(
+        site.mining, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values, scale
+    )
+
+
+def decision_arrays(
+    site: SpecialSite, paths: MarketPaths, monthly_discount: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Exercise values, running cash of the convertible share, states and discounts of an option
+    site, and the rent signed if converting at each month ``[path, month]``."""
+    n, n_months = paths.price_usd.shape
+    rent = site.base_rent_usd_per_kw_month * _index(
+        paths.index_values, site.rent_index, n, n_months
+    )
+    exercise = rent * site.pa + site.pb
+    months = np.arange(n_months)
+    allowed = (months >= site.start_month) & (months <= site.latest_month)
+    exercise = np.where(allowed[None, :], exercise, np.nan)
+    full = mining_cash(site, paths, None).cash_usd
+    running = site.share * full
+    states = [np.log(paths.hashprice_usd_per_ph_day), np.log(paths.price_usd)]
+    if site.rent_index >= 0:
+        states.append(np.log(rent))
+    discount = np.full(n_months, monthly_discount)
+    return exercise, running, np.stack(states), discount, rent
+
+
+def fit_option_policy(
+    site: SpecialSite, paths: MarketPaths, monthly_discount: float
+) -> conversion.LsmPolicy:
+    """Fit the conversion policy of an option site on training paths."""
+    exercise, running, states, discount, _ = decision_arrays(site, paths, monthly_discount)
+    return conversion.fit_policy(exercise, running, states, discount, degree=2).policy
+
+
+def evaluate_special(
+    site: SpecialSite,
+    paths: MarketPaths,
+    monthly_discount: float,
+    policy: conversion.LsmPolicy | None,
+) -> SpecialOutcome:
+    """Cash flows of one special site on a chunk of paths."""
+    n, n_months = paths.price_usd.shape
+    values: dict[str, FloatArray] = {}
+    if site.kind == "market_mining":
+        mining = market_mining(site, paths)
+        weight = (np.arange(n_months) >= site.mining.start_month[0]) * paths.days / DAYS_PER_MONTH
+        return SpecialOutcome(
+            mining.cash_usd,
+            np.zeros(n),
+            mining,
+            np.full(n, weight.sum()),
+            np.full(n, n_months),
+            values,
+        )
+    if site.kind == "option_to_convert":
+        exercise, running, states, discount, rent = decision_arrays(site, paths, monthly_discount)
+        stop = conversion.apply_policy(policy, exercise, running, states, discount).stop_step
+        fixed = min(max(site.fixed_month, site.start_month), site.latest_month)
+        untouched_pv = (1 - site.share) / site.share if site.share < 1 else 0.0
+        common = conversion.realised_value(
+            exercise, running * untouched_pv, discount, np.full(n, n_months)
+        )
+        for name, when in (
+            ("never", np.full(n, n_months)),
+            ("now", np.full(n, site.start_month)),
+            ("fixed_date", np.full(n, fixed)),
+            ("optimal", stop),
+        ):
+            values[name] = conversion.realised_value(exercise, running, discount, when) + common
+        start = stop
+    else:
+        start = np.full(n, site.start_month)
+        rent = None
+    months = np.arange(n_months)
+    converted = months[None, :] >= start[:, None]
+    cash = np.zeros((n, n_months))
+    tail = np.zeros(n)
+    mining = None
+    mining_months = np.zeros(n)
+    if site.mining is not None:
+        if site.kind == "hybrid":
+            scale = None  # its mining part is sized to 1 − share and never stops
+        else:
+            scale = np.where(
+                converted, 1.0 - site.share if site.kind == "option_to_convert" else 0.0, 1.0
+            )
+        mining = mining_cash(site, paths, scale)
+        cash += mining.cash_usd
+        weight = (months >= site.mining.start_month[0]) * paths.days / DAYS_PER_MONTH
+        share_mining = np.ones((n, n_months)) if scale is None else scale
+        mining_months = (share_mining * weight).sum(axis=1)
+    if site.project is not None:
+        if rent is None:
+            rent = site.base_rent_usd_per_kw_month * _index(
+                paths.index_values, site.rent_index, n, n_months
+            )
+        stopped = np.minimum(start, n_months - 1)
+        signed = np.where(start < n_months, rent[np.arange(n), stopped], 0.0)
+        lease_cash, tail = hosting.project_cashflows(
+            site.project, start, signed, n_months, monthly_discount
+        )
+        cash += lease_cash
+    if site.gpu is not None:
+        cash += gpu_cash(site, paths)
+    return SpecialOutcome(cash, tail, mining, mining_months, start, values)
+
+
+def gpu_cash(site: SpecialSite, paths: MarketPaths) -> FloatArray:
+    """Own-GPU cloud: facility capex over the build, then GPU purchases, rentals and power."""
+    n, n_months = paths.price_usd.shape
+    gpu = site.gpu
+    live = site.start_month + site.gpu_lead_time_months
+    a, b = gpu.schedule(max(n_months - live, 0))
+    out = np.zeros((n, n_months))
+    build = max(site.gpu_lead_time_months, 1)
+    first = min(site.start_month, n_months)
+    out[:, first : min(first + build, n_months)] -= site.gpu_facility_capex_usd / build
+    if live < n_months:
+        rate = _index(paths.index_values, site.rate_index, n, n_months)[:, live:]
+        out[:, live:] += rate * a[None, :] + b[None, :]
+    return out
+
+
+def exercise_boundary(
+    site: SpecialSite, paths: MarketPaths, policy: conversion.LsmPolicy, monthly_discount: float
+) -> list[float | None]:
+    """For each month, the highest hashprice (USD/PH/day) at which the policy converts, the other
+    states (BTC price, AI rent) held at their median among the paths that convert that month;
+    None where fewer than 5 paths convert then."""
+    exercise, running, states, discount, _ = decision_arrays(site, paths, monthly_discount)
+    stop = conversion.apply_policy(policy, exercise, running, states, discount).stop_step
+    out: list[float | None] = []
+    for t in range(exercise.shape[1]):
+        beta = policy.coefficients[t]
+        movers = stop == t
+        if beta is None or movers.sum() < 5:
+            out.append(None)
+            continue
+        hp = states[0, :, t]
+        grid = np.linspace(np.quantile(hp, 0.005), np.quantile(hp, 0.995), 201)
+        s = np.repeat(np.median(states[:, movers, t], axis=1)[:, None], grid.size, axis=1)
+        s[0] = grid
+        x = (s - policy.center[t][:, None]) / policy.scale[t][:, None]
+        cont = policy.design(x) @ beta
+        converts = float(np.median(exercise[movers, t])) > cont
+        out.append(float(np.exp(grid[converts].max())) if converts.any() else None)
+    return out
+
+
+def market_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
+    """Mining on hourly market power: each month's uptime and mean price of the hours mined, read
+    off that calendar month's dispatch curve at the month's mining value (hashprice net of pool
+    fee per MWh, less the delivery adder)."""
+    p = site.mining
+    n, n_months = paths.price_usd.shape
+    wall_j_per_th = p.facility_power_mw[0] * 1e6 / p.hashrate_th_s[0]
+    adder = p.power_usd_per_mwh[0]
+    value = paths.hashprice_usd_per_ph_day * (1 - p.pool_fee[0]) / (0.024 * wall_j_per_th) - adder
+    uptime = np.empty((n, n_months))
+    price = np.empty((n, n_months))
+    curve = site.curve
+    for m in range(12):
+        cols = site.month_of_year == m
+        if cols.any():
+            v = value[:, cols]
+            uptime[:, cols] = np.interp(v, curve.value_grid_usd_per_mwh, curve.uptime[m])
+            price[:, cols] = np.interp(
+                v, curve.value_grid_usd_per_mwh, curve.avg_price_usd_per_mwh[m]
+            )
+    active = (np.arange(n_months) >= p.start_month[0]).astype(np.float64)
+    run = uptime * p.uptime[0] * active
+    btc = p.hashrate_th_s[0] * p.hashrate_factor[0] * run * paths.btc_per_th_day * paths.days
+    revenue = btc * paths.price_usd
+    pool = revenue * p.pool_fee[0]
+    mwh = p.facility_power_mw[0] * 24.0 * paths.days * run
+    energy = mwh * (price + adder)
+    fixed = p.fixed_usd_per_month[0] * paths.days / DAYS_PER_MONTH * active
+    return SiteTotals(
+        cash_usd=revenue - pool - energy - fixed,
+        btc=btc.sum(axis=1)[None, :],
+        revenue_usd=revenue.sum(axis=1)[None, :],
+        pool_fee_usd=pool.sum(axis=1)[None, :],
+        energy_usd=energy.sum(axis=1)[None, :],
+        energy_mwh=mwh.sum(axis=1)[None, :],
+    )

@@ -1,0 +1,631 @@
+"""Stochastic market processes, their calibration from the shipped history, and path simulation.
+
+Monthly processes, all driven by correlated standard-normal shocks:
+
+* **BTC price**: geometric Brownian motion with μ, σ estimated from monthly log-returns over a
+  window, or a circular block bootstrap of the real monthly log-returns;
+* **network hashrate**: an error-correction regression calibrated on 2016–2025,
+  ``Δlog H_t = a + b·log hp_{t−1} + c·years_t + ε_t``. Hashrate grows faster when last month's
+  hashprice was high. The time term is the efficiency frontier: the hashprice at which the network
+  holds steady falls by ``c / b`` in log terms a year (see ``docs/scenarios.md``);
+* **difficulty and blocks**: difficulty follows hashrate with half a month's lag (the geometric
+  mean of this and last month's hashrate), so blocks come faster while hashrate grows; heights
+  advance by the simulated blocks and the subsidy halves exactly at each 210,000-block boundary;
+* **fees**: BTC per block, lognormal, AR(1) in logs month to month — independent of the
+  subsidy, so a halving halves the subsidy but not the fees;
+* **power-price indices**: lognormal around a base with an annual escalator and Ornstein–Uhlenbeck
+  (AR(1)) noise in logs.
+
+Randomness is keyed by fixed blocks of paths: block ``b`` draws from its own generator,
+``np.random.default_rng(SeedSequence(seed).spawn(n_blocks)[b])``. A chunk is a whole number of
+blocks, so results do not depend on the chunk size or on which machine ran a chunk. With
+antithetic variates the second half of every block uses the negated shocks of the first half.
+
+References
+----------
+.. [1] Glasserman, P. (2003). *Monte Carlo Methods in Financial Engineering*, §4.2 (antithetic
+   variates). Springer.
+.. [2] Politis, D. N. & Romano, J. P. (1992). A circular block-resampling procedure for stationary
+   data. In *Exploring the Limits of Bootstrap*, 263–270. Wiley.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from .._numba import HAVE_NUMBA
+from ..bitcoin import history, network
+from ..errors import InputError
+from ..units import DAYS_PER_YEAR, FloatArray
+from ..workspace import Workspace, empty
+from . import kernel as market_kernel
+from .types import (  # noqa: F401 - re-exported: scenarios.MarketPaths etc. stay public
+    ERA_SUBSIDY_BTC,
+    PATH_BLOCK,
+    BlockShocks,
+    MarketPaths,
+    RecursionCoefficients,
+)
+
+#: Threads drawing a chunk's blocks.
+DRAW_THREADS = max(1, min(4, os.cpu_count() or 1))
+#: Average days per month.
+#: Shock order in the correlation matrix.
+SHOCKS = ("btc", "hashrate", "fees")
+
+
+# --------------------------------------------------------------------------- calibration
+def monthly_history(start: str = "2015-01-01", end: str | None = None) -> pd.DataFrame:
+    """Monthly aggregates of the daily history: month-end price, mean hashrate (EH/s), mean
+    hashprice (USD/PH/day), total fees and issuance (BTC), and derived log growth rates."""
+    d = history.btc_daily()
+    hp = history.hashprice_history()["hashprice_usd_per_ph_day"]
+    d = d.assign(hashprice_usd_per_ph_day=hp)
+    m = d.resample("MS").agg(
+        {
+            "price_usd": "last",
+            "hashrate_eh_s": "mean",
+            "hashprice_usd_per_ph_day": "mean",
+            "fees_btc": "sum",
+            "issuance_btc": "sum",
+            "blocks": "sum",
+        }
+    )
+    # Only whole months: the last month of the data is partial.
+    last_day = d.index[-1]
+    if (last_day + pd.Timedelta(days=1)).month == last_day.month:
+        m = m.iloc[:-1]
+    m = m.loc[start:end] if end else m.loc[start:]
+    m["log_return"] = np.log(m["price_usd"]).diff()
+    m["hashrate_growth"] = np.log(m["hashrate_eh_s"]).diff()
+    m["fee_share"] = m["fees_btc"] / m["issuance_btc"]
+    m["fees_btc_per_block"] = m["fees_btc"] / m["blocks"]
+    return m
+
+
+@dataclass(frozen=True)
+class GbmFit:
+    """GBM parameters from monthly log-returns: ``mu_annual`` is the drift of the price
+    (``E[P_t] = P_0 e^{μt}``), ``sigma_annual`` the volatility; ``n`` returns were used."""
+
+    mu_annual: float
+    sigma_annual: float
+    n: int
+
+
+def fit_gbm(log_returns: npt.ArrayLike, dt_years: float = 1 / 12) -> GbmFit:
+    """Maximum-likelihood GBM fit: ``σ² = var(r)/Δt``, ``μ = mean(r)/Δt + σ²/2``.
+
+    The sampling error of ``μ`` is ``σ/√T`` (T = years of data), of ``σ`` about ``σ/√(2n)``.
+    """
+    r = np.asarray(log_returns, dtype=np.float64)
+    r = r[np.isfinite(r)]
+    if r.size < 3:
+        raise InputError("log_returns", r.size, "at least 3 finite returns")
+    var = r.var(ddof=1) / dt_years
+    return GbmFit(
+        mu_annual=r.mean() / dt_years + var / 2, sigma_annual=float(np.sqrt(var)), n=r.size
+    )
+
+
+@dataclass(frozen=True)
+class HashrateFit:
+    """``Δlog H_t = a + b·log hp_{t−1} + c·years_since_2016_t + ε``, ε ~ N(0, sigma²)."""
+
+    a: float
+    b: float
+    c: float
+    sigma: float
+    r2: float
+    n: int
+
+    @property
+    def frontier_decline_per_year(self) -> float:
+        """Yearly log decline of the steady-state hashprice implied by the trend (``c/b``)."""
+        return self.c / self.b
+
+
+def years_since_2016(ts: pd.DatetimeIndex | pd.Timestamp) -> FloatArray:
+    return np.asarray((ts - pd.Timestamp("2016-01-01")).days, dtype=np.float64) / DAYS_PER_YEAR
+
+
+def fit_hashrate(m: pd.DataFrame) -> HashrateFit:
+    """OLS fit of the hashrate response on monthly history ``m`` (from :func:`monthly_history`)."""
+    x = pd.DataFrame(
+        {
+            "g": m["hashrate_growth"],
+            "lhp": np.log(m["hashprice_usd_per_ph_day"]).shift(1),
+            "t": years_since_2016(m.index),
+        },
+        index=m.index,
+    ).dropna()
+    if len(x) < 12:
+        raise InputError("hashrate window", len(x), "at least 12 months of history")
+    design = np.column_stack([np.ones(len(x)), x["lhp"], x["t"]])
+    y = x["g"].to_numpy()
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    resid = y - design @ coef
+    r2 = 1 - (resid**2).sum() / ((y - y.mean()) ** 2).sum()
+    return HashrateFit(
+        a=float(coef[0]),
+        b=float(coef[1]),
+        c=float(coef[2]),
+        sigma=float(resid.std(ddof=3)),
+        r2=float(r2),
+        n=len(x),
+    )
+
+
+def hashrate_residuals(m: pd.DataFrame, fit: HashrateFit) -> pd.Series:
+    lhp = np.log(m["hashprice_usd_per_ph_day"]).shift(1)
+    pred = fit.a + fit.b * lhp + fit.c * years_since_2016(m.index)
+    return (m["hashrate_growth"] - pred).dropna()
+
+
+@dataclass(frozen=True)
+class FeeFit:
+    """Log fees per block [BTC]: stationary mean ``mean_log``, sd ``sd_log``, AR(1) ``phi``."""
+
+    mean_log: float
+    sd_log: float
+    phi: float
+    n: int
+
+    @property
+    def median_btc_per_block(self) -> float:
+        """Median of the stationary distribution of fees per block [BTC]."""
+        return float(np.exp(self.mean_log))
+
+
+def fit_fees(m: pd.DataFrame) -> FeeFit:
+    """Fit the AR(1) of log fees per block [BTC] on monthly history ``m`` (from
+    :func:`monthly_history`): the mean and sd of the logs and their lag-1 autocorrelation."""
+    x = np.log(m["fees_btc_per_block"].to_numpy())
+    x = x[np.isfinite(x)]
+    if x.size < 12:
+        raise InputError("fee window", x.size, "at least 12 months of history")
+    phi = float(np.corrcoef(x[:-1], x[1:])[0, 1])
+    return FeeFit(float(x.mean()), float(x.std(ddof=1)), float(np.clip(phi, 0.0, 0.99)), x.size)
+
+
+# --------------------------------------------------------------------------- model
+@dataclass(frozen=True)
+class PriceIndex:
+    """A price index (power, AI rent, GPU rate, token): ``log p_t = escalator·t + x_t`` around 1,
+    ``x`` AR(1) with stationary sd ``volatility`` and half-life ``half_life_months`` (starts at
+    0), shocks correlated with BTC by ``corr_btc``."""
+
+    name: str
+    volatility: float
+    half_life_months: float
+    escalator_annual: float
+    corr_btc: float = 0.0
+
+    @property
+    def phi(self) -> float:
+        return float(0.5 ** (1.0 / self.half_life_months))
+
+
+@dataclass(frozen=True)
+class MarketModel:
+    """Everything the simulation needs; built by :func:`calibrate` (and overridable)."""
+
+    start: pd.Timestamp
+    price0_usd: float
+    hashrate0_eh_s: float
+    height0: int
+    log_hashprice0: float
+    log_fees_btc_per_block0: float
+    btc_model: str  # "gbm" or "bootstrap"
+    mu_annual: float
+    sigma_annual: float
+    bootstrap_returns: FloatArray
+    bootstrap_block_months: int
+    hashrate: HashrateFit
+    fees: FeeFit
+    correlation: FloatArray  # 3×3 over SHOCKS
+    antithetic: bool
+    indices: tuple[PriceIndex, ...] = field(default_factory=tuple)
+    n_events: int = 0  # uniforms per path for company events (cut-offs, expropriation)
+    drift_rule: str = "median_flat"  # how mu_annual was set: see DRIFT_RULES
+    data_end: pd.Timestamp | None = None  # last day of the history the model starts from
+
+    @property
+    def n_shocks(self) -> int:
+        return len(SHOCKS) + len(self.indices)
+
+    def full_correlation(self) -> FloatArray:
+        """Correlation of all shocks: market block plus one row per power index (correlated with
+        BTC only)."""
+        k = self.n_shocks
+        c = np.eye(k)
+        c[:3, :3] = self.correlation
+        for j, idx in enumerate(self.indices):
+            c[0, 3 + j] = c[3 + j, 0] = idx.corr_btc
+        return c
+
+
+#: How the BTC drift is set. ``median_flat`` (the default): μ = σ²/2, so the median price stays
+#: at today's (a neutral planning view); ``historical``: the drift estimated from the window,
+#: flagged in every output (2016–2025 gave ~80%/yr); ``explicit``: the plan's ``mu_annual``.
+DRIFT_RULES = ("median_flat", "historical", "explicit")
+
+
+def calibrate(
+    *,
+    btc_model: str = "gbm",
+    window_start: str = "2016-01-01",
+    window_end: str | None = None,
+    drift: str = "median_flat",
+    mu_annual: float | None = None,
+    sigma_annual: float | None = None,
+    bootstrap_block_months: int = 6,
+    hashrate_window_start: str = "2016-01-01",
+    fee_window_start: str = "2016-01-01",
+    antithetic: bool = True,
+    indices: tuple[PriceIndex, ...] = (),
+    stochastic: bool = True,
+) -> MarketModel:
+    """Calibrate the market model from the shipped history; the simulation starts the month after
+    the data end, from the last day's price, 7-day hashrate, height and hashprice.
+
+    The BTC drift follows ``drift`` (see :data:`DRIFT_RULES`) unless ``mu_annual`` is given
+    (rule ``explicit``). A bootstrap resamples the window's log-returns re-centred on the chosen
+    drift's mean log-return ``(μ − σ²/2)/12``, so under ``median_flat`` it carries the window's
+    shapes (fat tails, clustering) but not its trend. Without shocks (``stochastic=False``) the
+    single path is the median path: flat under ``median_flat``, growing at μ otherwise."""
+    if btc_model not in ("gbm", "bootstrap"):
+        raise InputError("market.btc_model", btc_model, "gbm or bootstrap")
+    if drift not in DRIFT_RULES[:2]:
+        raise InputError("market.drift", drift, "median_flat or historical")
+    if mu_annual is not None and drift == "historical":
+        raise InputError(
+            "market.mu_annual", mu_annual, "no mu_annual together with drift: historical"
+        )
+    m_all = monthly_history("2015-01-01")
+    window = m_all.loc[window_start:window_end] if window_end else m_all.loc[window_start:]
+    returns = window["log_return"].dropna().to_numpy()
+    gbm = fit_gbm(returns)
+    hr = fit_hashrate(m_all.loc[hashrate_window_start:])
+    fees = fit_fees(m_all.loc[fee_window_start:])
+    # Correlations of the monthly shocks, estimated on the common months.
+    resid = hashrate_residuals(m_all.loc[hashrate_window_start:], hr)
+    common = pd.concat(
+        [
+            m_all["log_return"].rename("btc"),
+            resid.rename("hashrate"),
+            np.log(m_all["fees_btc_per_block"]).diff().rename("fees"),
+        ],
+        axis=1,
+    ).dropna()
+    corr = np.corrcoef(common.to_numpy().T)
+    state = history.network_state()
+    daily = history.btc_daily()
+    start = (daily.index[-1] + pd.offsets.MonthBegin(1)).normalize()
+    sigma = gbm.sigma_annual if sigma_annual is None else float(sigma_annual)
+    if mu_annual is not None:
+        rule, mu = "explicit", float(mu_annual)
+    elif drift == "historical":
+        rule, mu = "historical", gbm.mu_annual
+    else:
+        rule, mu = "median_flat", 0.5 * sigma**2 if stochastic else 0.0
+    if btc_model == "bootstrap" and returns.size:
+        sample_sigma = float(np.sqrt(returns.var(ddof=1) * 12.0)) if returns.size > 1 else 0.0
+        returns = returns - returns.mean() + (mu - 0.5 * sample_sigma**2) / 12.0
+    model = MarketModel(
+        start=start,
+        price0_usd=state.price_usd,
+        hashrate0_eh_s=state.hashrate_eh_s,
+        height0=state.height,
+        log_hashprice0=float(np.log(m_all["hashprice_usd_per_ph_day"].iloc[-1])),
+        log_fees_btc_per_block0=float(np.log(m_all["fees_btc_per_block"].iloc[-1])),
+        btc_model=btc_model,
+        mu_annual=mu,
+        sigma_annual=sigma,
+        bootstrap_returns=returns,
+        bootstrap_block_months=int(bootstrap_block_months),
+        hashrate=hr,
+        fees=fees,
+        correlation=corr,
+        antithetic=antithetic,
+        indices=tuple(indices),
+        drift_rule=rule,
+        data_end=daily.index[-1],
+    )
+    return model if stochastic else deterministic(model)
+
+
+def deterministic(model: MarketModel) -> MarketModel:
+    """The same model with every shock switched off (σ = 0 for price, hashrate, fees, power)."""
+    return replace(
+        model,
+        sigma_annual=0.0,
+        btc_model="gbm",
+        hashrate=replace(model.hashrate, sigma=0.0),
+        fees=replace(model.fees, sd_log=0.0),
+        indices=tuple(replace(p, volatility=0.0) for p in model.indices),
+    )
+
+
+# --------------------------------------------------------------------------- simulation
+def month_days(start: pd.Timestamp, n_months: int) -> FloatArray:
+    """Days in each of ``n_months`` calendar months from the first month start on or after
+    ``start``."""
+    day = np.datetime64(pd.Timestamp(start).date(), "D")
+    first = day.astype("datetime64[M]")
+    if first.astype("datetime64[D]") < day:
+        first = first + 1
+    edges = (first + np.arange(n_months + 1)).astype("datetime64[D]")
+    return np.diff(edges).astype(np.float64)
+
+
+def average_subsidy_btc(height_from: FloatArray, height_to: FloatArray) -> FloatArray:
+    """Average subsidy per block [BTC] over the continuous height interval ``[from, to)``.
+
+    Sums each era's overlap with the interval times that era's subsidy, so a month that crosses a
+    halving blends both eras by the share of its blocks in each, and a month inside one era gets
+    that era's subsidy to rounding (block counts are differenced, never supply totals).
+    """
+    h0 = np.asarray(height_from, dtype=np.float64)
+    h1 = np.asarray(height_to, dtype=np.float64)
+    total = np.zeros(np.broadcast(h0, h1).shape)
+    first_era = int(np.floor(h0.min() / network.HALVING_INTERVAL_BLOCKS))
+    last_era = min(33, int(np.floor(h1.max() / network.HALVING_INTERVAL_BLOCKS)))
+    for era in range(first_era, last_era + 1):
+        start = era * network.HALVING_INTERVAL_BLOCKS
+        end = start + network.HALVING_INTERVAL_BLOCKS
+        overlap = np.clip(np.minimum(h1, end) - np.maximum(h0, start), 0.0, None)
+        total += overlap * ((network.INITIAL_SUBSIDY_SATS >> era) / network.COIN_SATS)
+    return total / (h1 - h0)
+
+
+def _draw_pool() -> ThreadPoolExecutor:
+    """The process's drawing threads, started once (starting threads per chunk costs more than
+    drawing a block); a forked child, which inherits the pool but not its threads, starts its
+    own."""
+    return _pool_of(os.getpid())
+
+
+@functools.cache
+def _pool_of(pid: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(DRAW_THREADS, thread_name_prefix="hashpivot-draw")
+
+
+def draw_shocks(
+    model: MarketModel,
+    seeds: list[np.random.SeedSequence],
+    first_block: int,
+    n_blocks: int,
+    n_paths_total: int,
+    n_months: int,
+    workspace: Workspace | None = None,
+) -> BlockShocks:
+    """Draw blocks ``first_block .. + n_blocks − 1``, each from its own generator."""
+    from .kernel import fill_standard_normal
+
+    k = model.n_shocks
+    half = PATH_BLOCK // 2 if model.antithetic else PATH_BLOCK
+    u = empty(workspace, "shocks.u", (n_blocks, k, half, n_months))
+    boots: list[FloatArray] = [np.empty(0)] * n_blocks
+
+    def draw(j: int) -> None:
+        rng = np.random.default_rng(seeds[first_block + j])
+        fill_standard_normal(rng, u[j])
+        if model.btc_model == "bootstrap":
+            returns = model.bootstrap_returns
+            idx = _bootstrap_indices(
+                rng, half, n_months, returns.size, model.bootstrap_block_months
+            )
+            boot = returns[idx]
+            if model.antithetic:
+                # Antithetic pairs reflect the resampled returns about their mean.
+                boot = np.concatenate([boot, 2 * returns.mean() - boot], axis=0)
+            boots[j] = boot
+
+    def draw_range(lo: int, hi: int) -> None:
+        for j in range(lo, hi):
+            draw(j)
+
+    # Each block has its own generator and its own slice of ``u``: drawing blocks on several
+    # threads (the normals release the GIL) gives the same numbers as drawing them in order.
+    workers = min(DRAW_THREADS, n_blocks)
+    if workers > 1:
+        edges = np.linspace(0, n_blocks, workers + 1).astype(int)
+        list(_draw_pool().map(draw_range, edges[:-1], edges[1:]))
+    else:
+        draw_range(0, n_blocks)
+    n = min(n_blocks * PATH_BLOCK, n_paths_total - first_block * PATH_BLOCK)
+    boot_all = np.concatenate(boots, axis=0)[:n] if model.btc_model == "bootstrap" else None
+    events = _events(model, seeds, first_block, n_blocks, half, n)
+    return BlockShocks(u, boot_all, n, model.antithetic, events)
+
+
+def _events(
+    model: MarketModel,
+    seeds: list[np.random.SeedSequence],
+    first_block: int,
+    n_blocks: int,
+    half: int,
+    n: int,
+) -> FloatArray | None:
+    """Event uniforms per path, from a child of each block's seed (so the market draws are the
+    same with or without events)."""
+    if not model.n_events:
+        return None
+    out = []
+    for b in range(first_block, first_block + n_blocks):
+        rng = np.random.default_rng(
+            np.random.SeedSequence(seeds[b].entropy, spawn_key=(*seeds[b].spawn_key, 1 << 20))
+        )
+        ev = rng.random((model.n_events, half))
+        if model.antithetic:
+            ev = np.concatenate([ev, 1.0 - ev], axis=1)
+        out.append(ev)
+    return np.concatenate(out, axis=1)[:, :n]
+
+
+def correlated_normals(model: MarketModel, shocks: BlockShocks) -> FloatArray:
+    """The shocks materialised as correlated normals ``[shock, path, month]``."""
+    block, row, sign = shocks.path_rows()
+    raw = np.moveaxis(shocks.u[block, :, row, :], 1, 0) * sign[None, :, None]
+    chol = np.linalg.cholesky(model.full_correlation())
+    return np.einsum("ij,jpm->ipm", chol, raw)
+
+
+def _bootstrap_indices(
+    rng: np.random.Generator, n: int, n_months: int, n_obs: int, block: int
+) -> npt.NDArray[np.int64]:
+    n_blocks = -(-n_months // block)
+    starts = rng.integers(0, n_obs, size=(n, n_blocks))
+    idx = (starts[:, :, None] + np.arange(block)[None, None, :]) % n_obs  # circular
+    return idx.reshape(n, n_blocks * block)[:, :n_months]
+
+
+@dataclass(frozen=True)
+class RecursionInputs:
+    """Coefficients and materialised shocks (the NumPy reference's input)."""
+
+    coef: RecursionCoefficients
+    log_return: FloatArray  # [path, month] BTC month-end log-returns
+    z_hashrate: FloatArray  # [path, month]
+    z_fees: FloatArray  # [path, month]
+    z_power: FloatArray  # [index, path, month]
+
+
+def recursion_coefficients(model: MarketModel, n_months: int) -> RecursionCoefficients:
+    days = month_days(model.start, n_months)
+    dt = days / DAYS_PER_YEAR
+    sig = model.sigma_annual
+    hr, ff = model.hashrate, model.fees
+    return RecursionCoefficients(
+        days=days,
+        t_years=years_since_2016(model.start) + np.cumsum(dt) - dt,
+        t_mid=np.cumsum(dt) - dt / 2,
+        drift=(model.mu_annual - 0.5 * sig**2) * dt,
+        vol=sig * np.sqrt(dt),
+        log_price0=float(np.log(model.price0_usd)),
+        log_hashrate0=float(np.log(model.hashrate0_eh_s)),
+        log_hashprice0=model.log_hashprice0,
+        height0=float(model.height0 + 1),  # the next block to be mined
+        log_fees_btc_per_block0=model.log_fees_btc_per_block0,
+        hashrate_coef=np.array([hr.a, hr.b, hr.c, hr.sigma]),
+        fee_coef=np.array([ff.mean_log, ff.phi, ff.sd_log * np.sqrt(1 - ff.phi**2)]),
+        power_coef=np.array(
+            [
+                [p.phi, p.volatility * np.sqrt(1 - p.phi**2), p.escalator_annual]
+                for p in model.indices
+            ]
+        ).reshape(-1, 3),
+    )
+
+
+def recursion_inputs(model: MarketModel, shocks: BlockShocks, n_months: int) -> RecursionInputs:
+    coef = recursion_coefficients(model, n_months)
+    z = correlated_normals(model, shocks)
+    r = coef.drift + coef.vol * z[0] if shocks.boot is None else shocks.boot
+    return RecursionInputs(
+        coef=coef,
+        log_return=np.ascontiguousarray(r),
+        z_hashrate=np.ascontiguousarray(z[1]),
+        z_fees=np.ascontiguousarray(z[2]),
+        z_power=np.ascontiguousarray(z[3:]),
+    )
+
+
+def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
+    """Reference implementation of the monthly recursions: vectorised over paths, a Python loop
+    over months. :func:`hashpivot.market.kernel.market_recursion_numba` must agree with it."""
+    n, n_months = inp.log_return.shape
+    days = inp.coef.days
+    log_p_end = inp.coef.log_price0 + np.cumsum(inp.log_return, axis=1)
+    log_p_start = np.concatenate([np.full((n, 1), inp.coef.log_price0), log_p_end[:, :-1]], axis=1)
+    price = np.exp(0.5 * (log_p_start + log_p_end))
+    a, b, c, sig = inp.coef.hashrate_coef
+    fee_mean, fee_phi, fee_innov = inp.coef.fee_coef
+    log_fee = np.full(n, inp.coef.log_fees_btc_per_block0)
+    log_h_prev = np.full(n, inp.coef.log_hashrate0)
+    lhp_prev = np.full(n, inp.coef.log_hashprice0)
+    height = np.full(n, inp.coef.height0)
+    out = {k: np.empty((n, n_months)) for k in ("h", "d", "blocks", "sub", "fees", "bpt")}
+    for t in range(n_months):
+        log_fee = fee_mean + fee_phi * (log_fee - fee_mean) + fee_innov * inp.z_fees[:, t]
+        log_h_now = (
+            log_h_prev + a + b * lhp_prev + c * inp.coef.t_years[t] + sig * inp.z_hashrate[:, t]
+        )
+        log_h_eff = 0.5 * (log_h_prev + log_h_now)
+        difficulty = np.exp(log_h_eff) * 1e18 * network.TARGET_SPACING_S / network.TWO_32
+        blocks = days[t] * 144.0 * np.exp(log_h_now - log_h_eff)
+        subsidy = average_subsidy_btc(height, height + blocks)
+        fees = np.exp(log_fee)
+        bpt = network.SECONDS_PER_DAY * 1e12 / (difficulty * network.TWO_32) * (subsidy + fees)
+        for key, val in (
+            ("h", np.exp(log_h_now)),
+            ("d", difficulty),
+            ("blocks", blocks),
+            ("sub", subsidy),
+            ("fees", fees),
+            ("bpt", bpt),
+        ):
+            out[key][:, t] = val
+        lhp_prev = np.log(bpt * 1000.0 * price[:, t])
+        log_h_prev = log_h_now
+        height = height + blocks
+    k = inp.coef.power_coef.shape[0]
+    power = np.empty((k, n, n_months))
+    for j in range(k):
+        phi, innov, esc = inp.coef.power_coef[j]
+        xp = np.zeros(n)
+        for t in range(n_months):
+            xp = phi * xp + innov * inp.z_power[j, :, t]
+            power[j, :, t] = np.exp(esc * inp.coef.t_mid[t] + xp)
+    return MarketPaths(
+        price_usd=price,
+        hashrate_eh_s=out["h"],
+        difficulty=out["d"],
+        blocks=out["blocks"],
+        subsidy_btc=out["sub"],
+        fees_btc_per_block=out["fees"],
+        btc_per_th_day=out["bpt"],
+        days=days,
+        index_values=power,
+    )
+
+
+def block_seeds(seed: int, n_paths: int) -> list[np.random.SeedSequence]:
+    """One seed sequence per block of :data:`PATH_BLOCK` paths."""
+    n_blocks = -(-n_paths // PATH_BLOCK)
+    return np.random.SeedSequence(seed).spawn(n_blocks)
+
+
+def simulate(
+    model: MarketModel,
+    n_months: int,
+    seeds: list[np.random.SeedSequence],
+    first_block: int,
+    n_blocks: int,
+    n_paths_total: int,
+    workspace: Workspace | None = None,
+) -> MarketPaths:
+    """Paths of blocks ``first_block .. first_block + n_blocks − 1``; the last block of the run is
+    cut at ``n_paths_total``. Each block's shocks come from its own generator, so the result is
+    identical whatever the chunking. Runs the fused numba kernel when available (it correlates
+    and mirrors the raw shocks itself), else :func:`recursion_numpy`. With a ``workspace`` the
+    shocks and paths live in its arrays, valid until the next chunk."""
+    shocks = draw_shocks(model, seeds, first_block, n_blocks, n_paths_total, n_months, workspace)
+    if HAVE_NUMBA:
+        paths = market_kernel.market_recursion_numba(
+            recursion_coefficients(model, n_months),
+            shocks,
+            np.linalg.cholesky(model.full_correlation()),
+            workspace,
+        )
+    else:
+        paths = recursion_numpy(recursion_inputs(model, shocks, n_months))
+    return paths if shocks.events is None else replace(paths, event_uniforms=shocks.events)

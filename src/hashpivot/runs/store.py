@@ -1,0 +1,331 @@
+"""Runs and their results in an embedded DuckDB file (``hashpivot.duckdb`` by default).
+
+A run is written in one transaction after it has finished: the plan YAML and its SHA-256, the
+seed, the package version, the summary metrics, per-month series, per-site results, the per-path
+NPVs and the tornado. A run that fails or is killed before the commit leaves no trace, and
+earlier runs stay intact (DuckDB's write-ahead log replays only committed transactions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from ..errors import HashpivotError, InputError, StorageError
+from ..locations import DEFAULT_DB
+from ..engine.run import PlanResult
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id VARCHAR PRIMARY KEY,
+    created_utc TIMESTAMP NOT NULL,
+    plan_name VARCHAR NOT NULL,
+    plan_sha256 VARCHAR NOT NULL,
+    plan_yaml VARCHAR NOT NULL,
+    seed BIGINT NOT NULL,
+    paths BIGINT NOT NULL,
+    months INTEGER NOT NULL,
+    version VARCHAR NOT NULL,
+    summary_json VARCHAR NOT NULL,
+    calibration_json VARCHAR NOT NULL,
+    results_sha256 VARCHAR NOT NULL,
+    report_path VARCHAR
+);
+CREATE TABLE IF NOT EXISTS run_series (
+    run_id VARCHAR NOT NULL, series VARCHAR NOT NULL, month INTEGER NOT NULL,
+    p5 DOUBLE, p25 DOUBLE, p50 DOUBLE, p75 DOUBLE, p95 DOUBLE, mean DOUBLE
+);
+CREATE TABLE IF NOT EXISTS run_sites (
+    run_id VARCHAR NOT NULL, site VARCHAR NOT NULL, result_json VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_npv (
+    run_id VARCHAR NOT NULL, path BIGINT NOT NULL, npv_usd DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS run_tornado (
+    run_id VARCHAR NOT NULL, driver VARCHAR NOT NULL,
+    low_npv_usd DOUBLE, high_npv_usd DOUBLE, base_npv_usd DOUBLE
+);
+"""
+TABLES = ("runs", "run_series", "run_sites", "run_npv", "run_tornado")
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def results_sha256(result: PlanResult, summary: dict[str, Any] | None = None) -> str:
+    """Hash of the run's results: the summary JSON (canonical) and the per-path NPVs."""
+    return results_sha256_of(result.summary() if summary is None else summary, result.npv_values)
+
+
+def results_sha256_of(summary: dict[str, Any], npv_usd: Any) -> str:
+    """The one results hash: SHA-256 of the canonical summary JSON, then the per-path NPVs as
+    little-endian float64. The run (:func:`results_sha256`) and the store's copy of it
+    (``audit.results_sha256_from_store``) hash through here, so they cannot drift apart."""
+    h = hashlib.sha256()
+    h.update(json.dumps(summary, sort_keys=True, default=float).encode())
+    h.update(np.ascontiguousarray(np.asarray(npv_usd, dtype=np.float64), dtype="<f8").tobytes())
+    return h.hexdigest()
+
+
+#: How long opening the store waits for another process's write to finish [s].
+LOCK_WAIT_S = 10.0
+
+
+def connect(
+    path: str | Path = DEFAULT_DB, read_only: bool = False, wait_s: float = LOCK_WAIT_S
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the run store. Runs hold the store only while they write
+    their final transaction, so a reader or a second writer that finds it locked waits up to
+    ``wait_s`` seconds, then gets a one-line error."""
+    p = Path(path)
+    if read_only and not p.exists():
+        raise InputError("--db", str(p), "an existing hashpivot DuckDB file")
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            con = duckdb.connect(str(p), read_only=read_only)
+            break
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower() and time.monotonic() < deadline:
+                time.sleep(0.1)
+                continue
+            if "lock" in str(exc).lower():
+                raise StorageError(
+                    f"--db: the run store {str(p)!r} is busy (another process is writing a run); "
+                    "try again in a moment"
+                ) from None
+            raise StorageError(f"--db: cannot open {str(p)!r}: {_first_line(exc)}") from None
+        except duckdb.Error as exc:
+            raise HashpivotError(f"--db: cannot open {str(p)!r}: {_first_line(exc)}") from None
+    if not read_only:
+        try:
+            con.execute(SCHEMA)
+        except duckdb.Error as exc:
+            con.close()
+            raise StorageError(f"--db: cannot write {str(p)!r}: {_first_line(exc)}") from None
+    return con
+
+
+def check_writable(path: str | Path) -> None:
+    """Open the store for writing and close it again: a bad path, a read-only medium or a
+    corrupt file fails here, before a run's long part, and no lock is held meanwhile."""
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"--db: cannot create {str(path)!r}: {exc.strerror}") from None
+    connect(path).close()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
+def new_run_id() -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    return f"{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def save_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    result: PlanResult,
+    plan_yaml: str,
+    report_path: str | None,
+    summary: dict[str, Any] | None = None,
+) -> None:
+    """Write a finished run in a single transaction; a failure (a full disk) rolls it back and
+    raises :class:`StorageError` naming the cause, never a rollback's own complaint."""
+    summary = result.summary() if summary is None else summary
+    series = []
+    for name, fan in result.fans.items():
+        for t in range(result.n_months):
+            series.append(
+                (
+                    run_id,
+                    name,
+                    t,
+                    fan["p5"][t],
+                    fan["p25"][t],
+                    fan["p50"][t],
+                    fan["p75"][t],
+                    fan["p95"][t],
+                    fan["mean"][t],
+                )
+            )
+    for name in ("p_cash_negative", "p_cash_negative_ever"):
+        for t, v in enumerate(getattr(result, name)):
+            series.append((run_id, name, t, None, None, None, None, None, v))
+    series_df = pd.DataFrame(
+        series, columns=["run_id", "series", "month", "p5", "p25", "p50", "p75", "p95", "mean"]
+    )
+    npv_df = pd.DataFrame(
+        {"run_id": run_id, "path": np.arange(result.npv_values.size), "npv_usd": result.npv_values}
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                result.plan_name,
+                sha256_text(plan_yaml),
+                plan_yaml,
+                result.seed,
+                result.n_paths,
+                result.n_months,
+                result.version,
+                json.dumps(summary, default=float),
+                json.dumps(result.calibration, default=float),
+                results_sha256(result, summary),
+                report_path,
+            ],
+        )
+        con.register("series_df", series_df)
+        con.execute("INSERT INTO run_series SELECT * FROM series_df")
+        con.register("npv_df", npv_df)
+        con.execute("INSERT INTO run_npv SELECT * FROM npv_df")
+        con.executemany(
+            "INSERT INTO run_sites VALUES (?, ?, ?)",
+            [[run_id, s.name, json.dumps(asdict(s), default=float)] for s in result.sites],
+        )
+        if result.tornado:
+            con.executemany(
+                "INSERT INTO run_tornado VALUES (?, ?, ?, ?, ?)",
+                [
+                    [run_id, r["driver"], r["low_npv_usd"], r["high_npv_usd"], r["base_npv_usd"]]
+                    for r in result.tornado
+                ],
+            )
+        con.execute("COMMIT")
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # a failed COMMIT has already ended the transaction
+        if isinstance(exc, duckdb.Error):
+            raise StorageError(
+                f"--db: run {run_id} was not stored (nothing of it was written): {_first_line(exc)}"
+            ) from None
+        raise
+    finally:
+        for view in ("series_df", "npv_df"):
+            con.unregister(view)
+
+
+def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    rows = con.execute(
+        "SELECT run_id, created_utc, plan_name, paths, months, seed, summary_json, report_path "
+        "FROM runs ORDER BY created_utc, run_id"
+    ).fetchall()
+    out = []
+    for run_id, created, name, paths, months, seed, summary, report in rows:
+        s = json.loads(summary)
+        out.append(
+            {
+                "run_id": run_id,
+                "created_utc": created.isoformat(),
+                "plan": name,
+                "paths": paths,
+                "months": months,
+                "seed": seed,
+                "npv_usd_mean": s["npv_usd"]["mean"],
+                "report_path": report,
+            }
+        )
+    return out
+
+
+def resolve_run_id(con: duckdb.DuckDBPyConnection, ref: str) -> str:
+    """The stored run ``ref`` names: an exact id, ``latest`` (the newest run), or a prefix that
+    only one stored id starts with."""
+    rows = con.execute("SELECT run_id FROM runs ORDER BY created_utc, run_id").fetchall()
+    ids = [r[0] for r in rows]
+    if ref in ids:
+        return ref
+    if ref == "latest" and ids:
+        return ids[-1]
+    matches = [i for i in ids if ref and i.startswith(ref)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise InputError(
+            "run_id", ref, "a prefix of one run only; it matches " + ", ".join(matches[:10])
+        )
+    raise InputError(
+        "run_id",
+        ref,
+        "latest, a stored run id or a unique prefix of one: " + (", ".join(ids[-20:]) or "(none)"),
+    )
+
+
+def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    row = con.execute(
+        "SELECT run_id, created_utc, plan_name, plan_sha256, seed, paths, months, version, "
+        "summary_json, calibration_json, results_sha256, report_path FROM runs WHERE run_id = ?",
+        [run_id],
+    ).fetchone()
+    if row is None:
+        known = [r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()]
+        raise InputError(
+            "run_id", run_id, "one of the stored runs: " + (", ".join(known) or "(none)")
+        )
+    keys = [
+        "run_id",
+        "created_utc",
+        "plan",
+        "plan_sha256",
+        "seed",
+        "paths",
+        "months",
+        "version",
+        "summary",
+        "calibration",
+        "results_sha256",
+        "report_path",
+    ]
+    out = dict(zip(keys, row, strict=True))
+    out["created_utc"] = out["created_utc"].isoformat()
+    out["summary"] = json.loads(out["summary"])
+    out["calibration"] = json.loads(out["calibration"])
+    return out
+
+
+def export_run(con: duckdb.DuckDBPyConnection, run_id: str, directory: str | Path) -> list[Path]:
+    """Write every table's rows of ``run_id`` to ``DIR/<table>.parquet``. Files are written into a
+    temporary folder beside ``DIR`` and moved in only when all are complete."""
+    get_run(con, run_id)  # raises if unknown
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+    try:
+        for table in TABLES:
+            out = tmp / f"{table}.parquet"
+            rid = run_id.replace("'", "''")
+            path = str(out).replace("'", "''")
+            con.execute(
+                f"COPY (SELECT * FROM {table} WHERE run_id = '{rid}') TO '{path}' (FORMAT PARQUET)"
+            )
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for table in TABLES:
+            dest = target / f"{table}.parquet"
+            os.replace(tmp / f"{table}.parquet", dest)
+            written.append(dest)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

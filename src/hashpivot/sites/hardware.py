@@ -1,0 +1,217 @@
+"""ASIC and GPU catalogue, fleets, efficiency degradation and depreciation schedules.
+
+The catalogue is the shipped ``asic_models.csv`` / ``gpu_models.csv`` (secondary sources quoting
+manufacturer nameplates, one ``sources`` cell per row; see ``data/SOURCES.md``). A fleet is a mix
+of catalogue models, each either a number of units or a share of a site's IT power.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ..errors import InputError, require_fraction, require_non_negative, require_positive
+from ..locations import data_path
+from ..units import FloatArray
+
+
+@lru_cache(maxsize=1)
+def _asics() -> pd.DataFrame:
+    return pd.read_csv(data_path("asic_models.csv")).set_index("model")
+
+
+@lru_cache(maxsize=1)
+def _gpus() -> pd.DataFrame:
+    return pd.read_csv(data_path("gpu_models.csv")).set_index("model")
+
+
+def asic_catalogue() -> pd.DataFrame:
+    """The ASIC catalogue indexed by model: ``maker, release_year, release_month, hashrate_th,
+    power_w, efficiency_j_per_th, derived_field, cooling, price_usd_observed, sources, notes``.
+    Empty cells are unknown (never estimated)."""
+    return _asics().copy()
+
+
+def gpu_catalogue() -> pd.DataFrame:
+    """The GPU catalogue indexed by model: ``vendor, form_factor, release_year, memory_gb, tdp_w,
+    msrp_usd_approx, rental_usd_per_gpu_hour_low/high, ...``."""
+    return _gpus().copy()
+
+
+@dataclass(frozen=True)
+class AsicModel:
+    """One catalogue ASIC. ``hashrate_th`` and ``power_w`` may be unknown (NaN) for models whose
+    sources give only the efficiency; such a model can fill a share of a site's power but cannot
+    be counted in units."""
+
+    model: str
+    maker: str
+    hashrate_th: float
+    power_w: float
+    efficiency_j_per_th: float
+    cooling: str
+
+    @property
+    def has_unit_specs(self) -> bool:
+        return bool(np.isfinite(self.hashrate_th) and np.isfinite(self.power_w))
+
+
+def asic(model: str, field: str = "model") -> AsicModel:
+    """Look up a catalogue ASIC by its exact name; unknown names raise an error listing them."""
+    cat = _asics()
+    if model not in cat.index:
+        raise InputError(field, model, "one of the catalogue models: " + ", ".join(cat.index))
+    row = cat.loc[model]
+    return AsicModel(
+        model=model,
+        maker=str(row["maker"]),
+        hashrate_th=float(row["hashrate_th"]),
+        power_w=float(row["power_w"]),
+        efficiency_j_per_th=float(row["efficiency_j_per_th"]),
+        cooling=str(row["cooling"]),
+    )
+
+
+# --------------------------------------------------------------------------- fleets
+@dataclass(frozen=True)
+class FleetLine:
+    """Part of a fleet: one model (or a generic efficiency) with its total hashrate and power."""
+
+    label: str
+    hashrate_th_s: float
+    power_w: float
+
+    @property
+    def efficiency_j_per_th(self) -> float:
+        return self.power_w / self.hashrate_th_s
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """A fleet of miners, the sum of its lines; efficiency is total W / total TH/s."""
+
+    lines: tuple[FleetLine, ...]
+
+    @property
+    def hashrate_th_s(self) -> float:
+        return float(sum(line.hashrate_th_s for line in self.lines))
+
+    @property
+    def power_w(self) -> float:
+        return float(sum(line.power_w for line in self.lines))
+
+    @property
+    def power_mw(self) -> float:
+        return self.power_w / 1e6
+
+    @property
+    def efficiency_j_per_th(self) -> float:
+        return self.power_w / self.hashrate_th_s
+
+
+def fleet_line_units(model: str, units: int, field: str = "model") -> FleetLine:
+    """``units`` machines of a catalogue model."""
+    spec = asic(model, field)
+    if not spec.has_unit_specs:
+        raise InputError(
+            field,
+            model,
+            "a model with known hashrate and power to count in units "
+            "(this one has only an efficiency: give share_of_power instead)",
+        )
+    if isinstance(units, bool) or not isinstance(units, int) or units <= 0:
+        raise InputError(field.rsplit(".", 1)[0] + ".units", units, "an integer > 0")
+    return FleetLine(spec.model, spec.hashrate_th * units, spec.power_w * units)
+
+
+def fleet_line_power(efficiency_j_per_th: float, power_mw: float, label: str) -> FleetLine:
+    """A fleet line that draws ``power_mw`` of IT power at ``efficiency_j_per_th``."""
+    require_positive("efficiency_j_per_th", efficiency_j_per_th)
+    require_positive("power_mw", power_mw)
+    power_w = power_mw * 1e6
+    return FleetLine(label, power_w / efficiency_j_per_th, power_w)
+
+
+def fleet(lines: Iterable[FleetLine]) -> Fleet:
+    """A fleet from its lines (at least one)."""
+    lines = tuple(lines)
+    if not lines:
+        raise InputError("fleet", [], "at least one fleet line")
+    return Fleet(lines)
+
+
+# --------------------------------------------------------------------------- ageing
+def degraded_efficiency_j_per_th(
+    efficiency_j_per_th: npt.ArrayLike, age_years: npt.ArrayLike, degradation_per_year: float
+) -> FloatArray:
+    """Efficiency after ``age_years`` of use, worsening geometrically:
+    ``e · (1 + g)^age`` [J/TH].
+
+    Chip wear, fouled heat sinks and fan wear raise the energy per hash as machines age; field
+    figures of a few percent a year are typical. ``g = 0`` keeps nameplate efficiency.
+    """
+    require_non_negative("degradation_per_year", degradation_per_year)
+    e = np.asarray(efficiency_j_per_th, dtype=np.float64)
+    age = np.asarray(age_years, dtype=np.float64)
+    if np.any(age < 0):
+        raise InputError("age_years", age_years, "ages >= 0")
+    return e * (1.0 + degradation_per_year) ** age
+
+
+def surviving_fraction(age_years: npt.ArrayLike, failure_rate_per_year: float) -> FloatArray:
+    """Share of units still running after ``age_years`` with a constant annual failure rate
+    ``λ`` and no replacement: ``(1 − λ)^age``."""
+    require_fraction("failure_rate_per_year", failure_rate_per_year)
+    age = np.asarray(age_years, dtype=np.float64)
+    if np.any(age < 0):
+        raise InputError("age_years", age_years, "ages >= 0")
+    return (1.0 - failure_rate_per_year) ** age
+
+
+# --------------------------------------------------------------------------- depreciation
+def straight_line_depreciation(
+    cost_usd: float, life_months: int, n_months: int, salvage_usd: float = 0.0
+) -> FloatArray:
+    """Monthly depreciation [USD] over ``n_months``: ``(cost − salvage) / life`` for the first
+    ``life_months`` months, then zero."""
+    require_non_negative("cost_usd", cost_usd)
+    require_non_negative("salvage_usd", salvage_usd)
+    if salvage_usd > cost_usd:
+        raise InputError("salvage_usd", salvage_usd, f"<= cost_usd ({cost_usd})")
+    life_months = _months("life_months", life_months)
+    n_months = _months("n_months", n_months, allow_zero=True)
+    out = np.zeros(n_months)
+    out[: min(life_months, n_months)] = (cost_usd - salvage_usd) / life_months
+    return out
+
+
+def declining_balance_depreciation(
+    cost_usd: float, life_months: int, n_months: int, factor: float = 2.0
+) -> FloatArray:
+    """Monthly declining-balance depreciation (``factor`` = 2 is double-declining) switching to
+    straight line when that is larger, so the asset is fully written off at ``life_months``."""
+    require_non_negative("cost_usd", cost_usd)
+    require_positive("factor", factor)
+    life_months = _months("life_months", life_months)
+    n_months = _months("n_months", n_months, allow_zero=True)
+    out = np.zeros(n_months)
+    book = cost_usd
+    rate = factor / life_months
+    for m in range(min(life_months, n_months)):  # at most a few hundred months: not a hot path
+        remaining = life_months - m
+        dep = min(book, max(book * rate, book / remaining))
+        out[m] = dep
+        book -= dep
+    return out
+
+
+def _months(field: str, value: int, allow_zero: bool = False) -> int:
+    ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if not ok or value < 0 or (value == 0 and not allow_zero):
+        raise InputError(field, value, "an integer >= 0" if allow_zero else "an integer > 0")
+    return int(value)
