@@ -25,7 +25,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from hashpivot.bitcoin import history
+from hashpivot.data import power_prices as price_data
 from hashpivot.dispatch import lp as dispatch
 
 CAPACITY_MW, RAMP_MW, PPA_MW, PPA_USD = 100.0, 20.0, 100.0, 27.0
@@ -33,7 +33,7 @@ CAPACITY_MW, RAMP_MW, PPA_MW, PPA_USD = 100.0, 20.0, 100.0, 27.0
 
 def sites(n: int) -> list[tuple[dispatch.DispatchSite, np.ndarray]]:
     prices = {
-        node: history.hourly_prices(f"ercot:{node}:2023").price_usd_per_mwh
+        node: price_data.hourly_prices(f"ercot:{node}:2023").price_usd_per_mwh
         for node in ("LZ_WEST", "LZ_NORTH")
     }
     out = []

@@ -16,6 +16,7 @@ from hashpivot.api.app import MAX_BODY_BYTES, create_app
 from hashpivot.bitcoin import history
 from hashpivot.cli.serve import is_loopback, resolve_token, token_path
 from hashpivot.config import models as config
+from hashpivot.data import power_prices as price_data
 from hashpivot.sites import mining
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -248,16 +249,18 @@ def test_buildout_route_matches_the_library(client: TestClient) -> None:
 
 
 def test_dispatch_route_matches_the_cli_example(client: TestClient) -> None:
-    from hashpivot.bitcoin import history
     from hashpivot.config import models as config
     from hashpivot.dispatch import lp as dispatch
+    from hashpivot.dispatch import site_file as dispatch_site
 
     text = (ROOT / "examples" / "texas_ppa_2023.yaml").read_text()
     r = client.post("/api/dispatch", json={"site_yaml": text, "month": "2023-08"})
     assert r.status_code == 200, r.text
     sf = config.load_site_file(ROOT / "examples" / "texas_ppa_2023.yaml")
-    series = history.hourly_prices("ercot:LZ_WEST:2023").month("2023-08")
-    res = dispatch.solve(dispatch.site_problem(sf, series), dispatch.market_prices(sf, series))
+    series = price_data.hourly_prices("ercot:LZ_WEST:2023").month("2023-08")
+    res = dispatch.solve(
+        dispatch_site.site_problem(sf, series), dispatch_site.market_prices(sf, series)
+    )
     assert r.json()["objective_usd"] == pytest.approx(res.accounts()["objective_usd"], rel=1e-9)
     assert r.json()["hours"] == 744
     for prices in ("/etc/passwd", "ercot:LZ_WEST:2023/../x", "csv:file"):

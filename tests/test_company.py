@@ -17,6 +17,7 @@ from cli_helpers import ROOT, plan_json, plan_rejected, run
 from hashpivot.config import models as config
 from hashpivot.engine import run as plan
 from hashpivot.engine import screen as scr
+from hashpivot.engine.model import TrainingPaths
 from hashpivot.finance import company as C
 from hashpivot.market import scenarios
 
@@ -190,10 +191,10 @@ def test_no_debt_no_sanctions_reproduces_the_plan_engine() -> None:
     data = copy.deepcopy(BASE)
     data["company"]["covenants"] = {"min_liquidity_usd": 1e-9}  # engages the company model
     fin = plan.run(_plan(data), with_tornado=False)
-    assert fin.default  # the finance engine ran
+    assert fin.default is not None  # the finance engine ran
     # Default = cumulative cash negative at some month, as the plan engine counts it.
     np.testing.assert_allclose(
-        fin.default["p_default_by_month"]["as_configured"], plain.p_cash_negative_ever, atol=1e-12
+        fin.default.p_default_by_month["as_configured"], plain.p_cash_negative_ever, atol=1e-12
     )
     # Paths that never default have identical NPVs (sell-all, no debt: same cash flows).
     assert plain.p_cash_negative_ever[-1] < 1
@@ -207,7 +208,7 @@ def test_hedged_plan_settles_against_the_index() -> None:
     cfg = _plan(data)
     model = plan.build_model(cfg)
     seeds = scenarios.block_seeds(cfg.seed, cfg.paths)
-    strikes = plan.hedge_strikes(model, seeds)
+    strikes = plan.hedge_strikes(model, TrainingPaths(model, seeds))
     paths = scenarios.simulate(model.market, cfg.horizon_months, seeds, 0, len(seeds), cfg.paths)
     ev = plan.evaluate(model, paths, None, {}, strikes)
     hedges = ev.finance["as_configured"].flows[..., C.HEDGES]
@@ -228,7 +229,8 @@ def test_bitriver_sanctions_raise_default_risk() -> None:
     by = r.summary()["p_default_by_scenario"]
     assert by["as_configured"]["12m"] >= by["no_sanctions"]["12m"]
     assert set(r.summary()["p_default"]) == {"12m", "24m", "horizon"}
-    assert r.default["worst_paths_waterfall_usd"][0][0] == "opening cash"
+    assert r.default is not None
+    assert r.default.worst_paths_waterfall_usd[0][0] == "opening cash"
 
 
 def test_screen_example() -> None:

@@ -173,7 +173,7 @@ def test_option_value_dominates_never_and_now(rent: float) -> None:
     r = plan.run(cfg, with_tornado=False)
     by = r.summary()["npv_usd_by_policy"]["texas-200"]
     # Monte Carlo tolerance: 3 standard errors of the site's NPV under the best simple policy.
-    tol = 3 * abs(r.npv["stderr"]) + 1e-6 * abs(max(by["never"], by["now"]))
+    tol = 3 * abs(r.npv.stderr) + 1e-6 * abs(max(by["never"], by["now"]))
     assert by["optimal"] >= max(by["never"], by["now"]) - tol
     assert by["value_of_flexibility"] == pytest.approx(by["optimal"] - max(by["never"], by["now"]))
 
@@ -203,9 +203,9 @@ def test_zero_volatility_lsm_equals_enumerated_optimum() -> None:
     r = plan.run(cfg, with_tornado=False)
     conv = r.sites[0].conversion
     if best < n_months:
-        assert conv["conversion_month_counts"][best] == cfg.paths
+        assert conv.conversion_month_counts[best] == cfg.paths
     else:
-        assert conv["share_never_converted"] == 1.0
+        assert conv.share_never_converted == 1.0
 
 
 def test_plan_json_has_npv_by_policy(tmp_path: Path) -> None:

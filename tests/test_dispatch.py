@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 from cli_helpers import ROOT, run
-from hashpivot.bitcoin import history
 from hashpivot.config import models as config
+from hashpivot.data import power_prices as price_data
+from hashpivot.dispatch import curve as dispatch_curves
 from hashpivot.dispatch import lp as dispatch
+from hashpivot.dispatch import site_file as dispatch_site
 from hashpivot.errors import InputError
 
 EXAMPLE = ROOT / "examples" / "texas_ppa_2023.yaml"
@@ -68,14 +70,14 @@ def test_firm_load_shares_the_interconnect() -> None:
 
 # --------------------------------------------------------------------------- real 2023 prices
 @pytest.fixture(scope="module")
-def west() -> history.HourlyPrices:
-    return history.hourly_prices("ercot:LZ_WEST:2023")
+def west() -> price_data.HourlyPrices:
+    return price_data.hourly_prices("ercot:LZ_WEST:2023")
 
 
 @pytest.mark.parametrize("node", ["LZ_WEST", "LZ_NORTH"])
 @pytest.mark.parametrize("value", [25.0, 80.0, 400.0])
 def test_unconstrained_lp_equals_closed_form_on_2023(node: str, value: float) -> None:
-    p = history.hourly_prices(f"ercot:{node}:2023").price_usd_per_mwh
+    p = price_data.hourly_prices(f"ercot:{node}:2023").price_usd_per_mwh
     site = dispatch.DispatchSite("a", 100, value, ppa_mw=100, ppa_price_usd_per_mwh=27)
     lp = dispatch.solve(site, p)
     m, objective = dispatch.closed_form(site, p)
@@ -84,9 +86,9 @@ def test_unconstrained_lp_equals_closed_form_on_2023(node: str, value: float) ->
     np.testing.assert_allclose(lp.mining_mw[strict], m[strict], atol=1e-6)
 
 
-def test_example_balance_and_duals_every_hour(west: history.HourlyPrices) -> None:
+def test_example_balance_and_duals_every_hour(west: price_data.HourlyPrices) -> None:
     sf = config.load_site_file(EXAMPLE)
-    site = dispatch.site_problem(sf, west)
+    site = dispatch_site.site_problem(sf, west)
     r = dispatch.solve(site, west.price_usd_per_mwh)
     # Energy balance rebuilt from the solution, every hour.
     lhs = r.grid_mw - r.mining_mw + r.called * r.reserve_mw
@@ -96,7 +98,7 @@ def test_example_balance_and_duals_every_hour(west: history.HourlyPrices) -> Non
     assert np.all(r.reserve_mw <= r.mining_mw + 1e-6)
 
 
-def test_dual_equals_price_only_where_interior(west: history.HourlyPrices) -> None:
+def test_dual_equals_price_only_where_interior(west: price_data.HourlyPrices) -> None:
     p = west.price_usd_per_mwh
     site = dispatch.DispatchSite("a", 100, 60.0, ppa_mw=100, ppa_price_usd_per_mwh=27, export_mw=50)
     r = dispatch.solve(site, p)
@@ -107,27 +109,27 @@ def test_dual_equals_price_only_where_interior(west: history.HourlyPrices) -> No
     assert np.all(r.balance_dual_usd_per_mwh[~interior] <= p[~interior] + 1e-6)
 
 
-def test_august_2023_sellback_beats_mining_like_riot(west: history.HourlyPrices) -> None:
+def test_august_2023_sellback_beats_mining_like_riot(west: price_data.HourlyPrices) -> None:
     # Riot, August 2023: $24.2M of power credits against ~$8.9M of BTC mined. With the example's
     # sourced PPA ($27/MWh) and fleet (S19j Pro, 29.5 J/TH) on LZ_WEST, the same pattern holds.
     aug = west.month("2023-08")
     assert aug.price_usd_per_mwh.mean() == pytest.approx(199.16, abs=0.01)  # SOURCES: ≈ $199
     sf = config.load_site_file(EXAMPLE)
-    r = dispatch.solve(dispatch.site_problem(sf, aug), dispatch.market_prices(sf, aug))
+    r = dispatch.solve(dispatch_site.site_problem(sf, aug), dispatch_site.market_prices(sf, aug))
     acc = r.accounts()
     assert acc["revenue_sellback_usd"] > acc["revenue_mining_usd"] > 0
     assert acc["revenue_demand_response_usd"] > 0
 
 
-def test_strike_policy_never_beats_the_optimum(west: history.HourlyPrices) -> None:
+def test_strike_policy_never_beats_the_optimum(west: price_data.HourlyPrices) -> None:
     site = dispatch.DispatchSite("a", 100, 70.0, ramp_mw_per_hour=30)
     out = dispatch.strike_comparison(site, west.price_usd_per_mwh)
     assert out["strike_policy_value_lost_usd"] >= -1e-6
     assert out["strike_low_usd_per_mwh"] <= out["strike_high_usd_per_mwh"]
 
 
-def test_dispatch_curve_matches_hour_counts(west: history.HourlyPrices) -> None:
-    curve = dispatch.dispatch_curve(west)
+def test_dispatch_curve_matches_hour_counts(west: price_data.HourlyPrices) -> None:
+    curve = dispatch_curves.dispatch_curve(west)
     aug = west.month("2023-08").price_usd_per_mwh
     for v in (20.0, 80.0, 250.0):
         k = int(np.searchsorted(curve.value_grid_usd_per_mwh, v))
@@ -148,17 +150,17 @@ def write_prices(tmp_path: Path, hours: pd.DatetimeIndex, prices: list[float]) -
 
 def test_price_validation(tmp_path: Path) -> None:
     h = pd.date_range("2023-08-01", periods=4, freq="h", tz="UTC")
-    good = history.hourly_prices_file(str(write_prices(tmp_path, h, [1, 2, 3, 4])))
+    good = price_data.hourly_prices_file(str(write_prices(tmp_path, h, [1, 2, 3, 4])))
     assert good.price_usd_per_mwh.tolist() == [1, 2, 3, 4]
     with pytest.raises(InputError, match="NaN"):
-        history.hourly_prices_file(str(write_prices(tmp_path, h, [1, float("nan"), 3, 4])))
+        price_data.hourly_prices_file(str(write_prices(tmp_path, h, [1, float("nan"), 3, 4])))
     with pytest.raises(InputError, match="duplicated hour"):
-        history.hourly_prices_file(str(write_prices(tmp_path, h[[0, 1, 1, 2]], [1, 2, 3, 4])))
+        price_data.hourly_prices_file(str(write_prices(tmp_path, h[[0, 1, 1, 2]], [1, 2, 3, 4])))
     with pytest.raises(InputError, match="gap"):
-        history.hourly_prices_file(str(write_prices(tmp_path, h[[0, 1, 3]], [1, 2, 4])))
+        price_data.hourly_prices_file(str(write_prices(tmp_path, h[[0, 1, 3]], [1, 2, 4])))
 
 
-def test_dst_fall_back_hour_is_filled_explicitly(west: history.HourlyPrices) -> None:
+def test_dst_fall_back_hour_is_filled_explicitly(west: price_data.HourlyPrices) -> None:
     assert west.price_usd_per_mwh.size == 8760
     assert west.filled_hours_utc == ("2023-11-05 07:00:00+00:00",)
     i = west.index_utc.get_loc(pd.Timestamp("2023-11-05T07:00Z"))

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 
 from cli_helpers import ROOT, local_client, plan_rejected, run
 from hashpivot.api.app import create_app
-from hashpivot.bitcoin import history
 from hashpivot.config import models as config
 from hashpivot.config.io import MAX_ERRORS, MAX_YAML_DEPTH, parse_yaml_text
+from hashpivot.data import power_prices as price_data
 from hashpivot.errors import ConfigError, InputError
 
 TOKEN = "test-token"
@@ -79,7 +79,7 @@ def test_a_plan_cannot_name_a_file_or_url(client: TestClient, market: str) -> No
     finally:
         listener.close()
     with pytest.raises(InputError, match="ercot:NODE:YEAR"):
-        history.hourly_prices("/etc/passwd")
+        price_data.hourly_prices("/etc/passwd")
 
 
 def test_the_cli_reads_only_local_regular_files(tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_the_cli_reads_only_local_regular_files(tmp_path: Path) -> None:
         listener.close()
     # A user's own file still works from the command line.
     good = tmp_path / "prices.csv"
-    hours = history.hourly_prices("ercot:LZ_WEST:2023").month("2023-08")
+    hours = price_data.hourly_prices("ercot:LZ_WEST:2023").month("2023-08")
     good.write_text(
         "timestamp_utc,price_usd_per_mwh\n"
         + "".join(

@@ -10,6 +10,7 @@ import pytest
 
 from hashpivot import locations
 from hashpivot.bitcoin import history, network
+from hashpivot.data import power_prices as price_data
 from hashpivot.errors import DataRangeError, InputError
 
 
@@ -110,14 +111,14 @@ def test_malformed_date() -> None:
 
 
 def test_power_prices_shape_and_dst_gap() -> None:
-    west = history.power_prices_hourly("LZ_WEST")
+    west = price_data.power_prices_hourly("LZ_WEST")
     assert len(west) == 8759
     assert pd.Timestamp("2023-11-05T07:00Z") not in west.index
     assert west.index.is_unique
     # Summer 2023 scarcity: LZ_WEST peaked at $5,260.94/MWh (SOURCES.md).
     assert west["price_usd_per_mwh"].max() == pytest.approx(5260.935, abs=0.01)
     with pytest.raises(InputError):
-        history.power_prices_hourly("HB_HOUSTON")
+        price_data.power_prices_hourly("HB_HOUSTON")
 
 
 def test_date_range() -> None:

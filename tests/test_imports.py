@@ -15,18 +15,20 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "hashpivot"
 #: anything on a lower tier, never a package beside it on the same tier nor anything above.
 TIERS: dict[str, int] = {
     **dict.fromkeys(
-        ("__init__", "errors", "units", "_numba", "fmt", "workspace", "locations", "files"), 0
+        ("errors", "units", "_numba", "fmt", "workspace", "locations", "files", "version"), 0
     ),
-    **dict.fromkeys(("bitcoin", "finance", "ledger"), 1),
-    **dict.fromkeys(("sites", "market"), 2),
-    "dispatch": 3,
+    "data": 1,
+    **dict.fromkeys(("bitcoin", "finance", "ledger"), 2),
+    **dict.fromkeys(("sites", "market"), 3),
     "config": 4,
-    "buildout": 5,
-    "engine": 6,
-    "reports": 7,
-    "runs": 8,
-    "api": 9,
-    "cli": 10,
+    "dispatch": 5,
+    "buildout": 6,
+    "engine": 7,
+    "reports": 8,
+    "runs": 9,
+    "api": 10,
+    "cli": 11,
+    "__init__": 12,  # the package's face (hashpivot.load_plan, run_plan …): nothing imports it
 }
 
 

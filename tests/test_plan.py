@@ -73,13 +73,13 @@ def test_same_seed_same_metrics_and_chunk_size_does_not_matter() -> None:
 def test_different_seed_differs() -> None:
     a = plan.run(make_plan(ONE_SITE), with_tornado=False)
     b = plan.run(make_plan(with_(ONE_SITE, seed=8)), with_tornado=False)
-    assert a.npv["mean"] != b.npv["mean"]
+    assert a.npv.mean != b.npv.mean
 
 
 def test_chunk_size_must_be_whole_blocks() -> None:
     with pytest.raises(InputError) as err:
         plan.chunk_blocks(100)
-    assert err.value.field == "--chunk-size"
+    assert err.value.field == "chunk_size"
 
 
 # --------------------------------------------------------------------------- calibration

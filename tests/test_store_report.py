@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from cli_helpers import EXE, ROOT, plan_json
 from cli_helpers import run as run_cli
 from hashpivot.config import models as config
 from hashpivot.engine import run as plan
+from hashpivot.engine.results import Tornado, TornadoRow
 from hashpivot.errors import StorageError
 from hashpivot.runs import store
 
@@ -102,14 +104,8 @@ def test_failed_save_rolls_back_and_keeps_earlier_runs(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
     con = store.connect(db)
     store.save_run(con, "first", result, text, None)
-    result.tornado.append(
-        {
-            "driver": "broken",
-            "low_npv_usd": "not a number",
-            "high_npv_usd": 0.0,
-            "base_npv_usd": 0.0,
-        }
-    )
+    broken = TornadoRow("broken", "not a number", 0.0, 0.0)  # type: ignore[arg-type]
+    result = dataclasses.replace(result, tornado=Tornado((*result.tornado, broken)))
     with pytest.raises(StorageError, match="run second was not stored"):
         store.save_run(con, "second", result, text, None)
     for table in store.TABLES:

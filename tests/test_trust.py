@@ -15,6 +15,7 @@ from cli_helpers import ROOT, local_client, plan_rejected
 from hashpivot.bitcoin import network
 from hashpivot.config import models as config
 from hashpivot.engine import run as plan
+from hashpivot.engine.model import TrainingPaths
 from hashpivot.errors import ConfigError
 from hashpivot.finance import company as C
 from hashpivot.finance import metrics
@@ -79,7 +80,9 @@ def test_defaulted_paths_keep_nothing_after_default(example: str, sets: tuple[st
     model = plan.build_model(cfg)
     seeds = scenarios.block_seeds(cfg.seed, cfg.paths)
     paths = scenarios.simulate(model.market, cfg.horizon_months, seeds, 0, len(seeds), cfg.paths)
-    ev = plan.evaluate(model, paths, None, plan.fit_policies(model, seeds), None)
+    ev = plan.evaluate(
+        model, paths, None, plan.fit_policies(model, TrainingPaths(model, seeds)), None
+    )
     base = ev.finance["as_configured"]
     df = metrics.discount_factors(cfg.discount_rate_annual, cfg.horizon_months)
     npv = ev.company_usd @ df + ev.tail_usd * df[-1]
@@ -99,8 +102,8 @@ def test_distressed_plan_npv_is_the_lost_cash() -> None:
     r = plan.run(_load("core_scientific.yaml", *DISTRESSED), with_tornado=False)
     assert r.p_default()["horizon"] == 1.0
     # Before the fix every path kept the leases' tail: NPV +$723M on every path.
-    assert r.npv["p95"] <= 0.0
-    assert r.npv["p5"] >= -10_000_000
+    assert r.npv.p95 <= 0.0
+    assert r.npv.p5 >= -10_000_000
 
 
 # --------------------------------------------------------------------------- obligations first
@@ -182,7 +185,7 @@ def test_bitriver_holding_no_longer_defaults_in_the_first_month() -> None:
     )
     # Before the fix: 99.97% within 12 months holding against 54.6% selling.
     assert hold.p_default()["12m"] < 0.75
-    assert hold.default["p_default_by_month"]["as_configured"][0] < 0.05
+    assert hold.default.p_default_by_month["as_configured"][0] < 0.05
     assert abs(hold.p_default()["12m"] - sell.p_default()["12m"]) < 0.25
 
 
@@ -295,7 +298,7 @@ def test_default_drift_keeps_the_median_flat_and_says_so() -> None:
         assert key in s
     # The median BTC price ten years out is today's, within Monte Carlo error (before the fix
     # the 2016–2025 drift of ~80%/yr sent it up by a factor of ~300).
-    median_end = r.fans["btc_price_usd"]["p50"][-1]
+    median_end = r.fans["btc_price_usd"].p50[-1]
     assert median_end == pytest.approx(m.price0_usd, rel=0.2)
     assert "equity" not in r.summary()["npv_definition"]  # no company finance here
 
@@ -304,9 +307,9 @@ def test_deterministic_default_run_is_flat() -> None:
     data = copy.deepcopy(PLAIN)
     data.update(paths=1, market={"stochastic": False, "antithetic": False})
     r = plan.run(_plan(data), with_tornado=False)
-    price = r.fans["btc_price_usd"]["p50"]
+    price = r.fans["btc_price_usd"].p50
     assert price[-1] == pytest.approx(price[0], rel=1e-12)
-    assert r.fans["network_hashrate_eh_s"]["p50"][-1] < 1e4  # not 1,000,000 EH/s
+    assert r.fans["network_hashrate_eh_s"].p50[-1] < 1e4  # not 1,000,000 EH/s
 
 
 def test_historical_drift_must_be_asked_for_and_is_flagged() -> None:
@@ -395,14 +398,14 @@ def test_report_states_market_assumptions_and_colours_the_tornado(tmp_path: Path
 
 
 def test_dispatch_chart_draws_prices_above_the_load() -> None:
-    from hashpivot.bitcoin import history
     from hashpivot.config import models as cfgmod
-    from hashpivot.dispatch import lp as dispatch
+    from hashpivot.data import power_prices as price_data
+    from hashpivot.dispatch import site_file as dispatch_site
     from hashpivot.reports import plan as report
 
     sf = cfgmod.load_site_file(ROOT / "examples" / "texas_ppa_2023.yaml")
-    series = history.hourly_prices("ercot:LZ_WEST:2023").month("2023-08")
-    result, accounts = dispatch.run_site_file(sf, series)
+    series = price_data.hourly_prices("ercot:LZ_WEST:2023").month("2023-08")
+    result, accounts = dispatch_site.run_site_file(sf, series)
     html = report.render_dispatch(result, accounts, series, "t")
     # Plotly draws an overlaying axis's traces above the base axis's: the filled load is on the
     # base axis, the price line on the overlaying one.

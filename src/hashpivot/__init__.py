@@ -1,15 +1,150 @@
 """hashpivot: where should each megawatt go — mine bitcoin, host AI, or sell the power back?
 
-The package is a set of pure functions per concept (``network``, ``hardware``, ``mining`` …) over
-NumPy arrays, thin frozen domain objects, and a command line (``hashpivot``) on top.
-Importing it configures no logging and touches no network.
+The Python API for analysts, in a notebook or a script::
+
+    import hashpivot as hp
+
+    plan = hp.load_plan("examples/bitriver.yaml", paths=2048, seed=7)
+    result = hp.run_plan(plan)
+    result.to_frame()          # headline numbers, one row
+    result.fans_frame()        # BTC price, hashprice, hashrate and cash fans by month
+    result.sites_frame()       # cost per BTC and breakevens by site
+
+Underneath are pure functions per concept (``hashpivot.bitcoin.network``,
+``hashpivot.sites.mining`` …) over NumPy arrays, thin frozen domain objects, one orchestrator
+(``hashpivot.engine``) and a command line (``hashpivot``) on top. This module is the package's
+face: it imports the engine only when one of its functions is called, so ``import hashpivot``
+stays light, configures no logging and touches no network.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-try:
-    __version__ = version("hashpivot")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["__version__"]
+from .version import __version__
+
+if TYPE_CHECKING:  # the types of the face's answers, for readers and the type checker
+    import datetime as dt
+
+    from .bitcoin.history import NetworkState
+    from .config.models import PlanConfig
+    from .dispatch.lp import DispatchResult
+    from .engine.results import PlanResult
+    from .sites.mining import SiteEconomics
+
+__all__ = [
+    "__version__",
+    "cost_stack",
+    "dispatch",
+    "load_plan",
+    "network_state",
+    "run_plan",
+]
+
+
+def load_plan(
+    path: str | Path,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    paths: int | None = None,
+    horizon_months: int | None = None,
+    seed: int | None = None,
+) -> PlanConfig:
+    """Read and validate a plan YAML, with typed overrides.
+
+    Parameters
+    ----------
+    path : str or Path
+        The plan file (see ``examples/`` and ``docs/plan-schema.md``).
+    overrides : mapping, optional
+        ``{key path: value}`` with Python values, e.g.
+        ``{"company.treasury.policy": "hold_all", "sites[0].power_usd_per_kwh": 0.045}``.
+        Each is validated like the plan's own field [unit of that field].
+    paths : int, optional
+        Monte Carlo paths [-].
+    horizon_months : int, optional
+        Months simulated [month].
+    seed : int, optional
+        Random seed [-]; the same seed gives the same numbers on any chunk size.
+
+    Returns
+    -------
+    PlanConfig
+        The validated plan (frozen pydantic model).
+
+    Raises
+    ------
+    hashpivot.errors.ConfigError
+        Naming every invalid field, its value and what is allowed.
+    """
+    from .config.models import load_plan as _load
+
+    plan, _ = _load(path, values=overrides, paths=paths, horizon_months=horizon_months, seed=seed)
+    return plan
+
+
+def run_plan(
+    plan: PlanConfig,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    chunk_size: int = 2048,
+    tornado: bool = True,
+) -> PlanResult:
+    """Simulate a plan: every site, the company's finance and default, over all its paths.
+
+    Parameters
+    ----------
+    plan : PlanConfig
+        From :func:`load_plan`.
+    progress : callable, optional
+        Called as ``progress(paths_done, paths_total)`` after each chunk.
+    chunk_size : int, default 2048
+        Paths per chunk [-], a multiple of 64; memory is bounded by the chunk, and the results do
+        not depend on it.
+    tornado : bool, default True
+        Also compute the NPV sensitivities (13 re-evaluations of the first 1,024 paths).
+
+    Returns
+    -------
+    PlanResult
+        Frozen; ``summary()`` is the JSON of ``hashpivot plan --json``; ``to_frame()``,
+        ``fans_frame()``, ``sites_frame()``, ``npv_frame()``, ``tornado_frame()`` give pandas
+        DataFrames with units in the column names. Nothing is stored: ``hashpivot plan`` stores
+        and audits runs.
+    """
+    from .engine.run import run
+
+    return run(plan, chunk_size=chunk_size, progress=progress, with_tornado=tornado)
+
+
+def network_state(date: str | dt.date | None = None) -> NetworkState:
+    """The Bitcoin network on a day of the shipped history (the latest by default): height,
+    subsidy [BTC], difficulty, hashrate [EH/s], fees [BTC/block], price [USD] and hashprice
+    [USD/PH/day]. ``.to_frame()`` gives one row."""
+    from .bitcoin.history import network_state as _state
+
+    return _state(date)
+
+
+def cost_stack(site_file: str | Path) -> SiteEconomics:
+    """A site file's economics (``hashpivot cost SITE.yaml``): the cost to mine one BTC (energy,
+    cash, all-in) [USD/BTC] and its breakevens; ``.to_frame()`` gives the cost stack."""
+    from .config.models import load_site_file
+    from .sites.mining import site_economics
+
+    sf = load_site_file(site_file)
+    return site_economics(sf.site.to_site(), sf.market.to_market())
+
+
+def dispatch(site_file: str | Path, prices: str) -> DispatchResult:
+    """Hour-by-hour dispatch of a site file against a shipped price series (``prices`` a market
+    name such as ``ercot:LZ_WEST:2023``): the LP solved on HiGHS. ``.to_frame()`` gives the
+    hours: price [USD/MWh], mining value [USD/MWh], mined load and reserve [MW]."""
+    from .config.models import load_site_file
+    from .data.power_prices import hourly_prices
+    from .dispatch.site_file import run_site_file
+
+    result, _accounts = run_site_file(load_site_file(site_file), hourly_prices(prices))
+    return result

@@ -90,6 +90,19 @@ class Buildout:
             )
         return out
 
+    def to_frame(self) -> pd.DataFrame:
+        """One row per month: GW deployed (by tranche) and energised, capex by component, uses,
+        each funding source and the gap [USD], electricity and opex [USD]."""
+        cols: dict[str, Any] = {f"gw_deployed_{k}": v for k, v in self.gw_deployed.items()}
+        cols["gw_energised"] = self.gw_energised
+        cols |= {f"capex_{k}_usd": v for k, v in self.capex_by_component.items()}
+        cols["uses_usd"] = self.uses
+        cols |= {f"funding_{k}_usd": v for k, v in self.sources.items()}
+        cols["funding_gap_usd"] = self.gap
+        cols["electricity_usd"] = self.electricity_usd
+        cols["opex_usd"] = self.opex_usd
+        return pd.DataFrame(cols, index=pd.Index(self.months, name="month"))
+
     def summary(self) -> dict[str, Any]:
         return {
             "gw_total": float(sum(v.sum() for v in self.gw_deployed.values())),

@@ -30,13 +30,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import Field
 
-from .. import __version__
 from ..bitcoin import history
 from ..config import models as config
 from ..config.io import MAX_ERRORS, loc_path
 from ..engine import run as plan_module
 from ..errors import ConfigError, HashpivotError, InputError
 from ..runs import audit, store
+from ..version import __version__
 from .bodies import MAX_BODY_BYTES, ApiError, SafeJSONResponse, StrictBody
 from .tools import add_tool_routes
 
@@ -377,15 +377,14 @@ def create_app(
     @app.post("/api/runs", tags=["plans"], status_code=202, dependencies=[Depends(writer)])
     def start_run(body: RunBody) -> dict[str, Any]:
         """Start a plan run as a background job; poll ``/api/jobs/{job_id}``."""
-        sets = list(body.overrides)
-        for key, value in (
-            ("paths", body.paths),
-            ("horizon_months", body.months),
-            ("seed", body.seed),
-        ):
-            if value is not None:
-                sets.append(f"{key}={value}")
-        cfg, plan_yaml = config.load_plan_text(body.plan_yaml, "plan_yaml", sets)
+        cfg, plan_yaml = config.load_plan_text(
+            body.plan_yaml,
+            "plan_yaml",
+            list(body.overrides),
+            paths=body.paths,
+            horizon_months=body.months,
+            seed=body.seed,
+        )
         # Limits on what was loaded, not only on the body's fields: overrides and the YAML
         # itself can set paths too.
         if cfg.paths > MAX_API_PATHS:

@@ -50,9 +50,9 @@ def add_tool_routes(app: FastAPI, reader: Any) -> None:
     @app.post("/api/dispatch", tags=["tools"], dependencies=[Depends(reader)])
     def dispatch_route(body: DispatchBody) -> dict[str, Any]:
         """Hour-by-hour mining against shipped power prices (an LP on HiGHS)."""
-        from ..bitcoin import history
         from ..config import models as config
-        from ..dispatch import lp as dispatch
+        from ..data import power_prices as price_data
+        from ..dispatch import site_file as dispatch_site
 
         if not PRICE_SPEC.match(body.prices):
             raise ApiError(
@@ -78,10 +78,10 @@ def add_tool_routes(app: FastAPI, reader: Any) -> None:
                     }
                 ],
             )
-        series = history.hourly_prices(body.prices)
+        series = price_data.hourly_prices(body.prices)
         if body.month is not None:
             series = series.month(body.month)
-        result, accounts = dispatch.run_site_file(sf, series)
+        result, accounts = dispatch_site.run_site_file(sf, series)
         accounts["mined_mw"] = result.mined_mw.tolist()
         accounts["prices_usd_per_mwh"] = result.prices_usd_per_mwh.tolist()
         accounts["time_local"] = [t.strftime("%Y-%m-%d %H:%M") for t in series.index_local]

@@ -14,11 +14,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .. import __version__
 from ..errors import ConfigError, HashpivotError, InputError
 from ..files import write_atomic
 from ..fmt import usd_compact
 from ..locations import DEFAULT_DB, safe_name
+from ..version import __version__
 from .buildout import buildout_cmd
 from .common import INTERRUPTED, JsonFlag, console, fmt_usd, print_json, say_interrupted
 from .ledger import ledger_app
@@ -406,11 +406,9 @@ def plan_cmd(
 
     if max_memory_gb is not None and not max_memory_gb > 0:
         raise InputError("--max-memory-gb", max_memory_gb, "a number of GiB > 0")
-    sets = list(overrides or [])
-    for key, value in (("paths", paths), ("horizon_months", months), ("seed", seed)):
-        if value is not None:
-            sets.append(f"{key}={value}")
-    cfg, plan_yaml = config.load_plan(plan_file, sets)
+    cfg, plan_yaml = config.load_plan(
+        plan_file, list(overrides or []), paths=paths, horizon_months=months, seed=seed
+    )
     progress_console = Console(stderr=True)
     _say_if_compiling(progress_console)
     with Progress(
@@ -548,9 +546,9 @@ def dispatch_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Hour-by-hour mining against power prices: an LP on HiGHS (curtailment, sell-back, DR)."""
-    from ..bitcoin import history
     from ..config import models as config
-    from ..dispatch import lp as dispatch
+    from ..data import power_prices as price_data
+    from ..dispatch import site_file as dispatch_site
     from ..reports import plan as report
 
     sf = config.load_site_file(site_file)
@@ -558,13 +556,13 @@ def dispatch_cmd(
         raise InputError("dispatch", None, f"a 'dispatch' section in {site_file}")
     # A market name, or a local file the user names here (the CLI only: never a URL).
     series = (
-        history.hourly_prices(prices)
+        price_data.hourly_prices(prices)
         if prices.startswith("ercot:")
-        else history.hourly_prices_file(prices)
+        else price_data.hourly_prices_file(prices)
     )
     if month is not None:
         series = series.month(month)
-    result, accounts = dispatch.run_site_file(sf, series)
+    result, accounts = dispatch_site.run_site_file(sf, series)
     label = f"{sf.site.name}, {series.source}"
     chart = out / safe_name(f"dispatch-{sf.site.name}-{month or Path(prices).name}.html")
     write_atomic(chart, report.render_dispatch(result, accounts, series, label))
@@ -798,13 +796,39 @@ app.command(name="serve")(serve_cmd)
 
 
 # --------------------------------------------------------------------------- entry point
+#: The library names the field it rejects (``chunk_size``, ``prices`` …); the CLI says which of
+#: its flags that is. The ``ledger`` commands name their ledger file ``--db``.
+FLAG_OF_FIELD = {
+    "chunk_size": "--chunk-size",
+    "prices": "--prices",
+    "month": "--month",
+    "ledger_path": "--ledger",
+    "db": "--db",
+    "key": "--key",
+    "public_key": "--public-key",
+    "max_memory_bytes": "--max-memory-gb",
+}
+FLAG_OF_FIELD_IN_LEDGER_COMMANDS = FLAG_OF_FIELD | {"ledger_path": "--db"}
+
+
+def _in_flags(exc: HashpivotError, args: list[str]) -> HashpivotError:
+    """``exc`` with its field named as the flag the user typed."""
+    if not isinstance(exc, InputError):
+        return exc
+    command = next((a for a in args if not a.startswith("-")), "")
+    table = FLAG_OF_FIELD_IN_LEDGER_COMMANDS if command == "ledger" else FLAG_OF_FIELD
+    flag = table.get(exc.field)
+    return exc if flag is None else type(exc)(flag, exc.value, exc.allowed)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI. A user error prints one line naming field, value and what is allowed, and
     returns exit code 2; usage errors (unknown options) also exit 2, via Typer."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=argv)
+        app(args=args)
     except HashpivotError as exc:
-        sys.stderr.write(f"hashpivot: error: {exc}\n")
+        sys.stderr.write(f"hashpivot: error: {_in_flags(exc, args)}\n")
         return 2
     except KeyboardInterrupt:
         say_interrupted("nothing of this command was stored (earlier runs are intact)")

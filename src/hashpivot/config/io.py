@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -250,27 +252,65 @@ def validate(model: type[BaseModel], data: Any, source: str) -> Any:
         raise ConfigError(source, ["nesting too deep to validate"]) from None
 
 
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``key.path[index].field=value`` overrides (values parsed as YAML scalars) to raw plan
-    data. A path that does not exist is an error naming it."""
-    import copy
-    import re
+_KEY_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
+
+def key_path(key: str, source: str) -> list[str | int]:
+    """``sites[0].power_mw`` → ``["sites", 0, "power_mw"]``; a malformed path is an error naming
+    ``source`` (the CLI's ``--set``, the library's ``overrides``)."""
+    key = key.strip()
+    parts: list[str | int] = []
+    pos = 0
+    for m in _KEY_TOKEN.finditer(key):
+        if m.start() != pos and key[pos : m.start()] != ".":
+            raise ConfigError(source, [f"{key!r}: malformed key path"])
+        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    if not key or pos != len(key):
+        raise ConfigError(source, [f"{key!r}: malformed key path"])
+    return parts
+
+
+def set_value(data: dict[str, Any], key: str, value: Any, source: str) -> None:
+    """Set ``key`` (a path as in :func:`key_path`) in raw plan ``data`` in place, creating
+    mappings on the way; a list index out of range or a step into a scalar is an error naming
+    the path."""
+    parts = key_path(key, source)
+    node: Any = data
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = (
+            key.strip()
+            if last
+            else "".join(
+                f"[{p}]" if isinstance(p, int) else (("." if i else "") + p)
+                for i, p in enumerate(parts[: depth + 1])
+            )
+        )
+        if isinstance(part, int):
+            if not isinstance(node, list) or not 0 <= part < len(node):
+                size = len(node) if isinstance(node, list) else 0
+                raise ConfigError(source, [f"{here}: index {part} out of range (size {size})"])
+        elif not isinstance(node, dict):
+            raise ConfigError(source, [f"{here}: not a mapping"])
+        if last:
+            node[part] = value
+        else:
+            if isinstance(part, str) and part not in node:
+                node[part] = {}
+            node = node[part]
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key.path[index].field=value`` overrides (the CLI's ``--set``; values parsed as
+    YAML scalars) to a copy of raw plan data. A path that does not exist is an error naming
+    it."""
     out = copy.deepcopy(data)
-    token = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError("--set", [f"{item!r} is not allowed; allowed: KEY=VALUE"])
-        parts = []
-        pos = 0
-        for m in token.finditer(key.strip()):
-            if m.start() != pos and key.strip()[pos : m.start()] != ".":
-                raise ConfigError("--set", [f"{key!r}: malformed key path"])
-            parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
-            pos = m.end()
-        if pos != len(key.strip()):
-            raise ConfigError("--set", [f"{key!r}: malformed key path"])
+        key_path(key, "--set")
         try:
             value = load_yaml(raw, "--set")
         except ConfigError as exc:
@@ -278,27 +318,30 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
                 "--set",
                 [f"{key}: value {_short(raw)} is not valid YAML ({'; '.join(exc.messages)})"],
             ) from None
-        node: Any = out
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            here = (
-                key.strip()
-                if last
-                else "".join(
-                    f"[{p}]" if isinstance(p, int) else (("." if i else "") + p)
-                    for i, p in enumerate(parts[: depth + 1])
-                )
-            )
-            if isinstance(part, int):
-                if not isinstance(node, list) or not 0 <= part < len(node):
-                    size = len(node) if isinstance(node, list) else 0
-                    raise ConfigError("--set", [f"{here}: index {part} out of range (size {size})"])
-            elif not isinstance(node, dict):
-                raise ConfigError("--set", [f"{here}: not a mapping"])
-            if last:
-                node[part] = value
-            else:
-                if isinstance(part, str) and part not in node:
-                    node[part] = {}
-                node = node[part]
+        set_value(out, key, value, "--set")
     return out
+
+
+def apply_values(
+    data: dict[str, Any], values: Mapping[str, Any], source: str = "overrides"
+) -> dict[str, Any]:
+    """Apply typed overrides ``{key path: value}`` (Python values, no text round trip) to a copy
+    of raw plan data; the validation that follows checks each value like any other."""
+    out = copy.deepcopy(data)
+    for key, value in values.items():
+        if not isinstance(key, str):
+            raise ConfigError(source, [f"{key!r}: a key path must be a string"])
+        set_value(out, key, _plain(value), source)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A Python value as plain YAML data: NumPy scalars to numbers, tuples to lists."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    item = getattr(value, "item", None)
+    if callable(item) and type(value).__module__ == "numpy":
+        return item()
+    return copy.deepcopy(value)

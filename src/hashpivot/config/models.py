@@ -7,6 +7,7 @@ caught); errors name the field path (``site.fleet[1].model``), the value and wha
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -15,6 +16,7 @@ import yaml
 from pydantic import Field, field_validator, model_validator
 
 from ..bitcoin import history
+from ..data import power_prices as price_data
 from ..errors import InputError
 from ..sites import hardware
 from ..sites.hosting import DEFAULT_AI_PUE
@@ -33,6 +35,7 @@ from .io import (  # noqa: F401 - re-exported: config.read_yaml etc. are public
     MAX_MAGNITUDE,
     StrictModel,
     apply_overrides,
+    apply_values,
     format_validation_error,
     parse_yaml_text,
     read_yaml,
@@ -552,10 +555,10 @@ class PlanSiteConfig(SiteConfig):
                 raise ValueError("a hybrid site needs a 'lease' or a 'gpu_cloud' section")
             if self.conversion.share >= 1:
                 raise ValueError("a hybrid site converts a share < 1 (conversion.share)")
-        if self.power_market is not None and self.power_market not in history.market_names():
+        if self.power_market is not None and self.power_market not in price_data.market_names():
             raise ValueError(
                 f"power_market {self.power_market!r} is not a market name; allowed: "
-                + ", ".join(history.market_names())
+                + ", ".join(price_data.market_names())
             )
         if self.power_market is not None:
             if self.type != "mining":
@@ -765,24 +768,79 @@ class PlanConfig(_Strict):
         return self
 
 
-def load_plan(path: str | Path, overrides: list[str] | None = None) -> tuple[PlanConfig, str]:
-    """Read, override and validate a plan; returns the model and the effective YAML text."""
-    return _plan_from_data(read_yaml(path), str(path), overrides)
+def load_plan(
+    path: str | Path,
+    overrides: list[str] | None = None,
+    *,
+    values: Mapping[str, Any] | None = None,
+    paths: int | None = None,
+    horizon_months: int | None = None,
+    seed: int | None = None,
+) -> tuple[PlanConfig, str]:
+    """Read, override and validate a plan; returns the model and the effective YAML text.
+
+    Parameters
+    ----------
+    path : str or Path
+        The plan YAML.
+    overrides : list of str, optional
+        ``KEY=VALUE`` texts, values parsed as YAML (the CLI's ``--set``).
+    values : mapping, optional
+        Typed overrides ``{key path: value}``, e.g. ``{"sites[0].power_usd_per_kwh": 0.05}``.
+    paths : int, optional
+        Monte Carlo paths [-] (the plan's ``paths``).
+    horizon_months : int, optional
+        Months simulated [month] (the plan's ``horizon_months``).
+    seed : int, optional
+        Random seed [-] (the plan's ``seed``).
+
+    Every override is validated like the plan's own fields; errors name the field.
+    """
+    return _plan_from_data(
+        read_yaml(path), str(path), overrides, _typed(values, paths, horizon_months, seed)
+    )
 
 
 def load_plan_text(
-    text: str, source: str = "plan", overrides: list[str] | None = None
+    text: str,
+    source: str = "plan",
+    overrides: list[str] | None = None,
+    *,
+    values: Mapping[str, Any] | None = None,
+    paths: int | None = None,
+    horizon_months: int | None = None,
+    seed: int | None = None,
 ) -> tuple[PlanConfig, str]:
     """:func:`load_plan` for YAML text (an upload)."""
-    return _plan_from_data(parse_yaml_text(text, source), source, overrides)
+    return _plan_from_data(
+        parse_yaml_text(text, source),
+        source,
+        overrides,
+        _typed(values, paths, horizon_months, seed),
+    )
+
+
+def _typed(
+    values: Mapping[str, Any] | None,
+    paths: int | None,
+    horizon_months: int | None,
+    seed: int | None,
+) -> dict[str, Any]:
+    out = dict(values or {})
+    for key, value in (("paths", paths), ("horizon_months", horizon_months), ("seed", seed)):
+        if value is not None:
+            out[key] = value
+    return out
 
 
 def _plan_from_data(
-    data: dict[str, Any], path: str, overrides: list[str] | None
+    data: dict[str, Any], path: str, overrides: list[str] | None, values: Mapping[str, Any]
 ) -> tuple[PlanConfig, str]:
     # Top-level keys starting with "x-" hold YAML anchors (as in docker-compose); not plan fields.
     data = {k: v for k, v in data.items() if not str(k).startswith("x-")}
     if overrides:
         data = apply_overrides(data, overrides)
+    if values:
+        data = apply_values(data, values)
     plan = validate(PlanConfig, data, str(path))
     return plan, yaml.safe_dump(data, sort_keys=False)

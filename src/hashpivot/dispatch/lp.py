@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from ..errors import HashpivotError, InputError, require_non_negative, require_positive
@@ -146,6 +147,24 @@ class DispatchResult:
     def mined_mw(self) -> FloatArray:
         """MW actually hashing: scheduled minus reserve curtailed in called hours."""
         return self.mining_mw - self.called * self.reserve_mw
+
+    def to_frame(self, index: Any = None) -> pd.DataFrame:
+        """One row per hour: price and mining value [USD/MWh], scheduled, mined, reserve and grid
+        power [MW] (grid > 0 buys, < 0 sells), the balance dual [USD/MWh] and whether the
+        reserve was called. ``index`` (e.g. the prices' ``index_utc``) labels the hours."""
+        return pd.DataFrame(
+            {
+                "price_usd_per_mwh": self.prices_usd_per_mwh,
+                "mining_value_usd_per_mwh": self.value_usd_per_mwh,
+                "mining_mw": self.mining_mw,
+                "mined_mw": self.mined_mw,
+                "reserve_mw": self.reserve_mw,
+                "grid_mw": self.grid_mw,
+                "balance_dual_usd_per_mwh": self.balance_dual_usd_per_mwh,
+                "reserve_called": self.called,
+            },
+            index=index,
+        )
 
     def accounts(self) -> dict[str, float]:
         """The ``--json`` summary (energy in MWh, money in USD)."""
@@ -458,81 +477,7 @@ def strike_policy_dispatch(
     return m
 
 
-# --------------------------------------------------------------------------- from a site file
-def mining_value_usd_per_mwh(
-    hashprice_usd_per_ph_day: FloatArray | float, wall_efficiency_j_per_th: float, pool_fee: float
-) -> FloatArray:
-    """What 1 MWh earns when mining: ``hashprice · (1 − fee) / (0.024 · J/TH)`` [USD/MWh]
-    (1 PH/s at ``e`` J/TH uses ``0.024·e`` MWh a day)."""
-    require_positive("wall_efficiency_j_per_th", wall_efficiency_j_per_th)
-    hp = np.asarray(hashprice_usd_per_ph_day, dtype=np.float64)
-    return hp * (1.0 - pool_fee) / (0.024 * wall_efficiency_j_per_th)
-
-
-def hourly_mining_value(site, prices) -> FloatArray:  # type: ignore[no-untyped-def]
-    """Mining value of each hour from that (local) day's hashprice in the shipped history."""
-    from ..bitcoin import history
-
-    days = prices.index_local.tz_localize(None).normalize()
-    first, last = history.date_range()
-    lo, hi = days.min().date(), days.max().date()
-    if lo < first or hi > last:
-        raise InputError(
-            "--prices", prices.source, f"hours within the hashprice history ({first} .. {last})"
-        )
-    hp = history.hashprice_history(lo, hi)["hashprice_usd_per_ph_day"]
-    daily = hp.reindex(days).to_numpy()
-    return mining_value_usd_per_mwh(daily, site.wall_efficiency_j_per_th, site.pool_fee)
-
-
-def site_problem(site_file, prices) -> DispatchSite:  # type: ignore[no-untyped-def]
-    """The LP inputs of a validated site file's ``dispatch`` section on ``prices``."""
-    cfg = site_file.dispatch
-    if cfg is None:
-        raise InputError("dispatch", None, "a 'dispatch' section in the site file")
-    site = site_file.site.to_site()
-    capacity = site.facility_power_mw * site.uptime  # available MW (uptime = availability here)
-    value = hourly_mining_value(site, prices)
-    p = prices.price_usd_per_mwh
-    hours = prices.index_local.hour.to_numpy()
-    reserve = None
-    if cfg.reserve is not None:
-        r = cfg.reserve
-        committed = np.zeros(p.size, dtype=bool)
-        if r.committed_mw > 0:
-            start, end = r.committed_hours_local or (0, 24)
-            committed = (hours >= start) & (hours < end)
-        called = (
-            np.zeros(p.size, dtype=bool)
-            if r.called_when_price_above_usd_per_mwh is None
-            else p > r.called_when_price_above_usd_per_mwh
-        )
-        reserve = Reserve(r.max_mw, r.payment_usd_per_mw_h, r.committed_mw, committed, called)
-    ppa_mw = 0.0
-    if cfg.contract == "ppa":
-        ppa_mw = cfg.ppa_mw if cfg.ppa_mw is not None else capacity + cfg.firm_load_mw
-    return DispatchSite(
-        name=site.name,
-        capacity_mw=capacity,
-        value_usd_per_mwh=value,
-        ppa_mw=ppa_mw,
-        ppa_price_usd_per_mwh=cfg.contract_price_usd_per_mwh or 0.0,
-        firm_mw=cfg.firm_load_mw,
-        interconnect_mw=cfg.interconnect_mw or site.power_capacity_mw,
-        ramp_mw_per_hour=cfg.ramp_mw_per_hour,
-        reserve=reserve,
-        export_mw=cfg.export_mw,
-    )
-
-
-def market_prices(site_file, prices) -> FloatArray:  # type: ignore[no-untyped-def]
-    """The hourly price the site faces: the market's, or the flat price of a 'fixed' contract."""
-    cfg = site_file.dispatch
-    if cfg is not None and cfg.contract == "fixed":
-        return np.full(prices.price_usd_per_mwh.size, float(cfg.contract_price_usd_per_mwh))
-    return prices.price_usd_per_mwh
-
-
+# --------------------------------------------------------------------------- strikes vs the optimum
 def strike_comparison(site: DispatchSite, prices: FloatArray) -> dict[str, float]:
     """Strikes implied by the optimum without reserve terms, and what a two-strike policy with
     those strikes (and the same ramp limit) loses against that optimum."""
@@ -551,53 +496,3 @@ def strike_comparison(site: DispatchSite, prices: FloatArray) -> dict[str, float
         "energy_only_optimum_usd": opt.objective_usd,
         "strike_policy_value_lost_usd": opt.objective_usd - strike_obj,
     }
-
-
-# --------------------------------------------------------------------------- dispatch curves
-@dataclass(frozen=True)
-class DispatchCurve:
-    """Uptime and average power cost as functions of the mining value per MWh, one curve per
-    calendar month (1–12), from a year of hourly prices under the rule "mine iff the value beats
-    the price"; the plan interpolates them for sites on market-priced power."""
-
-    source: str
-    value_grid_usd_per_mwh: FloatArray  # [grid]
-    uptime: FloatArray  # [month 0..11, grid]
-    avg_price_usd_per_mwh: FloatArray  # [month, grid]: mean price of the hours mined
-
-
-def dispatch_curve(prices, grid: FloatArray | None = None) -> DispatchCurve:  # type: ignore[no-untyped-def]
-    """Build the monthly dispatch curves of an hourly price series (one sort per month)."""
-    if grid is None:
-        grid = np.concatenate([np.linspace(-50, 300, 351), np.geomspace(301, 10_000, 200)])
-    months = prices.index_local.month.to_numpy()
-    up = np.zeros((12, grid.size))
-    avg = np.zeros((12, grid.size))
-    for m in range(12):
-        p = np.sort(prices.price_usd_per_mwh[months == m + 1])
-        if p.size == 0:
-            raise InputError("prices", prices.source, "a full year of hours (a month is missing)")
-        k = np.searchsorted(p, grid, side="left")  # hours with price < value
-        csum = np.concatenate([[0.0], np.cumsum(p)])
-        up[m] = k / p.size
-        avg[m] = np.where(k > 0, csum[k] / np.maximum(k, 1), p[0])
-    return DispatchCurve(prices.source, grid, up, avg)
-
-
-def run_site_file(site_file, prices):  # type: ignore[no-untyped-def]
-    """A site file's ``dispatch`` section against an
-    :class:`~hashpivot.bitcoin.history.HourlyPrices`
-    series: the LP solved, and its accounts with the strike comparison, hours and timings (the
-    CLI's ``--json`` and the web API's answer)."""
-    if site_file.dispatch is None:
-        raise InputError("dispatch", None, "a 'dispatch' section in the site file")
-    market = market_prices(site_file, prices)
-    problem = site_problem(site_file, prices)
-    result = solve(problem, market)
-    accounts = result.accounts()
-    accounts.update(strike_comparison(problem, market))
-    accounts["hours"] = int(market.size)
-    accounts["filled_hours_utc"] = list(prices.filled_hours_utc)
-    accounts["build_s"] = result.build_s
-    accounts["solve_s"] = result.solve_s
-    return result, accounts

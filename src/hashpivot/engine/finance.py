@@ -5,15 +5,14 @@ Called by :mod:`hashpivot.engine.run`, which stays the one orchestrator."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 
 from ..finance import company, metrics
-from ..market import scenarios
+from ..sites import hardware
 from ..units import DAYS_PER_YEAR, FloatArray
-from . import special_sites as converted
-from .model import Evaluation, PlanModel
+from .model import AccKeys, Evaluation, PlanModel, TrainingPaths
+from .results import DefaultResults
 
 
 def groups_and_finance(plan, plain, mining_sites, n_months, days, start):
@@ -38,7 +37,9 @@ def groups_and_finance(plan, plain, mining_sites, n_months, days, start):
         if jur is None:
             continue
         if jur.embargo is not None:  # failed units are not replaced
-            availability[j] *= (1.0 - jur.embargo.failure_rate_annual) ** age_years
+            availability[j] *= hardware.surviving_fraction(
+                age_years, jur.embargo.failure_rate_annual
+            )
         if jur.rationing is not None:
             rationed = np.isin(moy, jur.rationing.months)
             availability[j] *= np.where(rationed, 1.0 - jur.rationing.curtailed_share, 1.0)
@@ -187,32 +188,29 @@ def with_finance(
     return Evaluation(flows, tail, totals, outcomes, outs, base.cash_usd)
 
 
-def hedge_strikes(model: PlanModel, seeds: list[np.random.SeedSequence]) -> FloatArray | None:
+def hedge_strikes(model: PlanModel, train: TrainingPaths) -> FloatArray | None:
     """Forward hashprice of each month: the scenario engine's expected hashprice, the mean over
-    the first :data:`converted.TRAIN_PATHS` paths (a fixed set, whatever the chunking)."""
+    the run's training paths (a fixed set, whatever the chunking)."""
     if model.hedge_notional_ph is None or not model.hedge_notional_ph.any():
         return None
-    n = min(model.plan.paths, converted.TRAIN_PATHS)
-    nb = -(-n // scenarios.PATH_BLOCK)
-    paths = scenarios.simulate(model.market, model.n_months, seeds, 0, nb, model.plan.paths)
-    return paths.hashprice_usd_per_ph_day[:n].mean(axis=0)
+    return train.paths().hashprice_usd_per_ph_day.mean(axis=0)
 
 
 def default_results(
     model: PlanModel, acc: metrics.PathAccumulator, npv_values: FloatArray
-) -> dict[str, Any]:
+) -> DefaultResults | None:
     """P(default) by month for each scenario, time to default, expected shortfall, and the
-    waterfall of flows on the worst 5% of paths (by NPV)."""
+    waterfall of flows on the worst 5% of paths (by NPV); ``None`` without company finance."""
     if model.variants is None:
-        return {}
+        return None
     n_paths, n_months = model.plan.paths, model.n_months
     by_month = {
-        name: (np.cumsum(acc.counts[f"default:{name}"][:n_months]) / n_paths).tolist()
+        name: tuple((np.cumsum(acc.counts[AccKeys.default(name)][:n_months]) / n_paths).tolist())
         for name in model.variants
     }
-    shortfall = acc.values("shortfall")
+    shortfall = acc.values(AccKeys.SHORTFALL)
     worst = npv_values <= np.percentile(npv_values, 5)
-    flows = {name: float(acc.values(f"flow:{name}")[worst].mean()) for name in company.FLOWS}
+    flows = {name: float(acc.values(AccKeys.flow(name))[worst].mean()) for name in company.FLOWS}
     signs = {
         "btc_sales": 1,
         "other": 1,
@@ -223,15 +221,17 @@ def default_results(
         "principal": -1,
         "relocation": -1,
     }
-    waterfall = [("opening cash", model.plan.company.cash_usd)]
+    waterfall = [("opening cash", float(model.plan.company.cash_usd))]
     waterfall += [(name.replace("_", " "), signs[name] * flows[name]) for name in signs]
     waterfall.append(("haircut losses (memo)", -flows["haircut_loss"]))
-    return {
-        "p_default_by_month": by_month,
-        "time_to_default_counts": acc.counts["default:as_configured"][:n_months].tolist(),
-        "expected_shortfall_usd": float(shortfall.mean()),
-        "mean_shortfall_given_default_usd": float(shortfall[shortfall > 0].mean())
+    return DefaultResults(
+        p_default_by_month=by_month,
+        time_to_default_counts=tuple(
+            int(c) for c in acc.counts[AccKeys.default("as_configured")][:n_months]
+        ),
+        expected_shortfall_usd=float(shortfall.mean()),
+        mean_shortfall_given_default_usd=float(shortfall[shortfall > 0].mean())
         if (shortfall > 0).any()
         else 0.0,
-        "worst_paths_waterfall_usd": waterfall,
-    }
+        worst_paths_waterfall_usd=tuple(waterfall),
+    )

@@ -65,3 +65,55 @@ class Evaluation:
     special: list[converted.SpecialOutcome]
     finance: dict[str, company.CompanyOutcome] | None = None  # by scenario variant
     cash_usd: FloatArray | None = None  # the company's cash by month (finance engaged)
+
+
+class TrainingPaths:
+    """The run's fixed training set: its first ``min(paths, TRAIN_PATHS)`` market paths,
+    simulated once, on first use, and shared by everything fitted or averaged on them (the
+    conversion policies, the hedge strikes, the exercise boundaries, the tornado). A fixed set,
+    so nothing fitted on it depends on the chunk size; the block-keyed random numbers make its
+    first ``n`` paths the run's own first ``n``."""
+
+    def __init__(self, model: PlanModel, seeds: list[np.random.SeedSequence]) -> None:
+        self.model = model
+        self.seeds = seeds
+        self.n_paths = min(model.plan.paths, converted.TRAIN_PATHS)
+        self._paths: scenarios.MarketPaths | None = None
+
+    def paths(self, n: int | None = None) -> scenarios.MarketPaths:
+        """The first ``n`` training paths (all of them by default)."""
+        if self._paths is None:
+            blocks = -(-self.n_paths // scenarios.PATH_BLOCK)
+            m = self.model
+            self._paths = scenarios.simulate(
+                m.market, m.n_months, self.seeds, 0, blocks, m.plan.paths
+            )
+        n = self.n_paths if n is None else min(n, self.n_paths)
+        return self._paths.take(n)
+
+
+class AccKeys:
+    """The names under which a run's chunks fold per-path results into the
+    :class:`~hashpivot.finance.metrics.PathAccumulator`: written by
+    :func:`~hashpivot.engine.run.fold_chunk`, read by the reductions, spelled only here."""
+
+    NPV = "npv"
+    NEGATIVE_NOW = "negative_now"
+    NEGATIVE_EVER = "negative_ever"
+    SHORTFALL = "shortfall"
+
+    @staticmethod
+    def conversion_month(site: str) -> str:
+        return f"conversion_month:{site}"
+
+    @staticmethod
+    def policy(site: str, policy: str) -> str:
+        return f"policy:{site}:{policy}"
+
+    @staticmethod
+    def default(scenario: str) -> str:
+        return f"default:{scenario}"
+
+    @staticmethod
+    def flow(name: str) -> str:
+        return f"flow:{name}"

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from .._numba import needs_compiling
 from ..config.models import PlanConfig, PlanSiteConfig
 from ..errors import InputError
@@ -42,8 +41,17 @@ from ..units import DAYS_PER_MONTH, DAYS_PER_YEAR, FloatArray
 from ..workspace import Workspace
 from . import special_sites as converted
 from .finance import default_results, groups_and_finance, hedge_strikes, with_finance
-from .model import Evaluation, PlanModel
-from .site_results import SiteResult, site_results
+from .model import AccKeys, Evaluation, PlanModel, TrainingPaths
+from .results import (
+    ConversionResults,
+    Fan,
+    Fans,
+    NpvSummary,
+    PlanResult,
+    Tornado,
+    TornadoRow,
+)
+from .site_results import site_results
 
 #: Paths used for the tornado (common random numbers across all its evaluations).
 TORNADO_PATHS = 1024
@@ -63,7 +71,6 @@ def kernels_need_compiling() -> bool:
 
 
 #: Horizons reported in ``p_cash_negative_by_horizon`` (months), where within the plan horizon.
-REPORT_HORIZONS = (12, 24, 36, 60, 120)
 TOTALS = ("btc", "revenue_usd", "pool_fee_usd", "energy_usd", "energy_mwh")
 #: Per-site, per-path results folded from each chunk (TOTALS and the months each site mined).
 SITE_SCALARS = (*TOTALS, "mining_months")
@@ -117,13 +124,13 @@ def _market_site(
     n_months: int,
 ) -> converted.SpecialSite:
     """A mining site on hourly market power, with the dispatch curve of its market."""
-    from ..bitcoin import history
-    from ..dispatch import lp as dispatch
+    from ..data import power_prices as price_data
+    from ..dispatch import curve
 
     if cfg.power_market not in curves:
         try:
-            curves[cfg.power_market] = dispatch.dispatch_curve(
-                history.hourly_prices(cfg.power_market)
+            curves[cfg.power_market] = curve.dispatch_curve(
+                price_data.hourly_prices(cfg.power_market)
             )
         except InputError as exc:
             raise InputError(f"sites[{k}].power_market", cfg.power_market, exc.allowed) from None
@@ -274,14 +281,18 @@ def build_model(plan: PlanConfig) -> PlanModel:
             (np.cumsum(days) - days / 2) / DAYS_PER_YEAR
             - cfg.start_month * DAYS_PER_MONTH / DAYS_PER_YEAR,
         )
-        factor[k] = (1.0 + cfg.efficiency_degradation_per_year) ** (-age_years)
+        # Hashrate left per unit of power: the inverse of the efficiency's worsening with age.
+        factor[k] = 1.0 / hardware.degraded_efficiency_j_per_th(
+            1.0, age_years, cfg.efficiency_degradation_per_year
+        )
         for c in cfg.capex:
             if c.month < n_months:
                 capex[k, c.month] += c.amount_usd
         dep[k] = cfg.depreciation_usd_per_month * active * days / DAYS_PER_MONTH
-        for a in cfg.assets:
-            life = (month >= cfg.start_month) & (month < cfg.start_month + a.life_months)
-            dep[k] += a.cost_usd / a.life_months * life
+        for a in cfg.assets:  # straight line from the site's start month
+            dep[k, cfg.start_month :] += hardware.straight_line_depreciation(
+                a.cost_usd, a.life_months, n_months - cfg.start_month
+            )
         active_months[k] = float((active * days).sum() / DAYS_PER_MONTH)
     plain = np.array(
         [k for k, c in enumerate(plan.sites) if c.type == "mining" and c.power_market is None],
@@ -430,111 +441,14 @@ def evaluate(
     )
 
 
-def fit_policies(
-    model: PlanModel, seeds: list[np.random.SeedSequence]
-) -> dict[str, conversion.LsmPolicy]:
-    """Fit each option site's conversion policy on the first :data:`converted.TRAIN_PATHS`
-    paths (a fixed set: the fit does not depend on chunking)."""
+def fit_policies(model: PlanModel, train: TrainingPaths) -> dict[str, conversion.LsmPolicy]:
+    """Fit each option site's conversion policy on the run's training paths (a fixed set: the
+    fit does not depend on chunking)."""
     options = [s for s in model.special if s.kind == "option_to_convert"]
     if not options:
         return {}
-    n = min(model.plan.paths, converted.TRAIN_PATHS)
-    nb = -(-n // scenarios.PATH_BLOCK)
-    paths = scenarios.simulate(model.market, model.n_months, seeds, 0, nb, model.plan.paths)
+    paths = train.paths()
     return {s.name: converted.fit_option_policy(s, paths, model.monthly_discount) for s in options}
-
-
-@dataclass
-class PlanResult:
-    """What a run produces; :meth:`summary` is the CLI's ``--json``."""
-
-    plan_name: str
-    seed: int
-    n_paths: int
-    n_months: int
-    start_month: str
-    npv_values: FloatArray
-    npv: dict[str, float]
-    p_cash_negative: list[float]  # at month t
-    p_cash_negative_ever: list[float]  # at some month <= t
-    fans: dict[str, dict[str, list[float]]]
-    sites: list[SiteResult]
-    tornado: list[dict[str, float | str]]
-    calibration: dict[str, Any]
-    assumptions: list[dict[str, str]]
-    version: str = __version__
-    extra: dict[str, Any] = field(default_factory=dict)
-    default: dict[str, Any] = field(default_factory=dict)
-    market_assumptions: dict[str, Any] = field(default_factory=dict)
-
-    def p_default(self) -> dict[str, float]:
-        """P(default) within 12 and 24 months and by the horizon (as configured)."""
-        by = self.default.get("p_default_by_month", {}).get("as_configured")
-        ever = by if by is not None else self.p_cash_negative_ever
-        out = {f"{h}m": ever[h - 1] for h in (12, 24) if h <= self.n_months}
-        out["horizon"] = ever[-1]
-        return out
-
-    def p_cash_negative_by_horizon(self) -> dict[str, float]:
-        out = {
-            f"{h}m": self.p_cash_negative_ever[h - 1] for h in REPORT_HORIZONS if h <= self.n_months
-        }
-        out["horizon"] = self.p_cash_negative_ever[-1]
-        return out
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "plan": self.plan_name,
-            "seed": self.seed,
-            "paths": self.n_paths,
-            "months": self.n_months,
-            "start": self.start_month,
-            "market_assumptions": self.market_assumptions,
-            "npv_definition": NPV_DEFINITION
-            if self.default
-            else "NPV of the company's cash flows (no company finance: every path sells what it "
-            "mines and is never stopped by a default)",
-            "npv_usd": {k: self.npv[k] for k in ("mean", "p5", "p50", "p95")},
-            "npv_usd_stderr": self.npv["stderr"],
-            "npv_usd_cvar5": self.npv["cvar5"],
-            "p_cash_negative_by_horizon": self.p_cash_negative_by_horizon(),
-            "p_default": self.p_default(),
-            **(
-                {
-                    "p_default_by_scenario": {
-                        name: {f"{h}m": v[h - 1] for h in (12, 24) if h <= self.n_months}
-                        | {"horizon": v[-1]}
-                        for name, v in self.default["p_default_by_month"].items()
-                    },
-                    "expected_shortfall_usd": self.default["expected_shortfall_usd"],
-                }
-                if self.default
-                else {}
-            ),
-            "sites": {
-                s.name: {
-                    "type": s.kind,
-                    "cost_usd_per_btc": s.cost_usd_per_btc,
-                    "breakeven_btc_price_usd": s.breakeven_btc_price_usd,
-                    "breakeven_power_usd_per_kwh": s.breakeven_power_usd_per_kwh,
-                    "btc_mined": s.btc_mined,
-                }
-                for s in self.sites
-            },
-            "npv_usd_by_policy": {
-                s.name: s.conversion["npv_usd_by_policy"]
-                for s in self.sites
-                if "npv_usd_by_policy" in s.conversion
-            },
-        }
-
-
-#: What NPV means when the plan has company finance (stated in every summary).
-NPV_DEFINITION = (
-    "equity value after default: the PV of cash flows to equity up to the default month "
-    "(limited liability: at most the opening cash is lost), plus, only on paths solvent at the "
-    "horizon, BTC held less debt and contracted lease tails"
-)
 
 
 def market_assumptions(model: PlanModel) -> dict[str, Any]:
@@ -648,7 +562,7 @@ def chunk_blocks(chunk_size: int) -> int:
         or (chunk_size % scenarios.PATH_BLOCK)
     ):
         raise InputError(
-            "--chunk-size", chunk_size, f"a positive multiple of {scenarios.PATH_BLOCK} paths"
+            "chunk_size", chunk_size, f"a positive multiple of {scenarios.PATH_BLOCK} paths"
         )
     return chunk_size // scenarios.PATH_BLOCK
 
@@ -665,8 +579,9 @@ def run(
     model = model or build_model(plan)
     n_paths, n_months = plan.paths, plan.horizon_months
     seeds = scenarios.block_seeds(plan.seed, n_paths)
-    policies = fit_policies(model, seeds)
-    strikes = hedge_strikes(model, seeds)
+    train = TrainingPaths(model, seeds)  # simulated once, on first use
+    policies = fit_policies(model, train)
+    strikes = hedge_strikes(model, train)
     acc = metrics.PathAccumulator(n_months)
     df = metrics.discount_factors(plan.discount_rate_annual, n_months)
     n_blocks = len(seeds)
@@ -683,8 +598,8 @@ def run(
         done += paths.price_usd.shape[0]
         if progress:
             progress(done, n_paths)
-    tornado = _tornado(model, seeds, policies, strikes) if with_tornado else []
-    return finalise(model, acc, tornado, policies, seeds)
+    tornado = _tornado(model, train, policies, strikes) if with_tornado else Tornado()
+    return finalise(model, acc, tornado, policies, train)
 
 
 def fold_chunk(
@@ -704,19 +619,21 @@ def fold_chunk(
     )
     negative = cum < 0
     n_months = model.n_months
-    acc.add_scalars("npv", first_path, cash_flow @ df + ev.tail_usd * df[-1])
-    acc.add_count("negative_now", negative.sum(axis=0))
+    acc.add_scalars(AccKeys.NPV, first_path, cash_flow @ df + ev.tail_usd * df[-1])
+    acc.add_count(AccKeys.NEGATIVE_NOW, negative.sum(axis=0))
     first_negative = np.where(negative.any(axis=1), negative.argmax(axis=1), n_months)
     ever = np.cumsum(np.bincount(first_negative, minlength=n_months + 1))[:n_months]
-    acc.add_count("negative_ever", ever)
+    acc.add_count(AccKeys.NEGATIVE_EVER, ever)
     for name in SITE_SCALARS:
         acc.add_scalars(name, first_path, ev.totals[name])
     for site, out in zip(model.special, ev.special, strict=True):
         acc.add_scalars(
-            f"conversion_month:{site.name}", first_path, out.conversion_month.astype(np.float64)
+            AccKeys.conversion_month(site.name),
+            first_path,
+            out.conversion_month.astype(np.float64),
         )
         for policy, values in out.policy_values.items():
-            acc.add_scalars(f"policy:{site.name}:{policy}", first_path, values)
+            acc.add_scalars(AccKeys.policy(site.name, policy), first_path, values)
     if first_path < metrics.FAN_PATHS:  # the first paths feed the fan charts
         fan = paths.take(metrics.FAN_PATHS - first_path)
         acc.add_fan("btc_price_usd", first_path, fan.price_usd)
@@ -725,12 +642,14 @@ def fold_chunk(
         acc.add_fan("company_cash_usd", first_path, cum)
     if ev.finance:
         for name, out in ev.finance.items():
-            acc.add_count(f"default:{name}", np.bincount(out.default_month, minlength=n_months + 1))
+            acc.add_count(
+                AccKeys.default(name), np.bincount(out.default_month, minlength=n_months + 1)
+            )
         base = ev.finance["as_configured"]
-        acc.add_scalars("shortfall", first_path, base.shortfall_usd)
+        acc.add_scalars(AccKeys.SHORTFALL, first_path, base.shortfall_usd)
         totals = np.einsum("itf->if", base.flows)  # [path, flow]; faster than sum(axis=1)
         for k, name in enumerate(company.FLOWS):
-            acc.add_scalars(f"flow:{name}", first_path, totals[:, k].copy())
+            acc.add_scalars(AccKeys.flow(name), first_path, totals[:, k].copy())
 
 
 TORNADO_DRIVERS = (
@@ -745,16 +664,13 @@ TORNADO_DRIVERS = (
 
 def _tornado(
     model: PlanModel,
-    seeds: list[np.random.SeedSequence],
+    train: TrainingPaths,
     policies: dict[str, conversion.LsmPolicy],
     strikes: FloatArray | None = None,
-) -> list[dict[str, Any]]:
+) -> Tornado:
     """Mean NPV with each driver at its low and high value, on the first paths (common random
     numbers), sorted by swing. Low/high are the adverse/favourable settings."""
-    n = min(model.plan.paths, TORNADO_PATHS)
-    nb = -(-n // scenarios.PATH_BLOCK)
-    paths = scenarios.simulate(model.market, model.n_months, seeds, 0, nb, model.plan.paths)
-    paths = paths.take(n)
+    paths = train.paths(TORNADO_PATHS)
     df = metrics.discount_factors(model.plan.discount_rate_annual, model.n_months)
 
     def mean_npv(shocks: Shocks | None) -> float:
@@ -762,70 +678,68 @@ def _tornado(
         return float((ev.company_usd @ df + ev.tail_usd * df[-1]).mean())
 
     base = mean_npv(None)
-    rows = []
-    for label, attr, adverse, favourable in TORNADO_DRIVERS:
-        lo = mean_npv(Shocks(**{attr: adverse}))
-        hi = mean_npv(Shocks(**{attr: favourable}))
-        rows.append({"driver": label, "low_npv_usd": lo, "high_npv_usd": hi, "base_npv_usd": base})
-    rows.sort(key=lambda r: abs(r["high_npv_usd"] - r["low_npv_usd"]), reverse=True)
-    return rows
+    rows = [
+        TornadoRow(
+            driver=label,
+            low_npv_usd=mean_npv(Shocks(**{attr: adverse})),
+            high_npv_usd=mean_npv(Shocks(**{attr: favourable})),
+            base_npv_usd=base,
+        )
+        for label, attr, adverse, favourable in TORNADO_DRIVERS
+    ]
+    rows.sort(key=lambda r: r.swing_usd, reverse=True)
+    return Tornado(tuple(rows))
 
 
 def _conversion_results(
     model: PlanModel,
     acc: metrics.PathAccumulator,
     policies: dict[str, conversion.LsmPolicy],
-    seeds: list[np.random.SeedSequence],
-) -> dict[str, dict[str, Any]]:
+    train: TrainingPaths | None,
+) -> dict[str, ConversionResults]:
     """Per special site: the distribution of the conversion month, NPV by policy (option sites)
-    and the exercise boundary."""
-    out: dict[str, dict[str, Any]] = {}
+    and the exercise boundary (on the training paths)."""
+    out: dict[str, ConversionResults] = {}
     n_months = model.n_months
-    train = None
     for site in model.special:
-        months = acc.values(f"conversion_month:{site.name}").astype(np.int64)
+        months = acc.values(AccKeys.conversion_month(site.name)).astype(np.int64)
         counts = np.bincount(np.minimum(months, n_months), minlength=n_months + 1)
-        info: dict[str, Any] = {
-            "conversion_month_counts": counts[:n_months].tolist(),
-            "share_never_converted": float(counts[n_months] / months.size),
-            "median_conversion_month": float(np.median(months))
-            if counts[:n_months].any()
-            else None,
-        }
+        by: dict[str, float] | None = None
+        boundary: tuple[float | None, ...] | None = None
         if site.kind == "option_to_convert":
             by = {
-                p: float(acc.values(f"policy:{site.name}:{p}").mean()) for p in converted.POLICIES
+                p: float(acc.values(AccKeys.policy(site.name, p)).mean())
+                for p in converted.POLICIES
             }
             by["fixed_date_month"] = min(max(site.fixed_month, site.start_month), site.latest_month)
             by["value_of_flexibility"] = by["optimal"] - max(by["never"], by["now"])
-            info["npv_usd_by_policy"] = by
-            if train is None:
-                n = min(model.plan.paths, converted.TRAIN_PATHS)
-                train = scenarios.simulate(
-                    model.market,
-                    n_months,
-                    seeds,
-                    0,
-                    -(-n // scenarios.PATH_BLOCK),
-                    model.plan.paths,
+            if train is not None:
+                boundary = tuple(
+                    converted.exercise_boundary(
+                        site, train.paths(), policies[site.name], model.monthly_discount
+                    )
                 )
-            info["exercise_boundary_hashprice_usd_per_ph_day"] = converted.exercise_boundary(
-                site, train, policies[site.name], model.monthly_discount
-            )
-        out[site.name] = info
+        out[site.name] = ConversionResults(
+            conversion_month_counts=tuple(int(c) for c in counts[:n_months]),
+            share_never_converted=float(counts[n_months] / months.size),
+            median_conversion_month=float(np.median(months)) if counts[:n_months].any() else None,
+            npv_usd_by_policy=by,
+            exercise_boundary_hashprice_usd_per_ph_day=boundary,
+        )
     return out
 
 
 def finalise(
     model: PlanModel,
     acc: metrics.PathAccumulator,
-    tornado: list[dict[str, Any]],
-    policies: dict[str, conversion.LsmPolicy] | None = None,
-    seeds: list[np.random.SeedSequence] | None = None,
+    tornado: Tornado,
+    policies: dict[str, conversion.LsmPolicy],
+    train: TrainingPaths,
 ) -> PlanResult:
     """Reduce the merged accumulator to the run's results."""
     plan, market = model.plan, model.market
-    npv_values = acc.values("npv")
+    npv_values = acc.values(AccKeys.NPV)
+    npv_values.setflags(write=False)  # the result is frozen, its arrays too
     hr = market.hashrate
     calibration = {
         "start": str(market.start.date()),
@@ -856,6 +770,9 @@ def finalise(
         "correlation_btc_hashrate_fees": market.correlation.round(4).tolist(),
         "antithetic": market.antithetic,
     }
+    conversions = _conversion_results(model, acc, policies, train)
+    sites = tuple(replace(s, conversion=conversions.get(s.name)) for s in site_results(model, acc))
+    fans = Fans({k: Fan.from_dict(metrics.fan(acc.fan_series(k))) for k in acc.fans})
     return PlanResult(
         plan_name=plan.name,
         seed=plan.seed,
@@ -863,24 +780,14 @@ def finalise(
         n_months=plan.horizon_months,
         start_month=str(market.start.date())[:7],
         npv_values=npv_values,
-        npv=metrics.summary(npv_values),
-        p_cash_negative=(acc.counts["negative_now"] / plan.paths).tolist(),
-        p_cash_negative_ever=(acc.counts["negative_ever"] / plan.paths).tolist(),
-        fans={k: metrics.fan(acc.fan_series(k)) for k in acc.fans},
-        sites=_with_conversions(
-            site_results(model, acc), _conversion_results(model, acc, policies or {}, seeds or [])
-        ),
+        npv=NpvSummary.from_dict(metrics.summary(npv_values)),
+        p_cash_negative=tuple((acc.counts[AccKeys.NEGATIVE_NOW] / plan.paths).tolist()),
+        p_cash_negative_ever=tuple((acc.counts[AccKeys.NEGATIVE_EVER] / plan.paths).tolist()),
+        fans=fans,
+        sites=sites,
         tornado=tornado,
         calibration=calibration,
-        assumptions=list(plan.assumptions),
+        assumptions=tuple(plan.assumptions),
         default=default_results(model, acc, npv_values),
         market_assumptions=market_assumptions(model),
     )
-
-
-def _with_conversions(
-    sites: list[SiteResult], conversions: dict[str, dict[str, Any]]
-) -> list[SiteResult]:
-    for s in sites:
-        s.conversion = conversions.get(s.name, {})
-    return sites

@@ -3,8 +3,7 @@ medians over paths, for all sites at once from ``[site, path]`` totals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -14,27 +13,10 @@ from ..finance import metrics
 from ..sites.site import FixedCosts
 from ..units import FloatArray
 from .model import PlanModel
+from .results import SiteResult
 
 if HAVE_NUMBA:
     from numba import njit, prange
-
-
-@dataclass
-class SiteResult:
-    """Per-site medians over paths (USD per BTC unless named otherwise)."""
-
-    name: str
-    power_capacity_mw: float
-    hashrate_eh_s: float
-    start_month: int
-    cost_usd_per_btc: dict[str, float | None]
-    stack_usd_per_btc: dict[str, float | None]  # cost lines of the median all-in path
-    breakeven_btc_price_usd: float | None
-    breakeven_power_usd_per_kwh: float | None
-    btc_mined: float
-    share_of_paths_mining: float
-    kind: str = "mining"
-    conversion: dict[str, Any] = field(default_factory=dict)  # option / converted sites
 
 
 #: The cost lines of a site's cost stack, in order.

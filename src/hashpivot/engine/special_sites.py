@@ -33,6 +33,7 @@ from ..finance import lsm as conversion
 from ..market.scenarios import MarketPaths
 from ..sites import hosting
 from ..sites.kernel import SiteParams, SiteTotals, site_cashflows, site_cashflows_numpy
+from ..sites.mining import mining_value_usd_per_mwh
 from ..units import DAYS_PER_MONTH, FloatArray, IntArray
 
 #: Paths the conversion policy is fitted on (the first ones; the same whatever the chunking).
@@ -62,7 +63,7 @@ class SpecialSite:
     rate_index: int  # -1: fixed GPU rate
     pa: float  # PV per $1/kW-month of rent signed, at conversion start
     pb: float  # PV of the rent-independent cash, at conversion start
-    curve: Any = None  # dispatch.DispatchCurve for market_mining sites
+    curve: Any = None  # a dispatch.curve.DispatchCurve for market_mining sites
     month_of_year: IntArray | None = None  # calendar month (0–11) of each plan month
 
 
@@ -247,7 +248,10 @@ def market_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
     n, n_months = paths.price_usd.shape
     wall_j_per_th = p.facility_power_mw[0] * 1e6 / p.hashrate_th_s[0]
     adder = p.power_usd_per_mwh[0]
-    value = paths.hashprice_usd_per_ph_day * (1 - p.pool_fee[0]) / (0.024 * wall_j_per_th) - adder
+    value = (
+        mining_value_usd_per_mwh(paths.hashprice_usd_per_ph_day, wall_j_per_th, p.pool_fee[0])
+        - adder
+    )
     uptime = np.empty((n, n_months))
     price = np.empty((n, n_months))
     curve = site.curve

@@ -140,7 +140,7 @@ def generate_key(path: str | Path) -> bytes:
 
     p = Path(path)
     if p.exists():
-        raise InputError("--key", str(p), "a path where no key exists yet")
+        raise InputError("key", str(p), "a path where no key exists yet")
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -158,7 +158,7 @@ def generate_key(path: str | Path) -> bytes:
             os.fsync(fh.fileno())
         os.link(tmp, p)
     except FileExistsError:
-        raise InputError("--key", str(p), "a path where no key exists yet") from None
+        raise InputError("key", str(p), "a path where no key exists yet") from None
     finally:
         Path(tmp).unlink(missing_ok=True)
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -172,17 +172,17 @@ def load_key(path: str | Path):  # type: ignore[no-untyped-def]
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
-        raise InputError("--key", str(path), "an existing Ed25519 key file") from None
+        raise InputError("key", str(path), "an existing Ed25519 key file") from None
     except OSError as exc:
-        raise InputError("--key", str(path), f"a readable key file ({exc.strerror})") from None
+        raise InputError("key", str(path), f"a readable key file ({exc.strerror})") from None
     if not raw.strip():
-        raise InputError("--key", f"{path} (0 bytes)", "a PEM-encoded Ed25519 private key")
+        raise InputError("key", f"{path} (0 bytes)", "a PEM-encoded Ed25519 private key")
     try:
         key = serialization.load_pem_private_key(raw, password=None)
     except ValueError:
-        raise InputError("--key", str(path), "a PEM-encoded Ed25519 private key") from None
+        raise InputError("key", str(path), "a PEM-encoded Ed25519 private key") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise InputError("--key", str(path), "an Ed25519 key")
+        raise InputError("key", str(path), "an Ed25519 key")
     return key
 
 
@@ -376,7 +376,9 @@ class Ledger:
         self.path = Path(path)
         self.read_only = read_only and not create
         if not create and not self.path.exists():
-            raise InputError("--db", str(self.path), "an existing ledger (hashpivot ledger init)")
+            raise InputError(
+                "ledger_path", str(self.path), "an existing ledger (hashpivot ledger init)"
+            )
         try:
             if self.read_only:
                 self.con = _connect_read_only(self.path)
@@ -705,7 +707,7 @@ class Ledger:
             except sqlite3.Error as exc:
                 raise LedgerError(f"{self.path}: {_sqlite_problem(exc, self.path)}") from None
         elif bytes(stored[0]) != pub:
-            raise InputError("--key", "a different key", "the key this ledger was created with")
+            raise InputError("key", "a different key", "the key this ledger was created with")
         root = self.root()
         ts = int(time.time() * 1000)
         sig = key.sign(sth_message(self.size, root, ts))
@@ -888,7 +890,7 @@ def verify_bundle(bundle: dict[str, Any], public_key: bytes) -> tuple[bool, str]
     Malformed bundles raise a named :class:`InputError`; a well-formed bundle that does not
     verify returns ``(False, reason)``."""
     if len(public_key) != 32:
-        raise InputError("--public-key", f"{len(public_key)} bytes", "32 bytes (64 hex digits)")
+        raise InputError("public_key", f"{len(public_key)} bytes", "32 bytes (64 hex digits)")
     if not isinstance(bundle, dict) or bundle.get("kind") not in ("inclusion", "consistency"):
         raise InputError(
             "proof.kind",

@@ -113,7 +113,7 @@ def build_figures(result: PlanResult) -> dict[str, Any]:
     }
     figs: dict[str, Any] = {
         "fans": [
-            _fan_figure(t, result.fans[k], x, log)
+            _fan_figure(t, result.fans[k].to_dict(), x, log)
             for k, (t, log) in titles.items()
             if k in result.fans
         ]
@@ -129,7 +129,7 @@ def build_figures(result: PlanResult) -> dict[str, Any]:
         )
     )
     for key, dash in (("p5", "dot"), ("p50", "solid"), ("p95", "dot")):
-        npv.add_vline(x=result.npv[key], line_dash=dash, annotation_text=key)
+        npv.add_vline(x=getattr(result.npv, key), line_dash=dash, annotation_text=key)
     outside = hist["below"] + hist["above"]
     npv.update_layout(
         title="NPV distribution (USD), P1–P99"
@@ -178,10 +178,10 @@ def build_figures(result: PlanResult) -> dict[str, Any]:
     figs["cost_stack"] = stack
     tor = go.Figure()
     if result.tornado:
-        base = result.tornado[0]["base_npv_usd"]
-        drivers = [r["driver"] for r in result.tornado][::-1]
-        lows = [r["low_npv_usd"] - base for r in result.tornado][::-1]
-        highs = [r["high_npv_usd"] - base for r in result.tornado][::-1]
+        base = result.tornado.rows[0].base_npv_usd
+        drivers = [r.driver for r in result.tornado][::-1]
+        lows = [r.low_npv_usd - base for r in result.tornado][::-1]
+        highs = [r.high_npv_usd - base for r in result.tornado][::-1]
         tor.add_trace(
             go.Bar(
                 y=drivers,
@@ -218,7 +218,7 @@ def build_figures(result: PlanResult) -> dict[str, Any]:
 def _default_figures(result: PlanResult, x: list[str]) -> list[go.Figure]:
     """P(default) by month per scenario, time to default, and the worst paths' waterfall."""
     d = result.default
-    if not d:
+    if d is None:
         return []
     names = {
         "as_configured": "as configured",
@@ -226,7 +226,7 @@ def _default_figures(result: PlanResult, x: list[str]) -> list[go.Figure]:
         "relocation_allowed": "relocation allowed",
     }
     by = go.Figure()
-    for key, series in d["p_default_by_month"].items():
+    for key, series in d.p_default_by_month.items():
         by.add_trace(go.Scatter(x=x, y=series, name=names.get(key, key)))
     by.update_layout(
         title="P(default) by month",
@@ -235,14 +235,14 @@ def _default_figures(result: PlanResult, x: list[str]) -> list[go.Figure]:
         legend={"orientation": "h"},
         margin={"t": 40, "l": 60, "r": 10, "b": 40},
     )
-    counts = np.asarray(d["time_to_default_counts"], dtype=float)
+    counts = np.asarray(d.time_to_default_counts, dtype=float)
     ttd = go.Figure(go.Bar(x=x, y=counts / max(result.n_paths, 1)))
     ttd.update_layout(
         title="Month of default (share of paths)",
         height=360,
         margin={"t": 40, "l": 60, "r": 10, "b": 40},
     )
-    steps = d["worst_paths_waterfall_usd"]
+    steps = d.worst_paths_waterfall_usd
     water = go.Figure(
         go.Waterfall(
             x=[label for label, _ in steps],
@@ -266,9 +266,9 @@ def _decision_figures(result: PlanResult, x: list[str]) -> list[tuple[str, list[
     out = []
     for site in result.sites:
         conv = site.conversion
-        if "npv_usd_by_policy" not in conv:
+        if conv is None or conv.npv_usd_by_policy is None:
             continue
-        by = conv["npv_usd_by_policy"]
+        by = conv.npv_usd_by_policy
         names = ["never", "now", f"fixed (month {by['fixed_date_month']})", "optimal (LSM)"]
         values = [by["never"], by["now"], by["fixed_date"], by["optimal"]]
         policy = go.Figure(
@@ -279,20 +279,20 @@ def _decision_figures(result: PlanResult, x: list[str]) -> list[tuple[str, list[
             height=360,
             margin={"t": 40, "l": 60, "r": 10, "b": 40},
         )
-        counts = conv["conversion_month_counts"]
+        counts = conv.conversion_month_counts
         total = (
-            sum(counts) / (1 - conv["share_never_converted"])
-            if conv["share_never_converted"] < 1
+            sum(counts) / (1 - conv.share_never_converted)
+            if conv.share_never_converted < 1
             else max(sum(counts), 1)
         )
         when = go.Figure(go.Bar(x=x, y=[c / total for c in counts], name="converts that month"))
         when.update_layout(
-            title=f"Month conversion starts (never: {conv['share_never_converted']:.1%})",
+            title=f"Month conversion starts (never: {conv.share_never_converted:.1%})",
             height=360,
             yaxis_title="share of paths",
             margin={"t": 40, "l": 60, "r": 10, "b": 40},
         )
-        boundary = conv.get("exercise_boundary_hashprice_usd_per_ph_day", [])
+        boundary = list(conv.exercise_boundary_hashprice_usd_per_ph_day or ())
         edge = go.Figure(
             go.Scatter(
                 x=x, y=boundary, mode="lines+markers", connectgaps=False, name="convert below"
@@ -359,8 +359,11 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
         ("NPV is", summary["npv_definition"]),
     ]
     kpis = [
-        ("NPV mean", _usd(result.npv["mean"])),
-        ("NPV P5 / P50 / P95", " / ".join(_usd(result.npv[k]) for k in ("p5", "p50", "p95"))),
+        ("NPV mean", _usd(result.npv.mean)),
+        (
+            "NPV P5 / P50 / P95",
+            " / ".join(_usd(getattr(result.npv, k)) for k in ("p5", "p50", "p95")),
+        ),
         ("P(cash < 0) by horizon", f"{result.p_cash_negative_ever[-1]:.1%}"),
         ("sites", str(len(result.sites))),
     ]
@@ -390,12 +393,12 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
 
 
 def _default_summary(result: PlanResult) -> list[tuple[str, str]]:
-    if not result.default:
+    if result.default is None:
         return []
     rows = []
     for name, p in result.summary().get("p_default_by_scenario", {}).items():
         rows.append((name.replace("_", " "), " / ".join(f"{k}: {v:.1%}" for k, v in p.items())))
-    rows.append(("expected shortfall at default", _usd(result.default["expected_shortfall_usd"])))
+    rows.append(("expected shortfall at default", _usd(result.default.expected_shortfall_usd)))
     return rows
 
 

@@ -34,7 +34,7 @@ def check_ledger_writable(ledger_path: Path) -> None:
     if ledger_path.exists():
         if not kp.exists():
             raise InputError(
-                "--ledger",
+                "ledger_path",
                 str(ledger_path),
                 f"a ledger with its signing key beside it ({kp} is missing)",
             )
@@ -42,17 +42,17 @@ def check_ledger_writable(ledger_path: Path) -> None:
         lg = ledger.Ledger(ledger_path, read_only=True)
         try:
             if lg.size and lg.public_key() != ledger.public_key_bytes(key):
-                raise InputError("--ledger", str(kp), f"the key {ledger_path} was created with")
+                raise InputError("ledger_path", str(kp), f"the key {ledger_path} was created with")
         finally:
             lg.close()
         if not os.access(ledger_path, os.W_OK):
-            raise InputError("--ledger", str(ledger_path), "a ledger file that can be written")
+            raise InputError("ledger_path", str(ledger_path), "a ledger file that can be written")
         return
     if kp.exists():
         ledger.load_key(kp)
     folder = ledger_path.parent if str(ledger_path.parent) else Path(".")
     if folder.exists() and not os.access(folder, os.W_OK):
-        raise InputError("--ledger", str(ledger_path), "a path in a folder that can be written")
+        raise InputError("ledger_path", str(ledger_path), "a path in a folder that can be written")
 
 
 def log_run(
@@ -157,7 +157,7 @@ def verify_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) -
         )
     )
     if not ledger_path.exists():
-        raise InputError("--ledger", str(ledger_path), "the ledger this run store logs to")
+        raise InputError("ledger_path", str(ledger_path), "the ledger this run store logs to")
     lg = ledger.Ledger(ledger_path, read_only=True)
     try:
         found = find_run_record(lg, run_id)

@@ -105,7 +105,7 @@ def _reason(exc: BaseException) -> str:
 def record(sim: Simulated, plan_yaml: str, *, db: Path, ledger_path: Path) -> PlanRun:
     """Steps 4–5: log the run in the ledger, then store it (see the module docstring)."""
     run_id, result, summary, report_path = sim.run_id, sim.result, sim.summary, sim.report_path
-    results_hash = store.results_sha256(result, summary)
+    results_hash = store.results_sha256(result)
     try:
         head = audit.log_run(
             ledger_path, run_id, store.sha256_text(plan_yaml), result.seed, result.version,
@@ -119,7 +119,7 @@ def record(sim: Simulated, plan_yaml: str, *, db: Path, ledger_path: Path) -> Pl
         ) from None
     try:
         with store.connect(db) as con:
-            store.save_run(con, run_id, result, plan_yaml, str(report_path), summary=summary)
+            store.save_run(con, run_id, result, plan_yaml, str(report_path))
     except (HashpivotError, OSError) as exc:
         raise StorageError(
             f"run {run_id} was simulated, its report written to {report_path} and its record "

@@ -16,7 +16,6 @@ import shutil
 import tempfile
 import time
 import uuid
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +65,9 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def results_sha256(result: PlanResult, summary: dict[str, Any] | None = None) -> str:
+def results_sha256(result: PlanResult) -> str:
     """Hash of the run's results: the summary JSON (canonical) and the per-path NPVs."""
-    return results_sha256_of(result.summary() if summary is None else summary, result.npv_values)
+    return results_sha256_of(result.summary(), result.npv_values)
 
 
 def results_sha256_of(summary: dict[str, Any], npv_usd: Any) -> str:
@@ -93,7 +92,7 @@ def connect(
     ``wait_s`` seconds, then gets a one-line error."""
     p = Path(path)
     if read_only and not p.exists():
-        raise InputError("--db", str(p), "an existing hashpivot DuckDB file")
+        raise InputError("db", str(p), "an existing hashpivot DuckDB file")
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -145,27 +144,18 @@ def save_run(
     result: PlanResult,
     plan_yaml: str,
     report_path: str | None,
-    summary: dict[str, Any] | None = None,
 ) -> None:
     """Write a finished run in a single transaction; a failure (a full disk) rolls it back and
     raises :class:`StorageError` naming the cause, never a rollback's own complaint."""
-    summary = result.summary() if summary is None else summary
+    summary = result.summary()  # computed once per result, shared with the report and ledger
     series = []
-    for name, fan in result.fans.items():
+    for name in result.fans:
+        fan = result.fans[name]
         for t in range(result.n_months):
             series.append(
-                (
-                    run_id,
-                    name,
-                    t,
-                    fan["p5"][t],
-                    fan["p25"][t],
-                    fan["p50"][t],
-                    fan["p75"][t],
-                    fan["p95"][t],
-                    fan["mean"][t],
-                )
-            )
+                (run_id, name, t, fan.p5[t], fan.p25[t], fan.p50[t], fan.p75[t], fan.p95[t],
+                 fan.mean[t])
+            )  # fmt: skip
     for name in ("p_cash_negative", "p_cash_negative_ever"):
         for t, v in enumerate(getattr(result, name)):
             series.append((run_id, name, t, None, None, None, None, None, v))
@@ -190,8 +180,8 @@ def save_run(
                 result.n_months,
                 result.version,
                 json.dumps(summary, default=float),
-                json.dumps(result.calibration, default=float),
-                results_sha256(result, summary),
+                json.dumps(dict(result.calibration), default=float),
+                results_sha256(result),
                 report_path,
             ],
         )
@@ -201,13 +191,13 @@ def save_run(
         con.execute("INSERT INTO run_npv SELECT * FROM npv_df")
         con.executemany(
             "INSERT INTO run_sites VALUES (?, ?, ?)",
-            [[run_id, s.name, json.dumps(asdict(s), default=float)] for s in result.sites],
+            [[run_id, s.name, json.dumps(s.to_dict(), default=float)] for s in result.sites],
         )
         if result.tornado:
             con.executemany(
                 "INSERT INTO run_tornado VALUES (?, ?, ?, ?, ?)",
                 [
-                    [run_id, r["driver"], r["low_npv_usd"], r["high_npv_usd"], r["base_npv_usd"]]
+                    [run_id, r.driver, r.low_npv_usd, r.high_npv_usd, r.base_npv_usd]
                     for r in result.tornado
                 ],
             )

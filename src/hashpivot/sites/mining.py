@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from ..bitcoin import network
 from ..errors import InputError, require_fraction, require_positive
@@ -290,6 +291,22 @@ class SiteEconomics:
             "cost_usd_per_btc": s.per_btc(),
         }
 
+    def to_frame(self) -> pd.DataFrame:
+        """The cost stack: one row per cost line, its total [USD], per BTC mined [USD/BTC] and
+        per MWh used [USD/MWh]."""
+        s = self.stack
+        totals = self.summary()["cost_usd"]
+        per_btc = s.per_btc()
+        frame = pd.DataFrame(
+            {
+                "cost_line": list(totals),
+                "cost_usd": [totals[k] for k in totals],
+                "cost_usd_per_btc": [per_btc[k] for k in totals],
+                "cost_usd_per_mwh": [totals[k] / s.energy_mwh for k in totals],
+            }
+        )
+        return frame.set_index("cost_line")
+
 
 def site_economics(site: Site, market: MarketSeries) -> SiteEconomics:
     """The cost stack of ``site`` over the days of ``market`` (one element per day)."""
@@ -320,6 +337,34 @@ def site_economics(site: Site, market: MarketSeries) -> SiteEconomics:
 
 
 # --------------------------------------------------------------------------- closed forms
+def mining_value_usd_per_mwh(
+    hashprice_usd_per_ph_day: FloatArray | float, wall_efficiency_j_per_th: float, pool_fee: float
+) -> FloatArray:
+    """What 1 MWh earns when mining [USD/MWh]: ``hashprice · (1 − fee) / (0.024 · J/TH)``.
+
+    1 PH/s at ``e`` J/TH draws ``e`` MW·(1000 TH/PH)/(10⁶ W/MW) = ``e/1000`` MW, i.e.
+    ``0.024·e`` MWh a day; divide a PH/s-day's revenue after pool fees by it. The one home of
+    this rule: dispatch values hours with it, the plan's market-priced sites value months with
+    it, and :func:`breakeven_power_usd_per_kwh` is it per kWh.
+
+    Parameters
+    ----------
+    hashprice_usd_per_ph_day : float or array
+        Revenue of 1 PH/s for a day [USD/PH/day].
+    wall_efficiency_j_per_th : float
+        Energy per hash at the wall, cooling included (efficiency · PUE) [J/TH].
+    pool_fee : float
+        Pool fee [fraction].
+
+    References
+    ----------
+    Luxor Hashrate Index, "Hashprice" (hashrateindex.com/blog/what-is-hashprice).
+    """
+    require_positive("wall_efficiency_j_per_th", wall_efficiency_j_per_th)
+    hp = np.asarray(hashprice_usd_per_ph_day, dtype=np.float64)
+    return hp * (1.0 - pool_fee) / (0.024 * wall_efficiency_j_per_th)
+
+
 def breakeven_power_usd_per_kwh(
     hashprice_usd_per_ph_day: ArrayLike,
     efficiency_j_per_th: ArrayLike,
@@ -332,11 +377,10 @@ def breakeven_power_usd_per_kwh(
     revenue by it.
     """
     require_fraction("pool_fee", pool_fee)
-    hp = np.asarray(hashprice_usd_per_ph_day, dtype=np.float64) / 1000.0
     e = np.asarray(efficiency_j_per_th, dtype=np.float64)
     if np.any(e <= 0):
         raise InputError("efficiency_j_per_th", efficiency_j_per_th, "> 0")
-    out = hp * (1.0 - pool_fee) / (e * pue * 0.024)
+    out = mining_value_usd_per_mwh(hashprice_usd_per_ph_day, e * pue, pool_fee) / 1000.0
     return float(out) if out.ndim == 0 else out
 
 

@@ -1,0 +1,194 @@
+"""Hourly power prices: the shipped ERCOT series and a user's own file, as complete UTC hourly
+series (:class:`HourlyPrices`), named in one vocabulary (``ercot:LZ_WEST:2023``)."""
+
+from __future__ import annotations
+
+import io
+import stat as stat_mod
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataRangeError, InputError
+from ..locations import data_path
+
+#: Price nodes in the shipped hourly file.
+POWER_NODES = ("LZ_WEST", "LZ_NORTH")
+
+
+@lru_cache(maxsize=1)
+def _power_prices() -> pd.DataFrame:
+    df = pd.read_csv(data_path("power_prices_hourly.csv"))
+    df["timestamp_utc"] = pd.to_datetime(df["timestamp_utc"], utc=True)
+    df = df.rename(columns={"price_usd_mwh": "price_usd_per_mwh"})
+    return df
+
+
+def power_prices_hourly(node: str) -> pd.DataFrame:
+    """Hourly ERCOT real-time prices of one load zone, 2023, indexed by UTC hour.
+
+    Columns: ``timestamp_local`` (Central Prevailing Time, hour beginning, as in the source),
+    ``market``, ``price_usd_per_mwh``. The source lacks the repeated 01:00 of the DST fall-back
+    day, so 2023-11-05T07:00Z is missing (8,759 rows); callers that need a full year must fill it
+    explicitly.
+    """
+    if node not in POWER_NODES:
+        raise InputError("node", node, "one of: " + ", ".join(POWER_NODES))
+    df = _power_prices()
+    out = df[df["node"] == node].drop(columns="node").set_index("timestamp_utc").sort_index()
+    return out.copy()
+
+
+# --------------------------------------------------------------------------- hourly price series
+@dataclass(frozen=True)
+class HourlyPrices:
+    """A complete hourly price series in UTC (hour beginning) and what was done to make it so."""
+
+    source: str
+    index_utc: pd.DatetimeIndex
+    price_usd_per_mwh: np.ndarray
+    filled_hours_utc: tuple[str, ...]  # hours filled explicitly (the DST fall-back hour)
+    tz_local: str = "UTC"  # the market's clock: months and days are taken in it
+
+    @property
+    def index_local(self) -> pd.DatetimeIndex:
+        return self.index_utc.tz_convert(self.tz_local)
+
+    def month(self, month: str) -> HourlyPrices:
+        """The hours of one calendar month (``YYYY-MM``) on the market's local clock."""
+        try:
+            start = pd.Timestamp(month + "-01", tz=self.tz_local)
+        except (TypeError, ValueError):
+            raise InputError("month", month, "a month as YYYY-MM") from None
+        end = start + pd.offsets.MonthBegin(1)
+        local = self.index_local
+        keep = (local >= start) & (local < end)
+        if not keep.any():
+            first, last = local[0], local[-1]
+            raise DataRangeError(
+                "month", month, f"a month within the prices ({first:%Y-%m} .. {last:%Y-%m})"
+            )
+        filled = tuple(h for h in self.filled_hours_utc if start <= pd.Timestamp(h) < end)
+        return HourlyPrices(
+            f"{self.source} {month}",
+            self.index_utc[keep],
+            self.price_usd_per_mwh[keep],
+            filled,
+            self.tz_local,
+        )
+
+
+def validate_hourly(index_utc: pd.DatetimeIndex, prices: np.ndarray, source: str) -> None:
+    """Raise a named error for NaN prices, duplicated hours or gaps in an hourly UTC series."""
+    bad = ~np.isfinite(prices)
+    if bad.any():
+        where = [str(t) for t in index_utc[bad][:3]]
+        raise InputError(
+            f"{source}: price_usd_per_mwh",
+            f"NaN at {', '.join(where)}",
+            "a finite price for every hour",
+        )
+    dup = index_utc.duplicated()
+    if dup.any():
+        raise InputError(
+            f"{source}: timestamp_utc",
+            f"duplicated hour {index_utc[dup][0]}",
+            "each UTC hour once (a DST fall-back hour must be given in UTC)",
+        )
+    step = np.diff(index_utc.to_numpy()) if len(index_utc) > 1 else np.array([])
+    wrong = step != np.timedelta64(1, "h")
+    if np.any(wrong):
+        k = int(np.flatnonzero(wrong)[0])
+        raise InputError(
+            f"{source}: timestamp_utc",
+            f"gap or disorder between {index_utc[k]} and {index_utc[k + 1]}",
+            "consecutive hours in UTC",
+        )
+
+
+#: Market names a plan, a request or ``--prices`` may use: ``ercot:NODE:YEAR`` of the shipped
+#: data. Names only: no plan or request ever makes hashpivot read a file or fetch a URL.
+MARKET_NAME_PATTERN = r"^ercot:[A-Z0-9_]+:[0-9]{4}$"
+#: Largest price file the CLI reads [bytes] (a year of hourly rows is about 0.5 MB).
+MAX_PRICE_FILE_BYTES = 64 * 1024 * 1024
+
+
+def market_names() -> tuple[str, ...]:
+    """Every market name of the shipped data."""
+    return tuple(f"ercot:{node}:2023" for node in POWER_NODES)
+
+
+def check_market_name(name: str, field: str = "power_market") -> str:
+    """``name`` if it is a market of the shipped data, else a named error listing them."""
+    if name not in market_names():
+        raise InputError(field, name, "a market name: " + ", ".join(market_names()))
+    return name
+
+
+def hourly_prices(spec: str) -> HourlyPrices:
+    """Hourly prices of a market named ``ercot:NODE:YEAR`` (the shipped ERCOT data).
+
+    The shipped ERCOT file has one 01:00 row on the DST fall-back day (2023-11-05), so the UTC
+    hour 07:00 is missing. It is filled explicitly with the price of the hour before (the source's
+    single 01:00 CPT row covers both UTC hours) and listed in ``filled_hours_utc``. Any other gap,
+    NaN or duplicated hour is an error. A name is all this reads: never a path or a URL (a user's
+    own file goes through :func:`hourly_prices_file`, from the command line only).
+    """
+    if not spec.startswith("ercot:") or len(spec.split(":")) != 3:
+        raise InputError("prices", spec, "ercot:NODE:YEAR, e.g. ercot:LZ_WEST:2023")
+    _, node, year = spec.split(":")
+    df = power_prices_hourly(node)
+    if year != "2023":
+        raise DataRangeError("prices", spec, "year 2023 (the shipped ERCOT data)")
+    s = df["price_usd_per_mwh"]
+    full = pd.date_range(s.index[0], s.index[-1], freq="h")
+    missing = full.difference(s.index)
+    known_gap = pd.DatetimeIndex([pd.Timestamp("2023-11-05T07:00Z")])
+    if not missing.difference(known_gap).empty:  # pragma: no cover - shipped data is checked
+        raise InputError("prices", spec, "the shipped series with only the DST hour missing")
+    s = s.reindex(full).ffill()
+    filled = tuple(str(t) for t in missing)
+    validate_hourly(s.index, s.to_numpy(), spec)
+    return HourlyPrices(spec, s.index, s.to_numpy(dtype=np.float64), filled, "America/Chicago")
+
+
+def hourly_prices_file(path: str | Path) -> HourlyPrices:
+    """Hourly prices from a local CSV file with columns ``timestamp_utc, price_usd_per_mwh``:
+    the command line's ``--prices FILE``, read for the user who named it. A regular file of at
+    most :data:`MAX_PRICE_FILE_BYTES`; never a URL, a device or a pipe."""
+    spec = str(path)
+    if "://" in spec or spec.startswith(("http:", "https:", "ftp:", "file:")):
+        raise InputError("prices", spec, "a market name or a local file (never a URL)")
+    p = Path(spec)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError(
+            "prices", spec, "a market name (" + ", ".join(market_names()) + ") or a CSV file"
+        ) from None
+    except OSError as exc:
+        raise InputError("prices", spec, f"a readable file ({exc.strerror})") from None
+
+    if not stat_mod.S_ISREG(st.st_mode):
+        raise InputError("prices", spec, "a regular file (not a device, pipe or folder)")
+    if st.st_size > MAX_PRICE_FILE_BYTES:
+        raise InputError("prices", f"{st.st_size:,} bytes", f"at most {MAX_PRICE_FILE_BYTES:,}")
+    try:
+        with p.open("rb") as fh:
+            raw = fh.read(MAX_PRICE_FILE_BYTES + 1)
+        df = pd.read_csv(io.BytesIO(raw))
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError("prices", spec, f"a readable CSV ({exc})") from None
+    for col in ("timestamp_utc", "price_usd_per_mwh"):
+        if col not in df.columns:
+            raise InputError(f"{spec}: columns", list(df.columns), f"a column named {col}")
+    try:
+        idx = pd.DatetimeIndex(pd.to_datetime(df["timestamp_utc"], utc=True))
+    except (TypeError, ValueError):
+        raise InputError(f"{spec}: timestamp_utc", "unparseable", "ISO timestamps") from None
+    prices = pd.to_numeric(df["price_usd_per_mwh"], errors="coerce").to_numpy(dtype=np.float64)
+    validate_hourly(idx, prices, spec)
+    return HourlyPrices(spec, idx, prices, ())
