@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
 import pytest
 
 from cli_helpers import EXE, ROOT, plan_json
@@ -75,6 +77,56 @@ def test_runs_list_show_export(stored: dict) -> None:
     assert npv_rows == 512
     r = run_cli("runs", "show", "no-such-run", "--db", db)
     assert r.returncode == 2 and run_id in r.stderr
+
+
+def test_excel_export_opens_and_its_totals_are_the_runs(stored: dict) -> None:
+    import openpyxl
+
+    db, run_id, res = str(stored["db"]), stored["result"]["run_id"], stored["result"]
+    book = stored["dir"] / "run.xlsx"
+    r = run_cli("runs", "export", run_id[:12], "--xlsx", str(book), "--db", db)
+    assert r.returncode == 0, r.stderr
+    wb = openpyxl.load_workbook(book, read_only=True)
+    assert wb.sheetnames == ["summary", "sites", "fans", "npv_distribution", "assumptions"]
+
+    def rows(name: str) -> list[dict]:
+        values = list(wb[name].iter_rows(values_only=True))
+        return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
+
+    npv = [row["npv_usd"] for row in rows("npv_distribution")]
+    assert len(npv) == 512 == res["paths"]
+    assert sum(npv) / len(npv) == pytest.approx(res["npv_usd"]["mean"], rel=1e-12)
+    assert sorted(npv)[len(npv) // 2 - 1] <= res["npv_usd"]["p50"] <= sorted(npv)[len(npv) // 2]
+    summary = {row["key"]: row["value"] for row in rows("summary")}
+    # Excel keeps 15 significant digits (openpyxl writes them so): equal to that precision.
+    assert summary["run_id"] == run_id
+    assert summary["npv_usd.mean"] == pytest.approx(res["npv_usd"]["mean"], rel=1e-14)
+    sites = rows("sites")
+    assert sum(s["mined_btc"] for s in sites) == pytest.approx(
+        sum(s["btc_mined"] for s in res["sites"].values()), rel=1e-12
+    )
+    fans = rows("fans")
+    price = [f for f in fans if f["series"] == "btc_price_usd"]
+    assert len(price) == 24 and all(f["p5"] <= f["p50"] <= f["p95"] for f in price)
+    kinds = {a["kind"] for a in rows("assumptions")}
+    assert {"market", "calibration"} <= kinds
+    wb.close()
+    # The same sheets as CSV; the Parquet export reads back in pandas (pyarrow).
+    folder = stored["dir"] / "csv"
+    assert run_cli("runs", "export", "latest", "--csv", str(folder), "--db", db).returncode == 0
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        f"{s}.csv" for s in ("summary", "sites", "fans", "npv_distribution", "assumptions")
+    )
+    exact = pd.read_csv(folder / "npv_distribution.csv")["npv_usd"]  # CSV keeps all 17 digits
+    assert exact.mean() == pytest.approx(res["npv_usd"]["mean"], rel=1e-15)
+    assert np.allclose(exact, npv, rtol=1e-14, atol=0)
+    parquet = stored["dir"] / "pq"
+    r = run_cli("runs", "export", "latest", "--parquet", str(parquet), "--db", db)
+    assert r.returncode == 0, r.stderr
+    assert pd.read_parquet(parquet / "run_npv.parquet")["npv_usd"].tolist() == exact.tolist()
+    # Nothing to export to is a named error, not a silent no-op.
+    r = run_cli("runs", "export", "latest", "--db", db)
+    assert r.returncode == 2 and "--xlsx" in r.stderr
 
 
 @pytest.mark.parametrize(

@@ -733,15 +733,38 @@ def runs_relog(
 def runs_export(
     ctx: typer.Context,
     run_id: RunRef,
-    parquet: Annotated[Path, typer.Option("--parquet", help="Folder for the Parquet files.")],
+    parquet: Annotated[
+        Path | None, typer.Option("--parquet", help="Folder for the store's tables as Parquet.")
+    ] = None,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option(
+            "--xlsx",
+            help="Excel workbook: summary, sites, fans, NPV distribution, assumptions.",
+        ),
+    ] = None,
+    csv: Annotated[
+        Path | None, typer.Option("--csv", help="Folder for the same sheets as CSV files.")
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Export one run's tables to Parquet files."""
+    """Export one run: the store's tables as Parquet, or the tables people open (Excel, CSV)."""
     from ..runs import store
 
+    if parquet is None and xlsx is None and csv is None:
+        raise InputError("--parquet/--xlsx/--csv", None, "at least one place to export to")
     con = store.connect(_runs_db(ctx, db), read_only=True)
-    files = store.export_run(con, store.resolve_run_id(con, run_id), parquet)
-    con.close()
+    try:
+        rid = store.resolve_run_id(con, run_id)
+        files: list[Path] = []
+        if parquet is not None:
+            files += store.export_run(con, rid, parquet)
+        if xlsx is not None:
+            files.append(store.export_xlsx(con, rid, xlsx))
+        if csv is not None:
+            files += store.export_csv(con, rid, csv)
+    finally:
+        con.close()
     for f in files:
         console.print(str(f))
 

@@ -22,10 +22,11 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import yaml
 
 from ..errors import HashpivotError, InputError, StorageError
 from ..locations import DEFAULT_DB
-from ..engine.run import PlanResult
+from ..engine.results import PlanResult
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -315,6 +316,121 @@ def export_run(con: duckdb.DuckDBPyConnection, run_id: str, directory: str | Pat
         for table in TABLES:
             dest = target / f"{table}.parquet"
             os.replace(tmp / f"{table}.parquet", dest)
+            written.append(dest)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- tables people open
+#: The sheets of ``runs export --xlsx`` (and the files of ``--csv``), in order.
+EXPORT_SHEETS = ("summary", "sites", "fans", "npv_distribution", "assumptions")
+
+
+def _flatten(prefix: str, value: Any, rows: list[tuple[str, Any]]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, rows)
+    elif isinstance(value, list) and value and not all(isinstance(v, int | float) for v in value):
+        for i, v in enumerate(value):
+            _flatten(f"{prefix}[{i}]", v, rows)
+    else:
+        rows.append((prefix, json.dumps(value) if isinstance(value, list) else value))
+
+
+def run_frames(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, pd.DataFrame]:
+    """One stored run as the tables a spreadsheet user reads (:data:`EXPORT_SHEETS`), units in
+    the column names: the headline numbers as key/value rows, one row per site, the fan
+    quantiles by series and month, every path's NPV, and the assumptions (the plan's sourced
+    ones, the market's and the calibration)."""
+    run = get_run(con, run_id)
+    meta = {k: run[k] for k in ("run_id", "created_utc", "plan", "plan_sha256", "seed", "paths",
+                                "months", "version", "results_sha256")}  # fmt: skip
+    rows: list[tuple[str, Any]] = []
+    _flatten("", meta | {k: v for k, v in run["summary"].items() if k != "market_assumptions"},
+             rows)  # fmt: skip
+    summary = pd.DataFrame(rows, columns=["key", "value"])
+    sites = []
+    for name, text in con.execute(
+        "SELECT site, result_json FROM run_sites WHERE run_id = ? ORDER BY rowid", [run_id]
+    ).fetchall():
+        s = json.loads(text)
+        row = {"site": name, "type": s["kind"], "power_capacity_mw": s["power_capacity_mw"],
+               "hashrate_eh_s": s["hashrate_eh_s"], "start_month": s["start_month"]}  # fmt: skip
+        row |= {f"cost_{k}_usd_per_btc": v for k, v in s["cost_usd_per_btc"].items()}
+        row |= {f"stack_{k}_usd_per_btc": v for k, v in s["stack_usd_per_btc"].items()}
+        row |= {
+            "breakeven_btc_price_usd": s["breakeven_btc_price_usd"],
+            "breakeven_power_usd_per_kwh": s["breakeven_power_usd_per_kwh"],
+            "mined_btc": s["btc_mined"],
+            "share_of_paths_mining": s["share_of_paths_mining"],
+        }
+        sites.append(row)
+    fans = con.execute(
+        "SELECT series, month AS month_index, p5, p25, p50, p75, p95, mean FROM run_series "
+        "WHERE run_id = ? ORDER BY series, month",
+        [run_id],
+    ).df()
+    npv = con.execute(
+        "SELECT path, npv_usd FROM run_npv WHERE run_id = ? ORDER BY path", [run_id]
+    ).df()
+    plan_yaml = con.execute("SELECT plan_yaml FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    plan = yaml.safe_load(plan_yaml[0]) if plan_yaml else {}
+    assumptions = [
+        ("plan", str(a.get("what", "")), str(a.get("value", "")), str(a.get("source", "")))
+        for a in (plan.get("assumptions") or [])
+        if isinstance(a, dict)
+    ]
+    market: list[tuple[str, Any]] = []
+    _flatten("", run["summary"].get("market_assumptions", {}), market)
+    calibration: list[tuple[str, Any]] = []
+    _flatten("", run["calibration"], calibration)
+    assumptions += [("market", k, str(v), "hashpivot calibration") for k, v in market]
+    assumptions += [("calibration", k, str(v), "hashpivot calibration") for k, v in calibration]
+    return {
+        "summary": summary,
+        "sites": pd.DataFrame(sites),
+        "fans": fans,
+        "npv_distribution": npv,
+        "assumptions": pd.DataFrame(assumptions, columns=["kind", "what", "value", "source"]),
+    }
+
+
+def export_xlsx(con: duckdb.DuckDBPyConnection, run_id: str, path: str | Path) -> Path:
+    """Write one run as an Excel workbook (sheets :data:`EXPORT_SHEETS`, written by openpyxl),
+    atomically: a temporary file beside ``path`` renamed into place when complete."""
+    frames = run_frames(con, run_id)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
+    os.close(fd)
+    try:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+            for name in EXPORT_SHEETS:
+                frames[name].to_excel(xl, sheet_name=name, index=False)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def export_csv(con: duckdb.DuckDBPyConnection, run_id: str, directory: str | Path) -> list[Path]:
+    """Write one run as ``DIR/<sheet>.csv`` (:data:`EXPORT_SHEETS`), all or nothing: into a
+    temporary folder beside ``DIR``, moved in only when every file is complete."""
+    frames = run_frames(con, run_id)
+    target = Path(directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
+    try:
+        for name in EXPORT_SHEETS:
+            frames[name].to_csv(tmp / f"{name}.csv", index=False)
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in EXPORT_SHEETS:
+            dest = target / f"{name}.csv"
+            os.replace(tmp / f"{name}.csv", dest)
             written.append(dest)
         return written
     finally:
