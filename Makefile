@@ -38,6 +38,7 @@ chromium:
 test: $(STAMP) chromium
 	$(BIN)/ruff check $(PYDIRS)
 	$(BIN)/ruff format --check $(PYDIRS)
+	$(BIN)/mkdocs build --strict --quiet --site-dir build/site-check
 	$(BIN)/python -m pytest
 
 # The newest versions pyproject.toml allows, in a separate environment (not the lock).
@@ -58,8 +59,11 @@ bench: $(UV)
 	$(BIN)/python benchmarks/bench_ledger.py
 	$(BIN)/python benchmarks/bench_api.py
 
+# The schema reference (a test fails when it is stale) and the site with the API reference
+# generated from the docstrings (mkdocs + mkdocstrings; --strict: any warning fails the build).
 docs: $(STAMP)
 	$(BIN)/hashpivot schema --out docs/plan-schema.md
+	$(BIN)/mkdocs build --strict --quiet
 
 # Every output block in README.md regenerated from real runs (tests fail when one is stale).
 readme: $(STAMP)
