@@ -38,6 +38,7 @@ chromium:
 test: $(STAMP) chromium
 	$(BIN)/ruff check $(PYDIRS)
 	$(BIN)/ruff format --check $(PYDIRS)
+	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict --quiet --site-dir build/site-check
 	$(BIN)/python -m pytest
 

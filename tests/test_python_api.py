@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +33,7 @@ def texas() -> PlanResult:
     return hp.run_plan(hp.load_plan(TEXAS, paths=256, horizon_months=24, seed=11), tornado=False)
 
 
-def test_the_api_gives_the_cli_numbers(tmp_path, texas) -> None:  # type: ignore[no-untyped-def]
+def test_the_api_gives_the_cli_numbers(tmp_path: Path, texas: PlanResult) -> None:
     cli = plan_json(TEXAS, tmp_path / "r.duckdb", tmp_path, 256, 24, "--seed", "11")
     api = texas.summary()
     assert cli["npv_usd"] == api["npv_usd"]
@@ -63,15 +65,17 @@ def test_typed_overrides_reach_the_plan_without_a_text_round_trip() -> None:
         ({"sites[0].nonsense": 1}, {}, "nonsense"),
     ],
 )
-def test_bad_overrides_name_the_field(overrides, kw, says) -> None:  # type: ignore[no-untyped-def]
+def test_bad_overrides_name_the_field(
+    overrides: dict[str, Any], kw: dict[str, Any], says: str
+) -> None:
     with pytest.raises(ConfigError) as err:
         hp.load_plan(TEXAS, overrides, **kw)
     assert says in str(err.value)
 
 
-def test_results_are_frozen_and_the_summary_is_computed_once(texas) -> None:  # type: ignore[no-untyped-def]
+def test_results_are_frozen_and_the_summary_is_computed_once(texas: PlanResult) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
-        texas.seed = 3
+        texas.seed = 3  # type: ignore[misc]  # the point: frozen
     with pytest.raises(ValueError, match="read-only"):
         texas.npv_values[0] = 0.0
     assert texas.summary() is texas.summary()
@@ -79,7 +83,7 @@ def test_results_are_frozen_and_the_summary_is_computed_once(texas) -> None:  # 
     assert isinstance(texas.npv, NpvSummary)
 
 
-def test_frames_hold_the_results_numbers(texas) -> None:  # type: ignore[no-untyped-def]
+def test_frames_hold_the_results_numbers(texas: PlanResult) -> None:
     s = texas.summary()
     row = texas.to_frame().iloc[0]
     assert row["npv_mean_usd"] == s["npv_usd"]["mean"]
@@ -97,7 +101,7 @@ def test_frames_hold_the_results_numbers(texas) -> None:  # type: ignore[no-unty
         assert sites.loc[name, "cost_all_in_usd_per_btc"] == site["cost_usd_per_btc"]["all_in"]
 
 
-def test_frame_columns_carry_units(texas) -> None:  # type: ignore[no-untyped-def]
+def test_frame_columns_carry_units(texas: PlanResult) -> None:
     frames = [texas.to_frame(), texas.sites_frame(), texas.npv_frame(), texas.tornado_frame()]
     allowed_plain = {
         "seed",

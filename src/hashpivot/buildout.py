@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from .config.buildout import COMPONENTS, CampaignConfig, SourceConfig
-from .errors import InputError
+from .errors import InputError, present
 from .finance.metrics import discount_factors, irr_annual_paths
 from .units import HOURS_PER_MONTH, FloatArray
 
@@ -170,7 +170,8 @@ def fund(
         per_gw = _per_gw(cfg, s)
         if per_gw is None:
             continue
-        amount = np.minimum(_cap(deployed[s.tranche] * per_gw, s.cap_usd), remaining)
+        tranche = present(s.tranche, f"financing.{s.name}.tranche")
+        amount = np.minimum(_cap(deployed[tranche] * per_gw, s.cap_usd), remaining)
         sources[s.name] = amount
         remaining = remaining - amount
     base = remaining.copy()
@@ -193,13 +194,13 @@ def build(cfg: CampaignConfig, capex_scale: float = 1.0, gpu_scale: float = 1.0)
     months, deployed = schedule(cfg)
     n = months.size
     per_gw = cfg.capex_per_gw()
-    gw_month = sum(deployed.values())
+    gw_month: FloatArray = np.sum(list(deployed.values()), axis=0)
     capex = {
         c: gw_month * per_gw[c] * capex_scale * (gpu_scale if c == "compute" else 1.0)
         for c in COMPONENTS
     }
     capex["refresh"] = _lag(capex["compute"], cfg.gpu_refresh_years * 12)
-    uses = sum(capex.values())
+    uses: FloatArray = np.sum(list(capex.values()), axis=0)
     sources, gap = fund(cfg, uses, deployed)
     delay = cfg.power.interconnection_delay_months
     energised = _lag(np.cumsum(gw_month), delay)
@@ -405,7 +406,7 @@ def host_sites(cfg: CampaignConfig) -> dict[str, Any]:
 
     plan, _ = config.load_plan(cfg.power.mining_sites_plan)
     p = cfg.power
-    sites = [
+    sites: list[dict[str, Any]] = [
         {
             "site": s.name,
             "jurisdiction": s.jurisdiction,

@@ -6,7 +6,7 @@ command line can print it on one line and exit with code 2 (no traceback).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 
 class HashpivotError(Exception):
@@ -98,3 +98,15 @@ def _is_finite(value: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return v == v and v not in (float("inf"), float("-inf"))
+
+
+_T = TypeVar("_T")
+
+
+def present(value: _T | None, field: str, allowed: str = "a value") -> _T:
+    """``value`` if it is given, else :class:`InputError` naming ``field``: for the optional
+    fields that validation makes required together (a site's ``conversion`` when its type
+    converts, say), so the code that relies on them says so, typed."""
+    if value is None:
+        raise InputError(field, None, allowed)
+    return value

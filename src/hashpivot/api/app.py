@@ -507,19 +507,8 @@ def create_app(
         """Monthly fans (P5–P95 and mean) and P(cash < 0) of a stored run."""
         with store.connect(db) as con:
             run = _run_summary(con, run_id)
-            rows = con.execute(
-                "SELECT series, month, p5, p25, p50, p75, p95, mean FROM run_series "
-                "WHERE run_id = ? ORDER BY series, month",
-                [run_id],
-            ).fetchall()
-            npv = con.execute(
-                "SELECT npv_usd FROM run_npv WHERE run_id = ? ORDER BY path", [run_id]
-            ).fetchnumpy()["npv_usd"]
-        series: dict[str, dict[str, list[float | None]]] = {}
-        for name, _, *values in rows:
-            s = series.setdefault(name, {k: [] for k in ("p5", "p25", "p50", "p75", "p95", "mean")})
-            for k, v in zip(("p5", "p25", "p50", "p75", "p95", "mean"), values, strict=True):
-                s[k].append(v)
+            series = store.stored_series(con, run_id)
+            npv = store.stored_npv(con, run_id)
         n = int(npv.size)
         sampled = n > MAX_SERIES_NPVS
         if sampled:  # equal-mass points: the distribution's shape, in bounded size

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -23,6 +23,10 @@ from .buildout import buildout_cmd
 from .common import INTERRUPTED, JsonFlag, console, fmt_usd, print_json, say_interrupted
 from .ledger import ledger_app
 from .serve import serve_cmd
+
+if TYPE_CHECKING:  # annotations only: the commands import what they run
+    from ..sites.mining import MarketSeries
+    from ..sites.site import Site
 
 app = typer.Typer(
     name="hashpivot",
@@ -169,7 +173,9 @@ def cost(
     _print_cost_table(site.name, market_label, summary)
 
 
-def _quick_site(quick: dict[str, Any], uptime: float, pool_fee: float, pue: float):
+def _quick_site(
+    quick: dict[str, Any], uptime: float, pool_fee: float, pue: float
+) -> tuple[Site, MarketSeries, str]:
     from ..bitcoin import history
     from ..config import models as config
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from ..errors import InputError
+from ..errors import InputError, present
 from ..files import write_atomic
 from ..fmt import jsonable
 from ..locations import DEFAULT_LEDGER, key_path
@@ -85,10 +85,11 @@ def ledger_append(
         raise InputError("--hex/--record", None, "exactly one of --hex or --record")
     secrets = None
     if hex_data is not None:
-        items, kinds = [ledger._unhex("--hex", hex_data)], ["raw"]
+        items, kinds = [ledger.unhex("--hex", hex_data)], ["raw"]
     else:
-        data, secret = _read_record(record)
-        items, kinds, secrets = [data], [ledger.parse_record(data)["type"]], {0: secret}
+        data, secret = _read_record(present(record, "--record"))
+        parsed = present(ledger.parse_record(data), "--record", "a typed record")
+        items, kinds, secrets = [data], [parsed["type"]], {0: secret}
     signing_key = ledger.load_key(_key_path(db, key))
     lg = ledger.Ledger(db)
     if lg.size:  # refuse a wrong key before writing anything
@@ -106,7 +107,7 @@ def ledger_append(
         console.print(f"appended entry {index}; tree size {head.size}, root {head.root.hex()}")
 
 
-def _read_record(path: Path) -> tuple[bytes, dict]:
+def _read_record(path: Path) -> tuple[bytes, dict[str, tuple[bytes, Any]]]:
     from ..ledger import log as ledger
 
     try:
@@ -127,7 +128,10 @@ def _read_record(path: Path) -> tuple[bytes, dict]:
             sorted(obj) if isinstance(obj, dict) else obj,
             "a map with keys type, fields and optional private",
         )
-    return ledger.make_record(obj.get("type"), obj.get("fields"), obj.get("private", []))
+    # make_record checks the type and the fields itself, naming what is wrong (record.type …)
+    kind: Any = obj.get("type")
+    fields: Any = obj.get("fields")
+    return ledger.make_record(kind, fields, obj.get("private", []))
 
 
 @ledger_app.command("head")
@@ -175,7 +179,7 @@ def ledger_prove(
     bundle = (
         ledger.proof_bundle(lg, index, size)
         if index is not None
-        else ledger.consistency_bundle(lg, from_size, to_size)
+        else ledger.consistency_bundle(lg, present(from_size, "--from"), to_size)
     )
     lg.close()
     _write_or_print(bundle, out)
@@ -206,13 +210,13 @@ def ledger_verify(
     node, signed head, label and private value; report an unsigned tail."""
     from ..ledger import log as ledger
 
-    pub = ledger._unhex("--public-key", public_key, 32) if public_key is not None else None
+    pub = ledger.unhex("--public-key", public_key, 32) if public_key is not None else None
     trusted = None
     if trusted_head is not None:
         size_text, sep, root_hex = trusted_head.partition(":")
         if not sep or not size_text.isdigit():
             raise InputError("--trusted-head", trusted_head, "SIZE:ROOT, e.g. 12:ab…(64 hex)")
-        trusted = (int(size_text), ledger._unhex("--trusted-head", root_hex, 32))
+        trusted = (int(size_text), ledger.unhex("--trusted-head", root_hex, 32))
     lg = ledger.Ledger(db, read_only=True)
     problems = lg.audit(pub, trusted, require_signed=True)
     size = lg.size
@@ -245,7 +249,7 @@ def ledger_verify_proof(
         raise InputError(
             "--proof", str(proof), "a JSON proof from `hashpivot ledger prove`"
         ) from None
-    ok, reason = ledger.verify_bundle(bundle, ledger._unhex("--public-key", public_key, 32))
+    ok, reason = ledger.verify_bundle(bundle, ledger.unhex("--public-key", public_key, 32))
     if as_json:
         print_json({"valid": ok, "reason": reason})
     else:

@@ -7,6 +7,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
+from ..errors import present
 from ..sites.hosting import DEFAULT_AI_PUE
 from .io import StrictModel, apply_overrides, parse_yaml_text, read_yaml, validate
 
@@ -237,7 +238,7 @@ class CampaignConfig(_Strict):
 
     def capex_per_gw(self) -> dict[str, float]:
         return (
-            dict(self.capex_usd_per_gw)
+            dict(present(self.capex_usd_per_gw, "capex_usd_per_gw"))
             if self.capex_preset == "custom"
             else dict(CAPEX_PRESETS[self.capex_preset])
         )

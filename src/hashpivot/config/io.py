@@ -61,6 +61,8 @@ class StrictModel(BaseModel):
         return v
 
 
+# PyYAML picks its C or Python loader at run time: the base is a variable, which mypy cannot
+# follow as a class (the one justified ignore of the package).
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     """PyYAML's safe loader with YAML 1.2 floats (``1e3``, ``1.0e6``; YAML 1.1 reads them as
     text) and duplicate keys refused (YAML forbids them; PyYAML keeps the last silently)."""
@@ -148,8 +150,8 @@ def load_yaml(text: str, source: str) -> Any:
                     raise ConfigError(
                         p,
                         [
-                            f"line {mark.line + 1}: nesting deeper than {MAX_YAML_DEPTH} levels "
-                            "is not allowed"
+                            f"line {mark.line + 1 if mark else '?'}: nesting deeper than "
+                            f"{MAX_YAML_DEPTH} levels is not allowed"
                         ],
                     )
             elif isinstance(event, yaml.CollectionEndEvent):

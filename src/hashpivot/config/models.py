@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..bitcoin import history
 from ..data import power_prices as price_data
-from ..errors import InputError
+from ..errors import InputError, present
 from ..sites import hardware
 from ..sites.hosting import DEFAULT_AI_PUE
 from ..sites.mining import MarketSeries
@@ -178,17 +178,17 @@ class SiteConfig(_Strict):
         for i, entry in enumerate(self.fleet):
             field = f"site.fleet[{i}].model"
             if entry.units is not None:
-                lines.append(hardware.fleet_line_units(entry.model, entry.units, field))
+                model = present(entry.model, field, "a catalogue model (units are counted)")
+                lines.append(hardware.fleet_line_units(model, entry.units, field))
             else:
                 if entry.model is not None:
                     eff = hardware.asic(entry.model, field).efficiency_j_per_th
                     label = entry.model
                 else:
-                    eff = entry.efficiency_j_per_th
+                    eff = present(entry.efficiency_j_per_th, f"site.fleet[{i}].efficiency_j_per_th")
                     label = f"generic {eff:g} J/TH"
-                lines.append(
-                    hardware.fleet_line_power(eff, it_power_mw * entry.share_of_power, label)
-                )
+                share = present(entry.share_of_power, f"site.fleet[{i}].share_of_power")
+                lines.append(hardware.fleet_line_power(eff, it_power_mw * share, label))
         depreciation = self.depreciation_usd_per_month + sum(
             a.cost_usd / a.life_months for a in self.assets
         )
@@ -269,7 +269,7 @@ class MarketConfig(_Strict):
                 s.difficulty, s.subsidy_btc, s.fees_btc_per_block, s.price_usd
             )
         if self.start is not None:
-            df = history.network_over_period(self.start, self.end)
+            df = history.network_over_period(self.start, present(self.end, "market.end"))
             return MarketSeries(
                 df["difficulty"].to_numpy(np.float64),
                 df["subsidy_btc_per_block"].to_numpy(np.float64),
@@ -277,7 +277,10 @@ class MarketConfig(_Strict):
                 df["price_usd"].to_numpy(np.float64),
             )
         return MarketSeries.constant(
-            self.difficulty, self.subsidy_btc, self.fees_btc_per_block, self.btc_price_usd
+            present(self.difficulty, "market.difficulty"),
+            present(self.subsidy_btc, "market.subsidy_btc"),
+            present(self.fees_btc_per_block, "market.fees_btc_per_block"),
+            present(self.btc_price_usd, "market.btc_price_usd"),
         )
 
 
@@ -553,7 +556,7 @@ class PlanSiteConfig(SiteConfig):
         if self.type == "hybrid":
             if self.lease is None and self.gpu_cloud is None:
                 raise ValueError("a hybrid site needs a 'lease' or a 'gpu_cloud' section")
-            if self.conversion.share >= 1:
+            if self.conversion is not None and self.conversion.share >= 1:
                 raise ValueError("a hybrid site converts a share < 1 (conversion.share)")
         if self.power_market is not None and self.power_market not in price_data.market_names():
             raise ValueError(

@@ -37,7 +37,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import HashpivotError, InputError, require_non_negative, require_positive
+from ..errors import (
+    HashpivotError,
+    InputError,
+    present,
+    require_non_negative,
+    require_positive,
+)
 from ..units import BoolArray, FloatArray
 
 
@@ -166,7 +172,7 @@ class DispatchResult:
             index=index,
         )
 
-    def accounts(self) -> dict[str, float]:
+    def accounts(self) -> dict[str, Any]:
         """The ``--json`` summary (energy in MWh, money in USD)."""
         p = self.prices_usd_per_mwh
         sold = np.maximum(-self.grid_mw, 0.0)
@@ -255,7 +261,7 @@ def define_ramp_constraints(
     rows = np.concatenate([h - 1, h - 1])
     cols = np.concatenate([offsets["m"] + h, offsets["m"] + h - 1])
     vals = np.concatenate([np.ones(n - 1), -np.ones(n - 1)])
-    ramp = site.ramp_mw_per_hour
+    ramp = present(site.ramp_mw_per_hour, "ramp_mw_per_hour")
     return sp.coo_matrix((vals, (rows, cols))), np.full(n - 1, -ramp), np.full(n - 1, ramp)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from ..bitcoin import history
 from ..config.models import SiteFile
 from ..data.power_prices import HourlyPrices
-from ..errors import InputError
+from ..errors import InputError, present
 from ..sites.mining import mining_value_usd_per_mwh
 from ..sites.site import Site
 from ..units import FloatArray
@@ -77,7 +77,8 @@ def market_prices(site_file: SiteFile, prices: HourlyPrices) -> FloatArray:
     """The hourly price the site faces: the market's, or the flat price of a 'fixed' contract."""
     cfg = site_file.dispatch
     if cfg is not None and cfg.contract == "fixed":
-        return np.full(prices.price_usd_per_mwh.size, float(cfg.contract_price_usd_per_mwh))
+        price = present(cfg.contract_price_usd_per_mwh, "dispatch.contract_price_usd_per_mwh")
+        return np.full(prices.price_usd_per_mwh.size, float(price))
     return prices.price_usd_per_mwh
 
 

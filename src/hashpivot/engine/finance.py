@@ -5,17 +5,43 @@ Called by :mod:`hashpivot.engine.run`, which stays the one orchestrator."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
+from ..errors import present
 from ..finance import company, metrics
 from ..sites import hardware
 from ..units import DAYS_PER_YEAR, FloatArray
 from .model import AccKeys, Evaluation, PlanModel, TrainingPaths
 from .results import DefaultResults
 
+if TYPE_CHECKING:  # annotations only
+    import pandas as pd
 
-def groups_and_finance(plan, plain, mining_sites, n_months, days, start):
+    from ..config.models import PlanConfig
+    from ..market.types import MarketPaths
+    from ..sites.kernel import SiteTotals
+    from ..sites.site import Site
+    from ..workspace import Workspace
+    from .special_sites import SpecialOutcome
+
+
+def groups_and_finance(
+    plan: PlanConfig,
+    plain: npt.NDArray[np.int64],
+    mining_sites: list[Site | None],
+    n_months: int,
+    days: FloatArray,
+    start: pd.Timestamp,
+) -> tuple[
+    npt.NDArray[np.int64],
+    FloatArray,
+    FloatArray,
+    dict[str, company.CompanyModel] | None,
+    FloatArray | None,
+]:
     """Groups of plain mining sites (jurisdiction × co-invested), their availability, regimes,
     tax factors, and the company models (as configured, without sanctions, with relocation)."""
     co = plan.company.co_investor
@@ -131,28 +157,29 @@ def groups_and_finance(plan, plain, mining_sites, n_months, days, start):
 
 
 def with_finance(
-    model,
-    paths,
-    plain,
-    sell_all_cash,
-    tail,
-    totals,
-    outcomes,
-    fixed,
-    strikes,
-    workspace=None,
-):
+    model: PlanModel,
+    paths: MarketPaths,
+    plain: SiteTotals | None,
+    sell_all_cash: FloatArray,
+    tail: FloatArray,
+    totals: dict[str, FloatArray],
+    outcomes: list[SpecialOutcome],
+    fixed: FloatArray,
+    strikes: FloatArray | None,
+    workspace: Workspace | None = None,
+) -> Evaluation:
     """Run the company model (each scenario variant) on the chunk; with a ``workspace`` the
     variants' flows live in its arrays (valid until the next chunk)."""
     n, n_months = paths.price_usd.shape
-    n_groups = model.tax_factor.shape[0]
+    tax_factor = present(model.tax_factor, "company")  # set whenever company finance is engaged
+    variants = present(model.variants, "company")
+    n_groups = tax_factor.shape[0]
     if plain is not None:
-        btc_g = plain.btc_net_g * model.tax_factor[:, None, :]
-        cost_g = plain.cost_usd_g
+        btc_net_g = present(plain.btc_net_g, "btc_net_g")  # the kernels always fill them
+        cost_g = present(plain.cost_usd_g, "cost_usd_g")
+        btc_g = btc_net_g * tax_factor[:, None, :]
         # everything that is not the plain sites' mining: special sites, corporate, capex
-        other = sell_all_cash - (
-            plain.btc_net_g.sum(axis=0) * paths.price_usd - plain.cost_usd_g.sum(axis=0)
-        )
+        other = sell_all_cash - (btc_net_g.sum(axis=0) * paths.price_usd - cost_g.sum(axis=0))
     else:
         btc_g = np.zeros((n_groups, n, n_months))
         cost_g = np.zeros((n_groups, n, n_months))
@@ -160,7 +187,10 @@ def with_finance(
     hedge = np.zeros((n, n_months))
     if model.hedge_notional_ph is not None and model.hedge_notional_ph.any():
         hedge = company.hedge_payoff(
-            paths.hashprice_usd_per_ph_day, strikes, model.hedge_notional_ph, paths.days
+            paths.hashprice_usd_per_ph_day,
+            present(strikes, "hedges", "strikes from the training paths"),
+            model.hedge_notional_ph,
+            paths.days,
         )
     events = paths.event_uniforms
     if events is None:
@@ -178,7 +208,7 @@ def with_finance(
             events,
             None if workspace is None else workspace.empty(f"company.flows.{name}", shape),
         )
-        for name, m in model.variants.items()
+        for name, m in variants.items()
     }
     base = outs["as_configured"]
     # Terminal value (lease tails of converted sites, BTC held less debt) only for paths solvent

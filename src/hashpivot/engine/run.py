@@ -30,7 +30,7 @@ import numpy as np
 
 from .._numba import needs_compiling
 from ..config.models import PlanConfig, PlanSiteConfig
-from ..errors import InputError
+from ..errors import InputError, present
 from ..finance import company, metrics
 from ..finance import lsm as conversion
 from ..market import scenarios
@@ -127,11 +127,10 @@ def _market_site(
     from ..data import power_prices as price_data
     from ..dispatch import curve
 
-    if cfg.power_market not in curves:
+    market_name = present(cfg.power_market, f"sites[{k}].power_market")
+    if market_name not in curves:
         try:
-            curves[cfg.power_market] = curve.dispatch_curve(
-                price_data.hourly_prices(cfg.power_market)
-            )
+            curves[market_name] = curve.dispatch_curve(price_data.hourly_prices(market_name))
         except InputError as exc:
             raise InputError(f"sites[{k}].power_market", cfg.power_market, exc.allowed) from None
     months = (np.arange(n_months) + start.month - 1) % 12
@@ -153,7 +152,7 @@ def _market_site(
         rate_index=-1,
         pa=0.0,
         pb=0.0,
-        curve=curves[cfg.power_market],
+        curve=curves[market_name],
         month_of_year=months,
     )
 
@@ -167,8 +166,8 @@ def _special_site(
     monthly_discount: float,
 ) -> converted.SpecialSite:
     """The model of a hosting / GPU / hybrid / option site."""
-    c = cfg.conversion
     field_path = f"sites[{k}]"
+    c = present(cfg.conversion, f"{field_path}.conversion")
     it_mw = hosting.critical_it_mw(cfg.power_capacity_mw, c.ai_pue, c.share)
     capex = it_mw * c.capex_usd_per_mw_it
     project, gpu, pa, pb, rent, rent_index = None, None, 0.0, 0.0, 0.0, -1
@@ -185,7 +184,7 @@ def _special_site(
     if cfg.gpu_cloud is not None:
         g = cfg.gpu_cloud
         spec = hardware.gpu_catalogue().loc[g.gpu_model]
-        tdp, price = float(spec["tdp_w"]), g.gpu_price_usd
+        tdp, price = float(spec.at["tdp_w"]), g.gpu_price_usd
         if not np.isfinite(tdp):
             raise InputError(
                 f"{field_path}.gpu_cloud.gpu_model",
@@ -193,7 +192,7 @@ def _special_site(
                 "a GPU whose power (TDP) the catalogue knows",
             )
         if price is None:
-            price = float(spec["msrp_usd_approx"])
+            price = float(spec.at["msrp_usd_approx"])
             if not np.isfinite(price):
                 raise InputError(
                     f"{field_path}.gpu_cloud.gpu_price_usd",
@@ -267,7 +266,8 @@ def build_model(plan: PlanConfig) -> PlanModel:
         if not cfg.fleet:
             mining_sites.append(None)
         elif cfg.type == "hybrid":
-            mining_sites.append(cfg.to_site(capacity_share=1.0 - cfg.conversion.share))
+            share = present(cfg.conversion, "conversion").share
+            mining_sites.append(cfg.to_site(capacity_share=1.0 - share))
         else:
             mining_sites.append(cfg.to_site())
     factor = np.ones((n_sites, n_months))
@@ -299,7 +299,9 @@ def build_model(plan: PlanConfig) -> PlanModel:
         dtype=np.int64,
     )
     params = _mining_params(
-        [(plan.sites[k], mining_sites[k], factor[k]) for k in plain], index_of, n_months
+        [(plan.sites[k], present(mining_sites[k], f"sites[{k}].fleet"), factor[k]) for k in plain],
+        index_of,
+        n_months,
     )
     group, availability, tax, variants, hedge = groups_and_finance(
         plan, plain, mining_sites, n_months, days, market.start
@@ -318,13 +320,15 @@ def build_model(plan: PlanConfig) -> PlanModel:
     for k, cfg in enumerate(plan.sites):
         if k in plain:
             continue
+        site_k = mining_sites[k]
         one = (
-            _mining_params([(cfg, mining_sites[k], factor[k])], index_of, n_months)
-            if mining_sites[k] is not None
+            _mining_params([(cfg, site_k, factor[k])], index_of, n_months)
+            if site_k is not None
             else None
         )
-        if cfg.type == "mining":
-            special_sites.append(_market_site(k, cfg, one, curves, market.start, n_months))
+        if cfg.type == "mining":  # on market power: a mining site always has a fleet
+            mined = present(one, f"sites[{k}].fleet")
+            special_sites.append(_market_site(k, cfg, mined, curves, market.start, n_months))
         else:
             special_sites.append(_special_site(k, cfg, one, index_of, n_months, monthly_discount))
     special = tuple(special_sites)
@@ -641,9 +645,9 @@ def fold_chunk(
         acc.add_fan("network_hashrate_eh_s", first_path, fan.hashrate_eh_s)
         acc.add_fan("company_cash_usd", first_path, cum)
     if ev.finance:
-        for name, out in ev.finance.items():
+        for name, outcome in ev.finance.items():
             acc.add_count(
-                AccKeys.default(name), np.bincount(out.default_month, minlength=n_months + 1)
+                AccKeys.default(name), np.bincount(outcome.default_month, minlength=n_months + 1)
             )
         base = ev.finance["as_configured"]
         acc.add_scalars(AccKeys.SHORTFALL, first_path, base.shortfall_usd)
@@ -763,7 +767,11 @@ def finalise(
             # kept for readers of earlier runs: the stationary median fees over the subsidy of
             # the era the plan starts in
             "median_share": market.fees.median_btc_per_block
-            / float(scenarios.average_subsidy_btc(market.height0, market.height0 + 1)),
+            / float(
+                scenarios.average_subsidy_btc(
+                    np.array([float(market.height0)]), np.array([market.height0 + 1.0])
+                )[0]
+            ),
             "sd_log": market.fees.sd_log,
             "phi": market.fees.phi,
         },

@@ -4,6 +4,7 @@ medians over paths, for all sites at once from ``[site, path]`` totals."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -187,7 +188,8 @@ def site_medians(x: CostInputs) -> SiteMedians:
             "net",
         )
     ]
-    _pack_per_btc(btc, *c, packed, which, count)
+    pack: Any = _pack_per_btc  # a numba dispatcher: its signature is the function's
+    pack(btc, *c, packed, which, count)
     med = np.full((5, n_sites), np.nan)
     path = np.full(n_sites, -1, dtype=np.int64)
     for k in range(n_sites):
@@ -199,7 +201,11 @@ def site_medians(x: CostInputs) -> SiteMedians:
         if mp:
             med[4, k] = _medians(packed[4, k, None, :mp])[0]
     return SiteMedians(
-        *med,
+        energy=med[0],
+        cash=med[1],
+        all_in=med[2],
+        breakeven_btc=med[3],
+        breakeven_power=med[4],
         median_path=path,
         btc=_medians(btc),
         share_mining=count[:, 0] / n,

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import present
 from ..finance import lsm as conversion
 from ..market.scenarios import MarketPaths
 from ..sites import hosting
@@ -86,12 +87,13 @@ def _index(values: FloatArray, k: int, n: int, n_months: int) -> FloatArray:
 def mining_cash(site: SpecialSite, paths: MarketPaths, scale: FloatArray | None) -> SiteTotals:
     """The site's mining; ``scale`` ``[path, month]``: the share still mining (None: all of it,
     run by the fused kernel)."""
+    mining = present(site.mining, f"{site.name}: mining")
     if scale is None:
         return site_cashflows(
-            site.mining, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values
+            mining, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values
         )
     return site_cashflows_numpy(
-        site.mining, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values, scale
+        mining, paths.price_usd, paths.btc_per_th_day, paths.days, paths.index_values, scale
     )
 
 
@@ -135,19 +137,21 @@ def evaluate_special(
     n, n_months = paths.price_usd.shape
     values: dict[str, FloatArray] = {}
     if site.kind == "market_mining":
-        mining = market_mining(site, paths)
-        weight = (np.arange(n_months) >= site.mining.start_month[0]) * paths.days / DAYS_PER_MONTH
+        market = market_mining(site, paths)
+        start_month = present(site.mining, f"{site.name}: mining").start_month[0]
+        weight = (np.arange(n_months) >= start_month) * paths.days / DAYS_PER_MONTH
         return SpecialOutcome(
-            mining.cash_usd,
+            market.cash_usd,
             np.zeros(n),
-            mining,
+            market,
             np.full(n, weight.sum()),
             np.full(n, n_months),
             values,
         )
     if site.kind == "option_to_convert":
         exercise, running, states, discount, rent = decision_arrays(site, paths, monthly_discount)
-        stop = conversion.apply_policy(policy, exercise, running, states, discount).stop_step
+        fitted = present(policy, f"{site.name}: conversion policy", "a fitted policy")
+        stop = conversion.apply_policy(fitted, exercise, running, states, discount).stop_step
         fixed = min(max(site.fixed_month, site.start_month), site.latest_month)
         untouched_pv = (1 - site.share) / site.share if site.share < 1 else 0.0
         common = conversion.realised_value(
@@ -168,7 +172,7 @@ def evaluate_special(
     converted = months[None, :] >= start[:, None]
     cash = np.zeros((n, n_months))
     tail = np.zeros(n)
-    mining = None
+    mining: SiteTotals | None = None
     mining_months = np.zeros(n)
     if site.mining is not None:
         if site.kind == "hybrid":
@@ -201,7 +205,7 @@ def evaluate_special(
 def gpu_cash(site: SpecialSite, paths: MarketPaths) -> FloatArray:
     """Own-GPU cloud: facility capex over the build, then GPU purchases, rentals and power."""
     n, n_months = paths.price_usd.shape
-    gpu = site.gpu
+    gpu = present(site.gpu, f"{site.name}: gpu_cloud")
     live = site.start_month + site.gpu_lead_time_months
     a, b = gpu.schedule(max(n_months - live, 0))
     out = np.zeros((n, n_months))
@@ -244,7 +248,7 @@ def market_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
     """Mining on hourly market power: each month's uptime and mean price of the hours mined, read
     off that calendar month's dispatch curve at the month's mining value (hashprice net of pool
     fee per MWh, less the delivery adder)."""
-    p = site.mining
+    p = present(site.mining, f"{site.name}: mining")
     n, n_months = paths.price_usd.shape
     wall_j_per_th = p.facility_power_mw[0] * 1e6 / p.hashrate_th_s[0]
     adder = p.power_usd_per_mwh[0]
@@ -256,7 +260,7 @@ def market_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
     price = np.empty((n, n_months))
     curve = site.curve
     for m in range(12):
-        cols = site.month_of_year == m
+        cols = np.asarray(site.month_of_year == m)
         if cols.any():
             v = value[:, cols]
             uptime[:, cols] = np.interp(v, curve.value_grid_usd_per_mwh, curve.uptime[m])

@@ -34,6 +34,7 @@ identities: Δcash equals inflows minus outflows, and BTC is conserved.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -194,7 +195,7 @@ def _sell_py(held, need_usd, p, haircut, row):  # compiled (inlined) by numba be
 if HAVE_NUMBA:
     from numba import njit
 
-    _sell = njit(cache=True, inline="always")(_sell_py)
+    _sell: Any = njit(cache=True, inline="always")(_sell_py)
 else:  # pragma: no cover
     _sell = _sell_py
 
@@ -407,7 +408,7 @@ def _kernel_py(  # the company's months on every path; compiled by numba below
 
 
 if HAVE_NUMBA:  # paths run serially: in parallel it measured no faster
-    _kernel = njit(cache=True, nogil=True)(_kernel_py)
+    _kernel: Any = njit(cache=True, nogil=True)(_kernel_py)
 else:  # pragma: no cover
     _kernel = _kernel_py
 

@@ -134,7 +134,8 @@ def _regress(design: FloatArray, y: FloatArray) -> FloatArray:
             return np.linalg.solve(chol.T, np.linalg.solve(chol, rhs))
     except np.linalg.LinAlgError:
         pass
-    return np.linalg.lstsq(design, y, rcond=None)[0]
+    solution = np.linalg.lstsq(design, y, rcond=None)[0]
+    return np.asarray(solution, dtype=np.float64)
 
 
 def fit_policy(

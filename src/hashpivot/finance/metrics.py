@@ -114,15 +114,6 @@ class PathAccumulator:
         if keep:
             self.fans.setdefault(name, []).append((first_path, np.array(series[:keep])))
 
-    def merge(self, other: PathAccumulator) -> None:
-        """Fold another accumulator (e.g. from another worker) into this one."""
-        for k, v in other.scalars.items():
-            self.scalars.setdefault(k, []).extend(v)
-        for k, v in other.counts.items():
-            self.add_count(k, v)
-        for k, v in other.fans.items():
-            self.fans.setdefault(k, []).extend(v)
-
     def values(self, name: str) -> FloatArray:
         parts = sorted(self.scalars[name], key=lambda p: p[0])
         return np.concatenate([p[1] for p in parts], axis=-1)

@@ -37,11 +37,14 @@ import urllib.parse
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import HashpivotError, InputError
+from ..errors import HashpivotError, InputError, present
+
+if TYPE_CHECKING:  # cryptography loads only when a key is used (the ledger reads without it)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from . import sha256_batch
 from .merkle import (
     EMPTY_ROOT,
@@ -106,10 +109,10 @@ class SignedTreeHead:
         try:
             return cls(
                 int(d["size"]),
-                _unhex("root_hex", d["root_hex"], HASH),
+                unhex("root_hex", d["root_hex"], HASH),
                 int(d["timestamp_ms"]),
-                _unhex("signature_hex", d["signature_hex"], 64),
-                _unhex("public_key_hex", d["public_key_hex"], 32),
+                unhex("signature_hex", d["signature_hex"], 64),
+                unhex("public_key_hex", d["public_key_hex"], 32),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(
@@ -121,7 +124,7 @@ def sth_message(size: int, root: bytes, timestamp_ms: int) -> bytes:
     return _STH_PREFIX + size.to_bytes(8, "big") + timestamp_ms.to_bytes(8, "big") + root
 
 
-def _unhex(field: str, value: Any, length: int | None = None) -> bytes:
+def unhex(field: str, value: Any, length: int | None = None) -> bytes:
     if not isinstance(value, str):
         raise InputError(field, value, "a hex string")
     try:
@@ -164,7 +167,7 @@ def generate_key(path: str | Path) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def load_key(path: str | Path):  # type: ignore[no-untyped-def]
+def load_key(path: str | Path) -> Ed25519PrivateKey:
     """Load an Ed25519 private key (PEM)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -186,7 +189,7 @@ def load_key(path: str | Path):  # type: ignore[no-untyped-def]
     return key
 
 
-def public_key_bytes(key) -> bytes:  # type: ignore[no-untyped-def]
+def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
     from cryptography.hazmat.primitives import serialization
 
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
@@ -448,6 +451,7 @@ class Ledger:
                 "node", (level, index), f"a complete subtree of the {self.size} leaves"
             )
         chunk, pos = divmod(index, CHUNK)
+        blob: bytes | bytearray | None
         if chunk == count // CHUNK:  # the open chunk at the right edge, kept in memory
             blob = self._tails[level]
         else:
@@ -519,7 +523,7 @@ class Ledger:
                 for pos, fields in secrets.items()
                 for name, (salt, value) in fields.items()
             ]
-            sec = self._secret_store(create=True)
+            sec = present(self._secret_store(create=True), "secrets_path")
             try:
                 with sec:
                     sec.executemany("INSERT OR REPLACE INTO secrets VALUES (?, ?, ?, ?)", rows)
@@ -556,7 +560,7 @@ class Ledger:
     def _node_from(self, level: int, index: int, writes: dict[tuple[int, int], bytes]) -> bytes:
         """A node during an append: from this batch's writes, the old open chunk, or storage."""
         chunk, pos = divmod(index, CHUNK)
-        blob = writes.get((level, chunk))
+        blob: bytes | bytearray | None = writes.get((level, chunk))
         if blob is None:
             old_count = self.size >> level
             blob = (
@@ -673,7 +677,7 @@ class Ledger:
         rows = self.con.execute("SELECT idx, field, salt, value FROM secrets").fetchall()
         if not rows:
             return
-        sec = self._secret_store(create=True)
+        sec = present(self._secret_store(create=True), "secrets_path")
         with sec:
             sec.executemany("INSERT OR REPLACE INTO secrets VALUES (?, ?, ?, ?)", rows)
         self.con.execute("DELETE FROM secrets")
@@ -697,7 +701,7 @@ class Ledger:
         return bytes(row[0]), json.loads(row[1])
 
     # -- signed heads ------------------------------------------------------------------
-    def sign_head(self, key) -> SignedTreeHead:  # type: ignore[no-untyped-def]
+    def sign_head(self, key: Ed25519PrivateKey) -> SignedTreeHead:
         """Sign the current size and root, store the head and return it."""
         pub = public_key_bytes(key)
         stored = self.con.execute("SELECT value FROM meta WHERE key = 'public_key'").fetchone()
@@ -900,7 +904,7 @@ def verify_bundle(bundle: dict[str, Any], public_key: bytes) -> tuple[bool, str]
     proof_hex = bundle.get("proof_hex")
     if not isinstance(proof_hex, list):
         raise InputError("proof.proof_hex", proof_hex, "a list of hex hashes")
-    proof = [_unhex(f"proof.proof_hex[{i}]", h, HASH) for i, h in enumerate(proof_hex)]
+    proof = [unhex(f"proof.proof_hex[{i}]", h, HASH) for i, h in enumerate(proof_hex)]
     if bundle["kind"] == "inclusion":
         head = SignedTreeHead.from_dict(bundle.get("head", {}))
         if not verify_head(head, public_key):
@@ -910,7 +914,7 @@ def verify_bundle(bundle: dict[str, Any], public_key: bytes) -> tuple[bool, str]
             raise InputError(
                 "proof.index", index, f"a leaf index below the head's size {head.size}"
             )
-        entry = _unhex("proof.entry_hex", bundle.get("entry_hex"))
+        entry = unhex("proof.entry_hex", bundle.get("entry_hex"))
         ok = verify_inclusion(leaf_hash(entry), index, head.size, proof, head.root)
         return ok, (
             "entry is included in the signed tree"

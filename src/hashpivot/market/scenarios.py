@@ -623,7 +623,7 @@ def simulate(
         paths = market_kernel.market_recursion_numba(
             recursion_coefficients(model, n_months),
             shocks,
-            np.linalg.cholesky(model.full_correlation()),
+            np.asarray(np.linalg.cholesky(model.full_correlation()), dtype=np.float64),
             workspace,
         )
     else:

@@ -17,7 +17,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from ..engine.run import PlanResult
+from ..data.power_prices import HourlyPrices
+from ..dispatch.lp import DispatchResult
+from ..engine.results import PlanResult
 from ..fmt import usd_compact as _usd
 
 
@@ -402,7 +404,7 @@ def _default_summary(result: PlanResult) -> list[tuple[str, str]]:
     return rows
 
 
-def dispatch_figure(result, prices) -> go.Figure:  # type: ignore[no-untyped-def]
+def dispatch_figure(result: DispatchResult, prices: HourlyPrices) -> go.Figure:
     """Hourly price and mining value against mined load and reserve."""
     x = [t.strftime("%Y-%m-%d %H:%M") for t in prices.index_local]
     # Load on the base axis, prices on the overlaying one: Plotly draws an overlaying axis's
@@ -461,7 +463,9 @@ def dispatch_figure(result, prices) -> go.Figure:  # type: ignore[no-untyped-def
     return fig
 
 
-def render_dispatch(result, accounts: dict, prices, title: str) -> str:  # type: ignore[no-untyped-def]
+def render_dispatch(
+    result: DispatchResult, accounts: dict[str, Any], prices: HourlyPrices, title: str
+) -> str:
     """A self-contained page: hourly price against mined load and reserve, and revenue by source."""
     fig = dispatch_figure(result, prices)
     rev = go.Figure(

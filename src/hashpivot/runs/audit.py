@@ -20,9 +20,9 @@ from typing import Any
 import duckdb
 
 from ..ledger import log as ledger
-from ..errors import InputError
+from ..errors import InputError, present
 from ..locations import default_ledger_path, key_path  # noqa: F401 - audit.default_ledger_path is public
-from .store import get_run, results_sha256_of, sha256_text
+from .store import get_run, sha256_text, stored_plan_yaml, stored_results_sha256
 
 
 def check_ledger_writable(ledger_path: Path) -> None:
@@ -117,20 +117,14 @@ def relog_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) ->
             "a run whose stored results still match their hash (these changed since the run "
             "was written: not logging them)",
         )
-    plan_yaml = con.execute("SELECT plan_yaml FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
+    plan_yaml = stored_plan_yaml(con, run_id)
     head = log_run(ledger_path, run_id, sha256_text(plan_yaml), run["seed"], run["version"], now)
     return head.size - 1
 
 
 def results_sha256_from_store(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
     """The results hash recomputed from what the store holds (see ``store.results_sha256``)."""
-    summary = json.loads(
-        con.execute("SELECT summary_json FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
-    )
-    npv = con.execute(
-        "SELECT npv_usd FROM run_npv WHERE run_id = ? ORDER BY path", [run_id]
-    ).fetchnumpy()["npv_usd"]
-    return results_sha256_of(summary, npv)
+    return stored_results_sha256(con, run_id)
 
 
 @dataclass
@@ -145,7 +139,7 @@ class RunVerification:
 def verify_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) -> RunVerification:
     """Prove a stored run was not altered since it was logged."""
     run = get_run(con, run_id)  # raises a named error for an unknown id
-    plan_yaml = con.execute("SELECT plan_yaml FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
+    plan_yaml = stored_plan_yaml(con, run_id)
     out = RunVerification(run_id, False)
     plan_now = sha256_text(plan_yaml)
     results_now = results_sha256_from_store(con, run_id)
@@ -173,7 +167,7 @@ def verify_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) -
         out.checks.append(
             ("results match the logged hash", record["results_sha256"] == results_now, results_now)
         )
-        bundle = ledger.proof_bundle(lg, out.ledger_index)
+        bundle = ledger.proof_bundle(lg, present(out.ledger_index, "ledger_index"))
         ok, reason = ledger.verify_bundle(bundle, lg.public_key())
         out.checks.append(("ledger record is included under the signed head", ok, reason))
         out.head = bundle["head"]

@@ -26,6 +26,7 @@ import yaml
 
 from ..errors import HashpivotError, InputError, StorageError
 from ..locations import DEFAULT_DB
+from ..units import FloatArray
 from ..engine.results import PlanResult
 
 SCHEMA = """
@@ -149,7 +150,7 @@ def save_run(
     """Write a finished run in a single transaction; a failure (a full disk) rolls it back and
     raises :class:`StorageError` naming the cause, never a rollback's own complaint."""
     summary = result.summary()  # computed once per result, shared with the report and ledger
-    series = []
+    series: list[tuple[Any, ...]] = []
     for name in result.fans:
         fan = result.fans[name]
         for t in range(result.n_months):
@@ -435,3 +436,45 @@ def export_csv(con: duckdb.DuckDBPyConnection, run_id: str, directory: str | Pat
         return written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- reading one run back
+def stored_plan_yaml(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """The effective plan YAML a stored run was made from."""
+    row = con.execute("SELECT plan_yaml FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        get_run(con, run_id)  # raises the named error for an unknown id
+        raise AssertionError("unreachable")  # pragma: no cover
+    return str(row[0])
+
+
+def stored_npv(con: duckdb.DuckDBPyConnection, run_id: str) -> FloatArray:
+    """The NPV of every path of a stored run [USD], in path order."""
+    npv: FloatArray = con.execute(
+        "SELECT npv_usd FROM run_npv WHERE run_id = ? ORDER BY path", [run_id]
+    ).fetchnumpy()["npv_usd"]
+    return npv
+
+
+def stored_results_sha256(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """The results hash recomputed from what the store holds (:func:`results_sha256_of` on the
+    stored summary and NPVs), for ``runs verify``."""
+    return results_sha256_of(get_run(con, run_id)["summary"], stored_npv(con, run_id))
+
+
+def stored_series(
+    con: duckdb.DuckDBPyConnection, run_id: str
+) -> dict[str, dict[str, list[float | None]]]:
+    """The monthly fans (and P(cash < 0) series) of a stored run: series → band → by month."""
+    rows = con.execute(
+        "SELECT series, month, p5, p25, p50, p75, p95, mean FROM run_series "
+        "WHERE run_id = ? ORDER BY series, month",
+        [run_id],
+    ).fetchall()
+    bands = ("p5", "p25", "p50", "p75", "p95", "mean")
+    series: dict[str, dict[str, list[float | None]]] = {}
+    for name, _, *values in rows:
+        s = series.setdefault(name, {k: [] for k in bands})
+        for k, v in zip(bands, values, strict=True):
+            s[k].append(v)
+    return series

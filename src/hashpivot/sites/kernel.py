@@ -148,8 +148,9 @@ def site_cashflows_numpy(
         btc, revenue, pool, energy, mwh = (a * run for a in (btc, revenue, pool, energy, mwh))
         out.cash_usd[...] += revenue - pool - energy - fixed
         g = params.groups[s]
-        out.btc_net_g[g] += btc * (1.0 - params.pool_fee[s])
-        out.cost_usd_g[g] += energy + fixed
+        if out.btc_net_g is not None and out.cost_usd_g is not None:  # always, for the NumPy path
+            out.btc_net_g[g] += btc * (1.0 - params.pool_fee[s])
+            out.cost_usd_g[g] += energy + fixed
         out.btc[s] = btc.sum(axis=1)
         out.revenue_usd[s] = revenue.sum(axis=1)
         out.pool_fee_usd[s] = pool.sum(axis=1)

@@ -27,6 +27,7 @@ References
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -258,7 +259,7 @@ class SiteEconomics:
     btc_per_ph_day: float
     hashprice_usd_per_ph_day: float
 
-    def summary(self) -> dict[str, float]:
+    def summary(self) -> dict[str, Any]:
         """The cost command's JSON: fixed keys first, then the stack in detail."""
         s = self.stack
         return {
@@ -338,7 +339,9 @@ def site_economics(site: Site, market: MarketSeries) -> SiteEconomics:
 
 # --------------------------------------------------------------------------- closed forms
 def mining_value_usd_per_mwh(
-    hashprice_usd_per_ph_day: FloatArray | float, wall_efficiency_j_per_th: float, pool_fee: float
+    hashprice_usd_per_ph_day: FloatArray | float,
+    wall_efficiency_j_per_th: FloatArray | float,
+    pool_fee: float,
 ) -> FloatArray:
     """What 1 MWh earns when mining [USD/MWh]: ``hashprice · (1 − fee) / (0.024 · J/TH)``.
 
@@ -360,7 +363,8 @@ def mining_value_usd_per_mwh(
     ----------
     Luxor Hashrate Index, "Hashprice" (hashrateindex.com/blog/what-is-hashprice).
     """
-    require_positive("wall_efficiency_j_per_th", wall_efficiency_j_per_th)
+    if np.any(np.asarray(wall_efficiency_j_per_th) <= 0):
+        raise InputError("wall_efficiency_j_per_th", wall_efficiency_j_per_th, "> 0")
     hp = np.asarray(hashprice_usd_per_ph_day, dtype=np.float64)
     return hp * (1.0 - pool_fee) / (0.024 * wall_efficiency_j_per_th)
 
@@ -380,7 +384,8 @@ def breakeven_power_usd_per_kwh(
     e = np.asarray(efficiency_j_per_th, dtype=np.float64)
     if np.any(e <= 0):
         raise InputError("efficiency_j_per_th", efficiency_j_per_th, "> 0")
-    out = mining_value_usd_per_mwh(hashprice_usd_per_ph_day, e * pue, pool_fee) / 1000.0
+    hashprice = np.asarray(hashprice_usd_per_ph_day, dtype=np.float64)
+    out = mining_value_usd_per_mwh(hashprice, e * pue, pool_fee) / 1000.0
     return float(out) if out.ndim == 0 else out
 
 
