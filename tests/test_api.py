@@ -305,3 +305,23 @@ def test_serve_command_prints_the_token_once(tmp_path: Path) -> None:
             outputs.append(proc.communicate(timeout=30)[0])
     token = token_path(db).read_text().strip()
     assert token in outputs[0] and token not in outputs[1]
+
+
+def test_openapi_documents_every_answer(tmp_path: Path) -> None:
+    """Every JSON route declares what it answers: /openapi.json names a schema for each 2xx."""
+    spec = local_client(create_app(tmp_path / "r.duckdb", "token")).get("/openapi.json").json()
+    undocumented = []
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            for code, answer in op["responses"].items():
+                if not code.startswith("2") or code == "303":
+                    continue
+                content = answer.get("content", {})
+                if "text/html" in content:
+                    continue
+                schema = content.get("application/json", {}).get("schema", {})
+                if not schema or schema == {}:
+                    undocumented.append(f"{method.upper()} {path}")
+    assert undocumented == []
+    run = spec["components"]["schemas"]["RunDetail"]
+    assert {"summary", "results_sha256", "plan_sha256"} <= set(run["required"])

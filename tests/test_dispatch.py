@@ -174,8 +174,14 @@ def test_infeasible_is_reported_as_such() -> None:
     site = dispatch.DispatchSite(
         "a", 100, 50.0, interconnect_mw=40, reserve=dispatch.Reserve(60, 5.0, 50, committed)
     )
-    with pytest.raises(dispatch.DispatchInfeasible, match="infeasible"):
+    with pytest.raises(dispatch.DispatchInfeasible, match="infeasible") as err:
         dispatch.solve(site, np.array([10.0, 20.0, 30.0]))
+    assert err.value.status is dispatch.SolverStatus.INFEASIBLE
+
+
+def test_a_solved_result_is_always_optimal() -> None:
+    site = dispatch.DispatchSite("a", 10, 50.0)
+    assert dispatch.solve(site, np.array([10.0, 60.0])).status is dispatch.SolverStatus.OPTIMAL
 
 
 def test_cli_json_keys(tmp_path: Path) -> None:

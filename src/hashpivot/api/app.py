@@ -37,6 +37,7 @@ from ..engine import run as plan_module
 from ..errors import ConfigError, HashpivotError, InputError
 from ..runs import audit, store
 from ..version import __version__
+from . import answers
 from .bodies import MAX_BODY_BYTES, ApiError, SafeJSONResponse, StrictBody
 from .tools import add_tool_routes
 
@@ -327,19 +328,29 @@ def create_app(
         return SafeJSONResponse({"detail": str(exc)}, status_code=400)
 
     # ----------------------------------------------------------------------- network
-    @app.get("/api/health", tags=["meta"])
+    @app.get("/api/health", tags=["meta"], response_model=answers.Health)
     def health() -> dict[str, Any]:
         first, last = history.date_range()
         return {"ok": True, "version": __version__, "data": [str(first), str(last)]}
 
-    @app.get("/api/network", tags=["network"], dependencies=[Depends(reader)])
+    @app.get(
+        "/api/network",
+        tags=["network"],
+        dependencies=[Depends(reader)],
+        response_model=answers.NetworkStateAnswer,
+    )
     def network_state(
         date: str | None = Query(None, max_length=10, description="UTC day, YYYY-MM-DD."),
     ) -> dict[str, Any]:
         """Network state and hashprice on a day (default: the last day of the data)."""
         return history.network_state(date).to_dict()
 
-    @app.get("/api/network/history", tags=["network"], dependencies=[Depends(reader)])
+    @app.get(
+        "/api/network/history",
+        tags=["network"],
+        dependencies=[Depends(reader)],
+        response_model=answers.NetworkHistory,
+    )
     def network_history(
         start: str | None = Query(None, max_length=10),
         end: str | None = Query(None, max_length=10),
@@ -353,7 +364,12 @@ def create_app(
             "halvings": [h.__dict__ for h in history.halvings()],
         }
 
-    @app.post("/api/cost", tags=["sites"], dependencies=[Depends(reader)])
+    @app.post(
+        "/api/cost",
+        tags=["sites"],
+        dependencies=[Depends(reader)],
+        response_model=answers.CostAnswer,
+    )
     def cost(body: config.SiteFile) -> dict[str, Any]:
         """A site's cost to mine one BTC (energy, cash, all-in) and its breakevens."""
         from ..sites.mining import site_economics
@@ -362,7 +378,12 @@ def create_app(
         return {"site": body.site.name, "market": body.market.describe()} | econ.summary()
 
     # ----------------------------------------------------------------------- plans and runs
-    @app.post("/api/plans/validate", tags=["plans"], dependencies=[Depends(reader)])
+    @app.post(
+        "/api/plans/validate",
+        tags=["plans"],
+        dependencies=[Depends(reader)],
+        response_model=answers.PlanValidation,
+    )
     def validate_plan(body: PlanBody) -> dict[str, Any]:
         """Validate a plan; 422 with field paths when it is invalid."""
         cfg, _ = config.load_plan_text(body.plan_yaml, "plan_yaml", body.overrides)
@@ -374,7 +395,13 @@ def create_app(
             "months": cfg.horizon_months,
         }
 
-    @app.post("/api/runs", tags=["plans"], status_code=202, dependencies=[Depends(writer)])
+    @app.post(
+        "/api/runs",
+        tags=["plans"],
+        status_code=202,
+        dependencies=[Depends(writer)],
+        response_model=answers.JobView,
+    )
     def start_run(body: RunBody) -> dict[str, Any]:
         """Start a plan run as a background job; poll ``/api/jobs/{job_id}``."""
         cfg, plan_yaml = config.load_plan_text(
@@ -467,11 +494,21 @@ def create_app(
         worker.submit(work)
         return job.view()
 
-    @app.get("/api/jobs", tags=["plans"], dependencies=[Depends(reader)])
+    @app.get(
+        "/api/jobs",
+        tags=["plans"],
+        dependencies=[Depends(reader)],
+        response_model=list[answers.JobView],
+    )
     def list_jobs() -> list[dict[str, Any]]:
         return [j.view() for j in jobs.values()]
 
-    @app.delete("/api/jobs/{job_id}", tags=["plans"], dependencies=[Depends(writer)])
+    @app.delete(
+        "/api/jobs/{job_id}",
+        tags=["plans"],
+        dependencies=[Depends(writer)],
+        response_model=answers.JobView,
+    )
     def cancel_job(job_id: str) -> dict[str, Any]:
         """Cancel a queued or running job: it stops at its next chunk and writes nothing."""
         if job_id not in jobs:
@@ -484,25 +521,45 @@ def create_app(
                     job.status = "cancelled"
         return job.view()
 
-    @app.get("/api/jobs/{job_id}", tags=["plans"], dependencies=[Depends(reader)])
+    @app.get(
+        "/api/jobs/{job_id}",
+        tags=["plans"],
+        dependencies=[Depends(reader)],
+        response_model=answers.JobView,
+    )
     def job_status(job_id: str) -> dict[str, Any]:
         """Status and progress of a run job."""
         if job_id not in jobs:
             raise ApiError(404, f"job_id {job_id!r} is not a job of this server")
         return jobs[job_id].view()
 
-    @app.get("/api/runs", tags=["runs"], dependencies=[Depends(reader)])
+    @app.get(
+        "/api/runs",
+        tags=["runs"],
+        dependencies=[Depends(reader)],
+        response_model=list[answers.RunListItem],
+    )
     def list_runs() -> list[dict[str, Any]]:
         with store.connect(db) as con:
             return store.list_runs(con)
 
-    @app.get("/api/runs/{run_id}", tags=["runs"], dependencies=[Depends(reader)])
+    @app.get(
+        "/api/runs/{run_id}",
+        tags=["runs"],
+        dependencies=[Depends(reader)],
+        response_model=answers.RunDetail,
+    )
     def get_run(run_id: str) -> dict[str, Any]:
         """A stored run: metadata and summary."""
         with store.connect(db) as con:
             return _run_summary(con, run_id)
 
-    @app.get("/api/runs/{run_id}/series", tags=["runs"], dependencies=[Depends(reader)])
+    @app.get(
+        "/api/runs/{run_id}/series",
+        tags=["runs"],
+        dependencies=[Depends(reader)],
+        response_model=answers.RunSeries,
+    )
     def run_series(run_id: str) -> dict[str, Any]:
         """Monthly fans (P5–P95 and mean) and P(cash < 0) of a stored run."""
         with store.connect(db) as con:
@@ -538,7 +595,12 @@ def create_app(
             raise ApiError(404, f"the report of run {run_id!r} is no longer at {str(path)!r}")
         return HTMLResponse(path.read_text(encoding="utf-8"))
 
-    @app.get("/api/runs/{run_id}/verify", tags=["ledger"], dependencies=[Depends(reader)])
+    @app.get(
+        "/api/runs/{run_id}/verify",
+        tags=["ledger"],
+        dependencies=[Depends(reader)],
+        response_model=answers.Verification,
+    )
     def verify_run(run_id: str) -> dict[str, Any]:
         """Prove a stored run unaltered since the ledger logged it."""
         with store.connect(db) as con:
@@ -552,7 +614,12 @@ def create_app(
             "checks": [{"check": c, "ok": ok, "value": val} for c, ok, val in v.checks],
         }
 
-    @app.get("/api/ledger/head", tags=["ledger"], dependencies=[Depends(reader)])
+    @app.get(
+        "/api/ledger/head",
+        tags=["ledger"],
+        dependencies=[Depends(reader)],
+        response_model=answers.LedgerHead,
+    )
     def ledger_head() -> dict[str, Any]:
         """The audit ledger's latest signed head (404 before the first run)."""
         from ..ledger import log as ledger

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from pydantic import Field
 
+from . import answers
 from .bodies import MAX_BODY_BYTES, ApiError, StrictBody
 
 PRICE_SPEC = re.compile(r"^ercot:[A-Z_]+:\d{4}$")
@@ -27,7 +28,12 @@ class DispatchBody(StrictBody):
 
 
 def add_tool_routes(app: FastAPI, reader: Any) -> None:
-    @app.post("/api/buildout", tags=["tools"], dependencies=[Depends(reader)])
+    @app.post(
+        "/api/buildout",
+        tags=["tools"],
+        dependencies=[Depends(reader)],
+        response_model=answers.BuildoutAnswer,
+    )
     def buildout_route(body: CampaignBody) -> dict[str, Any]:
         """A GW-scale build-out: capex, funding by source and the gap, circular exposure, IRRs."""
         from .. import buildout
@@ -47,7 +53,12 @@ def add_tool_routes(app: FastAPI, reader: Any) -> None:
         b, sens = buildout.run(cfg)
         return buildout.result_json(cfg, b, sens)
 
-    @app.post("/api/dispatch", tags=["tools"], dependencies=[Depends(reader)])
+    @app.post(
+        "/api/dispatch",
+        tags=["tools"],
+        dependencies=[Depends(reader)],
+        response_model=answers.DispatchAnswer,
+    )
     def dispatch_route(body: DispatchBody) -> dict[str, Any]:
         """Hour-by-hour mining against shipped power prices (an LP on HiGHS)."""
         from ..config import models as config

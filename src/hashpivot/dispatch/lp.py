@@ -48,6 +48,9 @@ from ..units import BoolArray, FloatArray
 
 
 class SolverStatus(enum.Enum):
+    """How a solve ended. A :class:`DispatchResult` is always ``OPTIMAL``: any other ending
+    raises (linopy's rule, no silent wrong answers), and the exception carries its status."""
+
     OPTIMAL = "optimal"
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
@@ -57,9 +60,16 @@ class SolverStatus(enum.Enum):
 class DispatchInfeasible(HashpivotError):
     """The site's constraints cannot all hold (e.g. ramp limits against a committed reserve)."""
 
+    status = SolverStatus.INFEASIBLE
+
 
 class SolverFailed(HashpivotError):
-    """HiGHS did not reach an optimum (unbounded, time limit, numerical trouble)."""
+    """HiGHS did not reach an optimum (unbounded, time limit, numerical trouble); ``status``
+    says which (``UNBOUNDED`` or ``ERROR``)."""
+
+    def __init__(self, message: str, status: SolverStatus = SolverStatus.ERROR) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -392,8 +402,13 @@ def solve(
             f"against reserve commitments and the interconnect)"
         )
     if status != highspy.HighsModelStatus.kOptimal:
+        unbounded = status in (
+            highspy.HighsModelStatus.kUnbounded,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        )
         raise SolverFailed(
-            f"site {site.name!r}: HiGHS stopped with status {h.modelStatusToString(status)}"
+            f"site {site.name!r}: HiGHS stopped with status {h.modelStatusToString(status)}",
+            SolverStatus.UNBOUNDED if unbounded else SolverStatus.ERROR,
         )
     sol = h.getSolution()
     x = np.asarray(sol.col_value)
