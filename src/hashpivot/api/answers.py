@@ -27,21 +27,6 @@ class Health(Answer):
     data: list[str] = Field(description="First and last day of the shipped daily data.")
 
 
-class NetworkStateAnswer(Answer):
-    date: str
-    height: int
-    subsidy_btc: float
-    difficulty: float
-    hashrate_eh_s: float | None
-    hashrate_implied_eh_s: float
-    blocks: int
-    fees_btc_per_day: float
-    fees_btc_per_block: float
-    price_usd: float
-    hashprice_usd_per_ph_day: float
-    hashprice_btc_per_ph_day: float
-
-
 class NetworkHistory(OpenAnswer):
     date: list[str]
     halvings: list[dict[str, Any]]

@@ -337,7 +337,7 @@ def create_app(
         "/api/network",
         tags=["network"],
         dependencies=[Depends(reader)],
-        response_model=answers.NetworkStateAnswer,
+        response_model=history.NetworkState,  # the dataclass itself: one list of fields
     )
     def network_state(
         date: str | None = Query(None, max_length=10, description="UTC day, YYYY-MM-DD."),

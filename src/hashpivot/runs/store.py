@@ -25,6 +25,7 @@ import pandas as pd
 import yaml
 
 from ..errors import HashpivotError, InputError, StorageError
+from ..files import atomic_file, write_folder
 from ..locations import DEFAULT_DB
 from ..units import FloatArray
 from ..engine.results import PlanResult
@@ -298,29 +299,18 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
 
 
 def export_run(con: duckdb.DuckDBPyConnection, run_id: str, directory: str | Path) -> list[Path]:
-    """Write every table's rows of ``run_id`` to ``DIR/<table>.parquet``. Files are written into a
-    temporary folder beside ``DIR`` and moved in only when all are complete."""
+    """Write every table's rows of ``run_id`` to ``DIR/<table>.parquet``, all or nothing
+    (:func:`~hashpivot.files.write_folder`)."""
     get_run(con, run_id)  # raises if unknown
-    target = Path(directory)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
-    try:
-        for table in TABLES:
-            out = tmp / f"{table}.parquet"
-            rid = run_id.replace("'", "''")
-            path = str(out).replace("'", "''")
-            con.execute(
-                f"COPY (SELECT * FROM {table} WHERE run_id = '{rid}') TO '{path}' (FORMAT PARQUET)"
-            )
-        target.mkdir(parents=True, exist_ok=True)
-        written = []
-        for table in TABLES:
-            dest = target / f"{table}.parquet"
-            os.replace(tmp / f"{table}.parquet", dest)
-            written.append(dest)
-        return written
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    rid = run_id.replace("'", "''")
+
+    def copy(name: str, out: Path) -> None:
+        table, path = name.removesuffix(".parquet"), str(out).replace("'", "''")
+        con.execute(
+            f"COPY (SELECT * FROM {table} WHERE run_id = '{rid}') TO '{path}' (FORMAT PARQUET)"
+        )
+
+    return write_folder(directory, [f"{table}.parquet" for table in TABLES], copy)
 
 
 # --------------------------------------------------------------------------- tables people open
@@ -401,41 +391,20 @@ def export_xlsx(con: duckdb.DuckDBPyConnection, run_id: str, path: str | Path) -
     """Write one run as an Excel workbook (sheets :data:`EXPORT_SHEETS`, written by openpyxl),
     atomically: a temporary file beside ``path`` renamed into place when complete."""
     frames = run_frames(con, run_id)
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".xlsx", dir=target.parent)
-    os.close(fd)
-    try:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            for name in EXPORT_SHEETS:
-                frames[name].to_excel(xl, sheet_name=name, index=False)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    with atomic_file(path, suffix=".xlsx") as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+        for name in EXPORT_SHEETS:
+            frames[name].to_excel(xl, sheet_name=name, index=False)
+    return Path(path)
 
 
 def export_csv(con: duckdb.DuckDBPyConnection, run_id: str, directory: str | Path) -> list[Path]:
-    """Write one run as ``DIR/<sheet>.csv`` (:data:`EXPORT_SHEETS`), all or nothing: into a
-    temporary folder beside ``DIR``, moved in only when every file is complete."""
+    """Write one run as ``DIR/<sheet>.csv`` (:data:`EXPORT_SHEETS`), all or nothing."""
     frames = run_frames(con, run_id)
-    target = Path(directory)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))
-    try:
-        for name in EXPORT_SHEETS:
-            frames[name].to_csv(tmp / f"{name}.csv", index=False)
-        target.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name in EXPORT_SHEETS:
-            dest = target / f"{name}.csv"
-            os.replace(tmp / f"{name}.csv", dest)
-            written.append(dest)
-        return written
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return write_folder(
+        directory,
+        [f"{name}.csv" for name in EXPORT_SHEETS],
+        lambda name, out: frames[name.removesuffix(".csv")].to_csv(out, index=False),
+    )
 
 
 # --------------------------------------------------------------------------- reading one run back
