@@ -106,11 +106,6 @@ def test_breakeven_power_matches_reference_definition() -> None:
     )
 
 
-def test_energy_per_btc_closed_form() -> None:
-    # 20 J/TH at 1e-6 BTC per TH/s-day: 20 × 24 / 1000 / 1e-6 = 480,000 kWh.
-    assert float(mining.energy_per_btc_kwh(20.0, 1e-6)) == pytest.approx(480_000)
-
-
 def test_no_extra_costs_means_cash_equals_energy() -> None:
     site = make_site(pool_fee=0.0)
     s = mining.site_economics(site, mining.MarketSeries.constant(1e14, 3.125, 0.0, 1e5)).stack

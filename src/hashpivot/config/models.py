@@ -479,9 +479,6 @@ class GpuCloudConfig(_Strict):
         return v
 
 
-SITE_TYPES = ("mining", "hosting", "gpu_cloud", "hybrid", "option_to_convert")
-
-
 # --------------------------------------------------------------------------- plan schema
 class CapexConfig(_Strict):
     """One capital outlay, paid at the end of a plan month."""

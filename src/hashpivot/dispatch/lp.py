@@ -30,7 +30,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -157,7 +157,6 @@ class DispatchResult:
     reserve_payment_usd_per_mw_h: FloatArray
     build_s: float
     solve_s: float
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def mined_mw(self) -> FloatArray:

@@ -623,7 +623,7 @@ def fold_chunk(
     )
     negative = cum < 0
     n_months = model.n_months
-    acc.add_scalars(AccKeys.NPV, first_path, cash_flow @ df + ev.tail_usd * df[-1])
+    acc.add_scalars(AccKeys.NPV, first_path, metrics.npv(cash_flow, df, ev.tail_usd))
     acc.add_count(AccKeys.NEGATIVE_NOW, negative.sum(axis=0))
     first_negative = np.where(negative.any(axis=1), negative.argmax(axis=1), n_months)
     ever = np.cumsum(np.bincount(first_negative, minlength=n_months + 1))[:n_months]
@@ -679,7 +679,7 @@ def _tornado(
 
     def mean_npv(shocks: Shocks | None) -> float:
         ev = evaluate(model, paths, shocks, policies, strikes)
-        return float((ev.company_usd @ df + ev.tail_usd * df[-1]).mean())
+        return float(metrics.npv(ev.company_usd, df, ev.tail_usd).mean())
 
     base = mean_npv(None)
     rows = [

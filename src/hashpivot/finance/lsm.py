@@ -95,13 +95,6 @@ def make_basis(x: FloatArray, basis: str, degree: int) -> FloatArray:
     raise InputError("basis", basis, "polynomial or laguerre")
 
 
-def _standardise(x: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    c = x.mean(axis=1, keepdims=True)
-    s = x.std(axis=1, keepdims=True)
-    s = np.where(s > 0, s, 1.0)
-    return (x - c) / s, c[:, 0], s[:, 0]
-
-
 def _design_into(out: FloatArray, x: FloatArray, degree: int) -> FloatArray:
     """Fill ``out[n, p]`` with the polynomial basis of ``x[k, n]`` (same columns as
     :func:`polynomial_basis`) without temporaries."""

@@ -31,9 +31,13 @@ def discount_factors(rate_annual: float, n_months: int) -> FloatArray:
     return (1.0 + rate_annual) ** (-(np.arange(n_months) + 1) / 12.0)
 
 
-def npv(cash_usd: FloatArray, rate_annual: float) -> FloatArray:
-    """NPV of monthly cash flows ``[path, month]`` → ``[path]``."""
-    return cash_usd @ discount_factors(rate_annual, cash_usd.shape[-1])
+def npv(
+    cash_usd: FloatArray, discount: FloatArray, terminal_usd: FloatArray | float = 0.0
+) -> FloatArray:
+    """NPV [USD] of monthly cash flows ``cash_usd[path, month]`` → ``[path]``: each month's
+    cash times its factor from :func:`discount_factors`, plus a ``terminal_usd[path]`` value at
+    the horizon (discounted as the last month)."""
+    return cash_usd @ discount + terminal_usd * discount[-1]
 
 
 def irr_monthly_to_annual(cash_usd: FloatArray, tol: float = 1e-10) -> float:

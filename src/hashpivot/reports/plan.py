@@ -104,7 +104,7 @@ def npv_histogram(values: npt.NDArray[np.float64], bins: int = 60) -> dict[str, 
 
 
 def build_figures(result: PlanResult) -> dict[str, Any]:
-    """The report's Plotly figures (also used by the web dashboard)."""
+    """The report's Plotly figures (the dashboard draws its own from ``/api/runs/{id}/series``)."""
     months = pd.date_range(result.start_month + "-01", periods=result.n_months, freq="MS")
     x = [m.strftime("%Y-%m") for m in months]
     titles = {

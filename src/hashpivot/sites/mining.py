@@ -387,10 +387,3 @@ def breakeven_power_usd_per_kwh(
     hashprice = np.asarray(hashprice_usd_per_ph_day, dtype=np.float64)
     out = mining_value_usd_per_mwh(hashprice, e * pue, pool_fee) / 1000.0
     return float(out) if out.ndim == 0 else out
-
-
-def energy_per_btc_kwh(efficiency_j_per_th: ArrayLike, btc_per_th_day: ArrayLike) -> FloatArray:
-    """Energy to mine one BTC [kWh]: ``J/TH · 24 / 1000 / (BTC per TH/s per day)``."""
-    e = np.asarray(efficiency_j_per_th, dtype=np.float64)
-    b = np.asarray(btc_per_th_day, dtype=np.float64)
-    return e * 24.0 / 1000.0 / b
