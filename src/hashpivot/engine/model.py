@@ -41,14 +41,17 @@ class PlanModel:
 
     @property
     def n_months(self) -> int:
+        """Months simulated [month]."""
         return self.plan.horizon_months
 
     @property
     def monthly_discount(self) -> float:
+        """Discount factor of one month [-] from the plan's annual rate."""
         return (1.0 + self.plan.discount_rate_annual) ** (-1.0 / 12.0)
 
     @property
     def corporate_cash_usd_per_month(self) -> float:
+        """Corporate SG&A and interest paid in cash [USD/month]."""
         c = self.plan.company
         return c.sga_cash_usd_per_month + c.interest_usd_per_month
 
@@ -104,16 +107,20 @@ class AccKeys:
 
     @staticmethod
     def conversion_month(site: str) -> str:
+        """The month each path converts ``site`` (horizon: never)."""
         return f"conversion_month:{site}"
 
     @staticmethod
     def policy(site: str, policy: str) -> str:
+        """The value of ``site`` under conversion ``policy`` on each path [USD]."""
         return f"policy:{site}:{policy}"
 
     @staticmethod
     def default(scenario: str) -> str:
+        """Defaults by month under company-finance ``scenario`` (a count)."""
         return f"default:{scenario}"
 
     @staticmethod
     def flow(name: str) -> str:
+        """The company flow ``name`` summed over months on each path [USD]."""
         return f"flow:{name}"

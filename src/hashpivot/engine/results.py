@@ -51,9 +51,11 @@ class NpvSummary:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, float]) -> NpvSummary:
+        """From :func:`hashpivot.finance.metrics.summary`'s map."""
         return cls(**{k: float(d[k]) for k in ("mean", "p5", "p50", "p95", "stderr", "cvar5")})
 
     def to_dict(self) -> dict[str, float]:
+        """The six statistics as a map [USD]."""
         return asdict(self)
 
 
@@ -70,9 +72,11 @@ class Fan:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Fan:
+        """From :func:`hashpivot.finance.metrics.fan`'s map of bands."""
         return cls(**{k: tuple(float(x) for x in d[k]) for k in FAN_BANDS})
 
     def to_dict(self) -> dict[str, list[float]]:
+        """Band → values by month, as the report and the store read them."""
         return {k: list(getattr(self, k)) for k in FAN_BANDS}
 
 
@@ -97,6 +101,7 @@ class Fans:
         return len(self.series)
 
     def names(self) -> tuple[str, ...]:
+        """The series, in the order the run produced them."""
         return tuple(self.series)
 
 
@@ -111,6 +116,7 @@ class TornadoRow:
 
     @property
     def swing_usd(self) -> float:
+        """Distance between the low and high NPV [USD]: what the chart sorts by."""
         return abs(self.high_npv_usd - self.low_npv_usd)
 
 
@@ -146,6 +152,7 @@ class DefaultResults:
     worst_paths_waterfall_usd: tuple[tuple[str, float], ...]
 
     def to_dict(self) -> dict[str, Any]:
+        """As plain data (JSON-ready)."""
         return {
             "p_default_by_month": {k: list(v) for k, v in self.p_default_by_month.items()},
             "time_to_default_counts": list(self.time_to_default_counts),
@@ -171,6 +178,7 @@ class ConversionResults:
     exercise_boundary_hashprice_usd_per_ph_day: tuple[float | None, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """As plain data (JSON-ready); the option keys only for option sites."""
         out: dict[str, Any] = {
             "conversion_month_counts": list(self.conversion_month_counts),
             "share_never_converted": self.share_never_converted,
@@ -203,6 +211,7 @@ class SiteResult:
     conversion: ConversionResults | None = None  # hosting, hybrid and option sites
 
     def to_dict(self) -> dict[str, Any]:
+        """As plain data (JSON-ready): what the run store keeps per site."""
         out = {
             k: getattr(self, k)
             for k in (
@@ -255,6 +264,7 @@ class PlanResult:
         return out
 
     def p_cash_negative_by_horizon(self) -> dict[str, float]:
+        """P(cumulative cash < 0 at some month up to h) at the report horizons and the end."""
         out = {
             f"{h}m": self.p_cash_negative_ever[h - 1] for h in REPORT_HORIZONS if h <= self.n_months
         }

@@ -110,6 +110,7 @@ class PathAccumulator:
         self.scalars.setdefault(name, []).append((first_path, np.asarray(values)))
 
     def add_count(self, name: str, counts: npt.NDArray[np.int64]) -> None:
+        """Add a chunk's counts (by month) under ``name``."""
         self.counts[name] = self.counts.get(name, 0) + np.asarray(counts, dtype=np.int64)
 
     def add_fan(self, name: str, first_path: int, series: FloatArray) -> None:
@@ -119,10 +120,12 @@ class PathAccumulator:
             self.fans.setdefault(name, []).append((first_path, np.array(series[:keep])))
 
     def values(self, name: str) -> FloatArray:
+        """The per-path values of ``name`` merged in path order."""
         parts = sorted(self.scalars[name], key=lambda p: p[0])
         return np.concatenate([p[1] for p in parts], axis=-1)
 
     def fan_series(self, name: str) -> FloatArray:
+        """The fan rows of ``name`` merged in path order ``[path, month]``."""
         parts = sorted(self.fans[name], key=lambda p: p[0])
         return np.concatenate([p[1] for p in parts], axis=0)
 

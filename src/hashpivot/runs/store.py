@@ -65,6 +65,7 @@ TABLES = ("runs", "run_series", "run_sites", "run_npv", "run_tornado")
 
 
 def sha256_text(text: str) -> str:
+    """SHA-256 (hex) of ``text`` in UTF-8: the plan hash the ledger records."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -137,6 +138,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 def new_run_id() -> str:
+    """A run id: the UTC time to the microsecond and six random hex digits."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     return f"{stamp}-{uuid.uuid4().hex[:6]}"
 
@@ -221,6 +223,7 @@ def save_run(
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every stored run, oldest first: id, time, plan, paths, months, seed, mean NPV."""
     rows = con.execute(
         "SELECT run_id, created_utc, plan_name, paths, months, seed, summary_json, report_path "
         "FROM runs ORDER BY created_utc, run_id"
@@ -267,6 +270,7 @@ def resolve_run_id(con: duckdb.DuckDBPyConnection, ref: str) -> str:
 
 
 def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """One stored run's metadata, summary and calibration (a named error if unknown)."""
     row = con.execute(
         "SELECT run_id, created_utc, plan_name, plan_sha256, seed, paths, months, version, "
         "summary_json, calibration_json, results_sha256, report_path FROM runs WHERE run_id = ?",

@@ -122,22 +122,27 @@ class CostStack:
 
     @property
     def cash_cost_usd(self) -> float:
+        """Energy, site opex, pool fees, cash SG&A and interest [USD]."""
         return self.energy_cost_usd + self.site_opex_usd + self.pool_fee_usd + self.sga_cash_usd
 
     @property
     def all_in_cost_usd(self) -> float:
+        """Cash cost plus depreciation and stock compensation [USD]."""
         return self.cash_cost_usd + self.depreciation_usd + self.stock_comp_usd + self.interest_usd
 
     @property
     def energy_cost_usd_per_btc(self) -> float:
+        """Energy cost per BTC mined [USD/BTC]."""
         return self.energy_cost_usd / self.btc_mined
 
     @property
     def cash_cost_usd_per_btc(self) -> float:
+        """Cash cost per BTC mined [USD/BTC]."""
         return self.cash_cost_usd / self.btc_mined
 
     @property
     def all_in_cost_usd_per_btc(self) -> float:
+        """All-in cost per BTC mined [USD/BTC]."""
         return self.all_in_cost_usd / self.btc_mined
 
     @property
@@ -183,6 +188,7 @@ class CostStack:
         }
 
     def to_dict(self) -> dict[str, float]:
+        """The totals and the per-BTC metrics as plain data."""
         out = asdict(self)
         for key in (
             "cash_cost_usd",
@@ -236,6 +242,8 @@ class MarketSeries:
     def constant(
         cls, difficulty: float, subsidy_btc: float, fees_btc_per_block: float, price_usd: float
     ) -> MarketSeries:
+        """One day of a constant market: difficulty, subsidy [BTC], fees [BTC/block], price
+        [USD]."""
         return cls(
             np.array([float(difficulty)]),
             np.array([float(subsidy_btc)]),
@@ -245,6 +253,7 @@ class MarketSeries:
 
     @property
     def days(self) -> int:
+        """Number of days in the series."""
         return int(self.difficulty.shape[0])
 
 
