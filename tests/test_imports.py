@@ -185,3 +185,12 @@ def test_importing_the_ledger_does_not_import_the_mining_model() -> None:
     assert "'hashpivot.ledger.log'" in loaded.stdout
     for heavy in ("sites", "market", "engine", "config", "dispatch"):
         assert f"'hashpivot.{heavy}" not in loaded.stdout, loaded.stdout
+
+
+def test_every_code_folder_is_a_package() -> None:
+    """A folder of modules without ``__init__.py`` imports as a namespace package from a source
+    tree but is left out of the wheel (an ignore rule once hid ``runs/__init__.py``)."""
+    folders = {p.parent for p in PKG.rglob("*.py") if "__pycache__" not in p.parts}
+    assert (
+        sorted(str(f.relative_to(PKG)) for f in folders if not (f / "__init__.py").exists()) == []
+    )
