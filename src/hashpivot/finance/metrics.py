@@ -25,7 +25,25 @@ FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def discount_factors(rate_annual: float, n_months: int) -> FloatArray:
-    """``(1 + r)^{-(t+1)/12}`` for months ``t = 0 .. n_months − 1``."""
+    """Monthly discount factors ``DF_t = (1 + r)^{-(t+1)/12}``, cash at the end of each month.
+
+    Parameters
+    ----------
+    rate_annual : float
+        Annual discount rate ``r`` [1/year], > −1.
+    n_months : int
+        Months ``t = 0 .. n_months − 1`` [month].
+
+    Returns
+    -------
+    ndarray
+        ``DF[month]`` [-].
+
+    References
+    ----------
+    Brealey, Myers and Allen, *Principles of Corporate Finance*, ch. 2 (present value, compound
+    interest at a sub-annual frequency).
+    """
     if not rate_annual > -1:
         raise InputError("discount_rate_annual", rate_annual, "> -1")
     return (1.0 + rate_annual) ** (-(np.arange(n_months) + 1) / 12.0)
@@ -34,14 +52,42 @@ def discount_factors(rate_annual: float, n_months: int) -> FloatArray:
 def npv(
     cash_usd: FloatArray, discount: FloatArray, terminal_usd: FloatArray | float = 0.0
 ) -> FloatArray:
-    """NPV [USD] of monthly cash flows ``cash_usd[path, month]`` → ``[path]``: each month's
-    cash times its factor from :func:`discount_factors`, plus a ``terminal_usd[path]`` value at
-    the horizon (discounted as the last month)."""
+    """Net present value of monthly cash flows: ``Σ_t CF_t · DF_t + TV · DF_{T−1}``.
+
+    Parameters
+    ----------
+    cash_usd : ndarray
+        Cash flows ``[path, month]`` [USD], at the end of each month.
+    discount : ndarray
+        Factors ``[month]`` [-] from :func:`discount_factors`.
+    terminal_usd : float or ndarray, default 0
+        Value at the horizon ``[path]`` [USD], discounted as the last month.
+
+    Returns
+    -------
+    ndarray
+        NPV ``[path]`` [USD].
+    """
     return cash_usd @ discount + terminal_usd * discount[-1]
 
 
 def irr_monthly_to_annual(cash_usd: FloatArray, tol: float = 1e-10) -> float:
-    """Annual IRR of one monthly cash-flow vector by bisection (NaN if no sign change)."""
+    """Annual IRR of one monthly cash-flow vector, by bisection: the ``r`` with
+    ``Σ_t CF_t (1 + r)^{-(t+1)/12} = 0``. The scalar oracle :func:`irr_annual_paths` is tested
+    against.
+
+    Parameters
+    ----------
+    cash_usd : ndarray
+        Cash flows ``[month]`` [USD].
+    tol : float, default 1e-10
+        Stop when the NPV or the bracket is this small [USD, 1/year].
+
+    Returns
+    -------
+    float
+        IRR [1/year]; NaN when the NPV has no sign change on ``[−0.99, 10]``.
+    """
     cf = np.asarray(cash_usd, dtype=np.float64)
 
     def f(r: float) -> float:
@@ -64,7 +110,23 @@ def irr_monthly_to_annual(cash_usd: FloatArray, tol: float = 1e-10) -> float:
 
 
 def summary(values: FloatArray) -> dict[str, float]:
-    """Mean, P5/P50/P95, the standard error of the mean and CVaR 5% (mean of the worst 5%)."""
+    """Statistics of a value over paths: mean, P5/P50/P95, the standard error of the mean and
+    CVaR 5% (the mean of the worst 5%, expected shortfall).
+
+    Parameters
+    ----------
+    values : ndarray
+        One value per path [its unit, e.g. USD]; finite, at least one.
+
+    Returns
+    -------
+    dict
+        ``mean``, ``p5``, ``p50``, ``p95``, ``stderr``, ``cvar5`` [the values' unit].
+
+    References
+    ----------
+    Acerbi and Tasche (2002), "On the coherence of expected shortfall", J. Banking & Finance 26.
+    """
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0 or not np.all(np.isfinite(v)):
         raise InputError("values", v.size, "a non-empty array of finite numbers")
@@ -81,8 +143,19 @@ def summary(values: FloatArray) -> dict[str, float]:
 
 
 def fan(series: FloatArray) -> dict[str, list[float]]:
-    """Per-month quantiles (NumPy's default linear interpolation) and mean of ``[path, month]``
-    series; one sort of contiguous month rows serves every quantile."""
+    """Fan chart bands: per-month quantiles (:data:`FAN_QUANTILES`, NumPy's default linear
+    interpolation) and the mean; one sort of contiguous month rows serves every quantile.
+
+    Parameters
+    ----------
+    series : ndarray
+        ``[path, month]`` [the series' unit].
+
+    Returns
+    -------
+    dict
+        ``p5``, ``p25``, ``p50``, ``p75``, ``p95``, ``mean``: each a list by month.
+    """
     rows = np.sort(np.ascontiguousarray(series.T), axis=1)
     n = rows.shape[1]
     out = {}
@@ -131,10 +204,22 @@ class PathAccumulator:
 
 
 def irr_annual_paths(cash_usd: FloatArray, iterations: int = 80) -> FloatArray:
-    """Annual IRR of each row of monthly cash flows ``[path, month]`` by vectorised bisection.
+    """Annual IRR of each row of monthly cash flows, by vectorised bisection.
 
     Same convention as :func:`irr_monthly_to_annual` (month ``t`` discounted by
-    ``(1 + r) ** -((t + 1) / 12)``); NaN where the NPV has no sign change on ``[-0.99, 10]``.
+    ``(1 + r) ** -((t + 1) / 12)``).
+
+    Parameters
+    ----------
+    cash_usd : ndarray
+        Cash flows ``[path, month]`` [USD].
+    iterations : int, default 80
+        Halvings of the bracket ``[−0.99, 10]`` (width ``11 / 2**80`` after 80) [-].
+
+    Returns
+    -------
+    ndarray
+        IRR ``[path]`` [1/year]; NaN where the NPV has no sign change on the bracket.
     """
     cf = np.atleast_2d(np.asarray(cash_usd, dtype=np.float64))
     t = (np.arange(cf.shape[1]) + 1) / 12.0

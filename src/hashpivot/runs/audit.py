@@ -11,7 +11,6 @@ ledger's public key.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from ..ledger import log as ledger
 from ..errors import InputError, present
+from ..ledger import log as ledger
 from ..locations import default_ledger_path, key_path  # noqa: F401 - audit.default_ledger_path is public
 from .store import get_run, sha256_text, stored_plan_yaml, stored_results_sha256
 

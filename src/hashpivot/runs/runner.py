@@ -23,17 +23,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import audit
-
-from ..engine import run as plan
-
-from ..reports import plan as report
-
-from . import store
 from ..config.models import PlanConfig
-from ..files import write_atomic
-from ..errors import HashpivotError, StorageError
+from ..engine import run as plan
 from ..engine.run import ProgressFn
+from ..errors import HashpivotError, StorageError
+from ..files import write_atomic
+from ..reports import plan as report
+from . import audit, store
 
 
 @dataclass

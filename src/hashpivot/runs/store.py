@@ -11,9 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -24,11 +21,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..engine.results import PlanResult
 from ..errors import HashpivotError, InputError, StorageError
 from ..files import atomic_file, write_folder
 from ..locations import DEFAULT_DB
 from ..units import FloatArray
-from ..engine.results import PlanResult
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
