@@ -62,7 +62,25 @@ class AsicModel:
 
 
 def asic(model: str, field: str = "model") -> AsicModel:
-    """Look up a catalogue ASIC by its exact name; unknown names raise an error listing them."""
+    """Look up a catalogue ASIC by its exact name.
+
+    Parameters
+    ----------
+    model : str
+        The catalogue name, e.g. ``"Antminer S21"`` (see :func:`asic_catalogue`).
+    field : str, default "model"
+        The field an unknown name is reported under (a plan's ``sites[0].fleet[1].model``).
+
+    Returns
+    -------
+    AsicModel
+        Its maker, hashrate [TH/s], power [W], efficiency [J/TH] and cooling.
+
+    Raises
+    ------
+    InputError
+        An unknown name, listing the catalogue's.
+    """
     cat = _asics()
     if model not in cat.index:
         raise InputError(field, model, "one of the catalogue models: " + ", ".join(cat.index))
@@ -115,7 +133,22 @@ class Fleet:
 
 
 def fleet_line_units(model: str, units: int, field: str = "model") -> FleetLine:
-    """``units`` machines of a catalogue model."""
+    """A fleet line of ``units`` machines of a catalogue model.
+
+    Parameters
+    ----------
+    model : str
+        A catalogue model with known hashrate and power.
+    units : int
+        Machines [-], > 0.
+    field : str, default "model"
+        Where errors are reported.
+
+    Returns
+    -------
+    FleetLine
+        Hashrate ``units · TH/s`` [TH/s] and power ``units · W`` [W].
+    """
     spec = asic(model, field)
     if not spec.has_unit_specs:
         raise InputError(
@@ -130,7 +163,22 @@ def fleet_line_units(model: str, units: int, field: str = "model") -> FleetLine:
 
 
 def fleet_line_power(efficiency_j_per_th: float, power_mw: float, label: str) -> FleetLine:
-    """A fleet line that draws ``power_mw`` of IT power at ``efficiency_j_per_th``."""
+    """A fleet line filling ``power_mw`` of IT power at an efficiency: hashrate
+    ``P / e`` [TH/s] with ``P`` in W.
+
+    Parameters
+    ----------
+    efficiency_j_per_th : float
+        Energy per hash at the machine [J/TH], > 0.
+    power_mw : float
+        IT power the line draws [MW], > 0.
+    label : str
+        The line's name (a model, or "generic 17.5 J/TH").
+
+    Returns
+    -------
+    FleetLine
+    """
     require_positive("efficiency_j_per_th", efficiency_j_per_th)
     require_positive("power_mw", power_mw)
     power_w = power_mw * 1e6
@@ -153,7 +201,22 @@ def degraded_efficiency_j_per_th(
     ``e · (1 + g)^age`` [J/TH].
 
     Chip wear, fouled heat sinks and fan wear raise the energy per hash as machines age; field
-    figures of a few percent a year are typical. ``g = 0`` keeps nameplate efficiency.
+    figures of a few percent a year are typical. ``g = 0`` keeps nameplate efficiency. The plan
+    engine's hashrate left per unit of power is ``1 / (1 + g)^age`` from this function.
+
+    Parameters
+    ----------
+    efficiency_j_per_th : float or array
+        Nameplate efficiency [J/TH].
+    age_years : float or array
+        Age [year], ≥ 0.
+    degradation_per_year : float
+        ``g`` [1/year], ≥ 0.
+
+    Returns
+    -------
+    ndarray
+        Degraded efficiency [J/TH].
     """
     require_non_negative("degradation_per_year", degradation_per_year)
     e = np.asarray(efficiency_j_per_th, dtype=np.float64)
@@ -165,7 +228,20 @@ def degraded_efficiency_j_per_th(
 
 def surviving_fraction(age_years: npt.ArrayLike, failure_rate_per_year: float) -> FloatArray:
     """Share of units still running after ``age_years`` with a constant annual failure rate
-    ``λ`` and no replacement: ``(1 − λ)^age``."""
+    ``λ`` and no replacement: ``(1 − λ)^age`` (the plan's spare-parts embargo).
+
+    Parameters
+    ----------
+    age_years : float or array
+        Age [year], ≥ 0.
+    failure_rate_per_year : float
+        ``λ`` [1/year], in [0, 1].
+
+    Returns
+    -------
+    ndarray
+        Surviving share [-].
+    """
     require_fraction("failure_rate_per_year", failure_rate_per_year)
     age = np.asarray(age_years, dtype=np.float64)
     if np.any(age < 0):
@@ -177,8 +253,25 @@ def surviving_fraction(age_years: npt.ArrayLike, failure_rate_per_year: float) -
 def straight_line_depreciation(
     cost_usd: float, life_months: int, n_months: int, salvage_usd: float = 0.0
 ) -> FloatArray:
-    """Monthly depreciation [USD] over ``n_months``: ``(cost − salvage) / life`` for the first
-    ``life_months`` months, then zero."""
+    """Straight-line depreciation by month: ``(cost − salvage) / life`` for the first
+    ``life_months`` months, then zero (the plan's site assets, from each site's start).
+
+    Parameters
+    ----------
+    cost_usd : float
+        Cost of the asset [USD], ≥ 0.
+    life_months : int
+        Useful life [month], > 0.
+    n_months : int
+        Length of the schedule [month], ≥ 0.
+    salvage_usd : float, default 0
+        Value left at the end of the life [USD], ≤ cost.
+
+    Returns
+    -------
+    ndarray
+        Depreciation ``[month]`` [USD].
+    """
     require_non_negative("cost_usd", cost_usd)
     require_non_negative("salvage_usd", salvage_usd)
     if salvage_usd > cost_usd:
