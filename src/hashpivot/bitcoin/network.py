@@ -77,7 +77,18 @@ def block_subsidy_sats(height: int) -> int:
 
 def block_subsidy_btc(height: ArrayLike) -> FloatArray:
     """Vectorised block subsidy [BTC] for an array of heights (same rule as
-    :func:`block_subsidy_sats`)."""
+    :func:`block_subsidy_sats`).
+
+    Parameters
+    ----------
+    height : int or array of int
+        Block heights [block], whole and ≥ 0.
+
+    Returns
+    -------
+    ndarray
+        Subsidy [BTC] at each height.
+    """
     h = np.asarray(height)
     if not np.issubdtype(h.dtype, np.integer):
         if not np.all(np.isfinite(h)) or np.any(h != np.floor(h)):
@@ -97,6 +108,16 @@ def supply_sats_at_height(height: int) -> int:
 
     Counts the genesis block's 50 BTC (unspendable, but part of the conventional supply figure).
     Summed over all heights this is 2,099,999,997,690,000 sat.
+
+    Parameters
+    ----------
+    height : int
+        The last block counted [block], ≥ 0.
+
+    Returns
+    -------
+    int
+        Issued subsidy [sat], exact.
     """
     height = _require_height(height)
     total = 0
@@ -112,7 +133,18 @@ def supply_sats_at_height(height: int) -> int:
 
 
 def halving_height(n: int) -> int:
-    """Height of the ``n``-th halving (``n >= 1``): ``210000 · n``."""
+    """Height of the ``n``-th halving: ``210000 · n``.
+
+    Parameters
+    ----------
+    n : int
+        Which halving [-], ≥ 1 (the fourth, at 840,000, cut the subsidy to 3.125 BTC).
+
+    Returns
+    -------
+    int
+        Its first block [block].
+    """
     if not isinstance(n, int | np.integer) or n < 1:
         raise InputError("halving", n, "an integer >= 1")
     return int(n) * HALVING_INTERVAL_BLOCKS
@@ -282,20 +314,54 @@ def _require_u32(field: str, value: int) -> int:
 # --------------------------------------------------------------------------- hashrate
 def hashrate_h_s_from_difficulty(difficulty: ArrayLike) -> FloatArray | float:
     """Network hashrate implied by ``difficulty`` at the 600 s target spacing:
-    ``H/s = D · 2^32 / 600`` [H/s]."""
+    ``H/s = D · 2^32 / 600``.
+
+    Parameters
+    ----------
+    difficulty : float or array
+        Difficulty [-], > 0.
+
+    Returns
+    -------
+    float or ndarray
+        Hashrate [H/s].
+    """
     d = _positive_array("difficulty", difficulty)
     return _scalar_or_array(d * TWO_32 / TARGET_SPACING_S)
 
 
 def difficulty_from_hashrate_h_s(hashrate_h_s: ArrayLike) -> FloatArray | float:
-    """Difficulty at which ``hashrate_h_s`` finds one block per 600 s: ``D = H · 600 / 2^32``."""
+    """Difficulty at which a hashrate finds one block per 600 s: ``D = H · 600 / 2^32``.
+
+    Parameters
+    ----------
+    hashrate_h_s : float or array
+        Hashrate [H/s], > 0.
+
+    Returns
+    -------
+    float or ndarray
+        Difficulty [-].
+    """
     h = _positive_array("hashrate_h_s", hashrate_h_s)
     return _scalar_or_array(h * TARGET_SPACING_S / TWO_32)
 
 
 def expected_blocks_per_day(hashrate_h_s: ArrayLike, difficulty: ArrayLike) -> FloatArray | float:
-    """Expected blocks a day found by ``hashrate_h_s`` at ``difficulty``:
-    ``H · 86400 / (D · 2^32)`` [blocks/day]."""
+    """Expected blocks a day found by a hashrate at a difficulty: ``H · 86400 / (D · 2^32)``.
+
+    Parameters
+    ----------
+    hashrate_h_s : float or array
+        Hashrate [H/s], ≥ 0.
+    difficulty : float or array
+        Difficulty [-], > 0.
+
+    Returns
+    -------
+    float or ndarray
+        Expected blocks [block/day].
+    """
     h = _non_negative_array("hashrate_h_s", hashrate_h_s)
     d = _positive_array("difficulty", difficulty)
     return _scalar_or_array(h * SECONDS_PER_DAY / (d * TWO_32))
@@ -304,7 +370,26 @@ def expected_blocks_per_day(hashrate_h_s: ArrayLike, difficulty: ArrayLike) -> F
 def btc_per_ph_day(
     difficulty: ArrayLike, subsidy_btc: ArrayLike, fees_btc_per_block: ArrayLike
 ) -> FloatArray | float:
-    """Expected BTC a day per PH/s: ``86400 · 1e15 / (D · 2^32) · (subsidy + fees)``."""
+    """Expected BTC a day per PH/s: ``86400 · 1e15 / (D · 2^32) · (subsidy + fees)``.
+
+    Parameters
+    ----------
+    difficulty : float or array
+        Difficulty [-], > 0.
+    subsidy_btc : float or array
+        Block subsidy [BTC/block], ≥ 0.
+    fees_btc_per_block : float or array
+        Average fees [BTC/block], ≥ 0.
+
+    Returns
+    -------
+    float or ndarray
+        Expected revenue [BTC/PH/day].
+
+    References
+    ----------
+    Luxor Technology, *Hashrate Index* methodology (hashprice).
+    """
     d = _positive_array("difficulty", difficulty)
     s = _non_negative_array("subsidy_btc", subsidy_btc)
     f = _non_negative_array("fees_btc_per_block", fees_btc_per_block)
@@ -314,7 +399,23 @@ def btc_per_ph_day(
 def hashprice_btc_per_ph_day(
     difficulty: ArrayLike, subsidy_btc: ArrayLike, fees_btc_per_block: ArrayLike
 ) -> FloatArray | float:
-    """Hashprice in BTC per PH/s per day (Luxor's definition); same as :func:`btc_per_ph_day`."""
+    """Hashprice in BTC per PH/s per day (Luxor's definition); the same as
+    :func:`btc_per_ph_day`.
+
+    Parameters
+    ----------
+    difficulty : float or array
+        Difficulty [-], > 0.
+    subsidy_btc : float or array
+        Block subsidy [BTC/block], ≥ 0.
+    fees_btc_per_block : float or array
+        Average fees [BTC/block], ≥ 0.
+
+    Returns
+    -------
+    float or ndarray
+        Hashprice [BTC/PH/day].
+    """
     return btc_per_ph_day(difficulty, subsidy_btc, fees_btc_per_block)
 
 
