@@ -186,7 +186,17 @@ def fleet_line_power(efficiency_j_per_th: float, power_mw: float, label: str) ->
 
 
 def fleet(lines: Iterable[FleetLine]) -> Fleet:
-    """A fleet from its lines (at least one)."""
+    """A fleet from its lines.
+
+    Parameters
+    ----------
+    lines : iterable of FleetLine
+        At least one line [-]; its hashrate [TH/s] and power [W] add up.
+
+    Returns
+    -------
+    Fleet
+    """
     lines = tuple(lines)
     if not lines:
         raise InputError("fleet", [], "at least one fleet line")
@@ -287,7 +297,29 @@ def declining_balance_depreciation(
     cost_usd: float, life_months: int, n_months: int, factor: float = 2.0
 ) -> FloatArray:
     """Monthly declining-balance depreciation (``factor`` = 2 is double-declining) switching to
-    straight line when that is larger, so the asset is fully written off at ``life_months``."""
+    straight line when that is larger, so the asset is fully written off at ``life_months``.
+
+    Parameters
+    ----------
+    cost_usd : float
+        Cost of the asset [USD], ≥ 0.
+    life_months : int
+        Useful life [month], > 0.
+    n_months : int
+        Length of the schedule [month], ≥ 0.
+    factor : float, default 2.0
+        Multiple of the straight-line rate [-], > 0.
+
+    Returns
+    -------
+    ndarray
+        Depreciation ``[month]`` [USD].
+
+    References
+    ----------
+    IRS Publication 946, *How to Depreciate Property* (declining balance switching to straight
+    line).
+    """
     require_non_negative("cost_usd", cost_usd)
     require_positive("factor", factor)
     life_months = _months("life_months", life_months)
