@@ -133,15 +133,13 @@ def test_network_cost_dispatch_and_buildout_frames() -> None:
     assert stack.loc["energy", "cost_usd_per_mwh"] == pytest.approx(
         econ.stack.energy_cost_usd / econ.stack.energy_mwh
     )
-    result = hp.dispatch(EX / "texas_ppa_2023.yaml", "ercot:LZ_WEST:2023")
+    import hashpivot.dispatch.lp  # noqa: F401 - the subpackage once shadowed a face function
+
+    result = hp.dispatch_site(EX / "texas_ppa_2023.yaml", "ercot:LZ_WEST:2023")
     hours = result.to_frame()
     assert len(hours) == 8760
     assert hours["mined_mw"].sum() == pytest.approx(result.accounts()["mwh_mined"])
-    from hashpivot import buildout
-    from hashpivot.config.buildout import load_campaign
-
-    cfg, _ = load_campaign(str(EX / "openai_16gw.yaml"), None)
-    b, _ = buildout.run(cfg)
+    b = hp.run_buildout(EX / "openai_16gw.yaml")
     months = b.to_frame()
     assert isinstance(months.index, pd.DatetimeIndex)
     assert months["capex_compute_usd"].sum() == pytest.approx(
@@ -154,3 +152,14 @@ def test_importing_hashpivot_is_light() -> None:
     code = f"import sys, hashpivot; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_face_names_are_not_subpackages() -> None:
+    """Importing a subpackage binds its name on the package, so a face function of the same name
+    (``hp.dispatch`` was one) is replaced by the module: no name may be both."""
+    import pkgutil
+
+    subpackages = {m.name for m in pkgutil.iter_modules(hp.__path__)}
+    assert sorted(set(hp.__all__) & subpackages) == []
+    for name in hp.__all__:
+        assert callable(getattr(hp, name)) or name == "__version__"

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the types of the face's answers, for readers and the type c
     import datetime as dt
 
     from .bitcoin.history import NetworkState
+    from .buildout import Buildout
     from .config.models import PlanConfig
     from .dispatch.lp import DispatchResult
     from .engine.results import PlanResult
@@ -37,9 +38,10 @@ if TYPE_CHECKING:  # the types of the face's answers, for readers and the type c
 __all__ = [
     "__version__",
     "cost_stack",
-    "dispatch",
+    "dispatch_site",
     "load_plan",
     "network_state",
+    "run_buildout",
     "run_plan",
 ]
 
@@ -138,7 +140,7 @@ def cost_stack(site_file: str | Path) -> SiteEconomics:
     return site_economics(sf.site.to_site(), sf.market.to_market())
 
 
-def dispatch(site_file: str | Path, prices: str) -> DispatchResult:
+def dispatch_site(site_file: str | Path, prices: str) -> DispatchResult:
     """Hour-by-hour dispatch of a site file against a shipped price series (``prices`` a market
     name such as ``ercot:LZ_WEST:2023``): the LP solved on HiGHS. ``.to_frame()`` gives the
     hours: price [USD/MWh], mining value [USD/MWh], mined load and reserve [MW]."""
@@ -147,4 +149,24 @@ def dispatch(site_file: str | Path, prices: str) -> DispatchResult:
     from .dispatch.site_file import run_site_file
 
     result, _accounts = run_site_file(load_site_file(site_file), hourly_prices(prices))
+    return result
+
+
+def run_buildout(campaign: str | Path, overrides: list[str] | None = None) -> Buildout:
+    """A GW-scale AI build-out campaign (``hashpivot buildout CAMPAIGN.yaml``): the monthly
+    schedule, capex stack and funding; ``.summary()`` is the command's JSON core and
+    ``.to_frame()`` one row per month [GW, USD].
+
+    Parameters
+    ----------
+    campaign : str or Path
+        The campaign YAML (see ``examples/openai_16gw.yaml``).
+    overrides : list of str, optional
+        ``KEY=VALUE`` texts, as the command's ``--set``.
+    """
+    from . import buildout
+    from .config.buildout import load_campaign
+
+    cfg, _ = load_campaign(str(campaign), overrides)
+    result, _sensitivities = buildout.run(cfg)
     return result
