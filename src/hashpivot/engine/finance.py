@@ -257,7 +257,7 @@ def default_results(
     return DefaultResults(
         p_default_by_month=by_month,
         time_to_default_counts=tuple(
-            int(c) for c in acc.counts[AccKeys.default("as_configured")][:n_months]
+            acc.counts[AccKeys.default("as_configured")][:n_months].tolist()
         ),
         expected_shortfall_usd=float(shortfall.mean()),
         mean_shortfall_given_default_usd=float(shortfall[shortfall > 0].mean())

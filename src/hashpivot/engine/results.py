@@ -73,7 +73,7 @@ class Fan:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Fan:
         """From :func:`hashpivot.finance.metrics.fan`'s map of bands."""
-        return cls(**{k: tuple(float(x) for x in d[k]) for k in FAN_BANDS})
+        return cls(**{k: tuple(d[k]) for k in FAN_BANDS})
 
     def to_dict(self) -> dict[str, list[float]]:
         """Band → values by month, as the report and the store read them."""
@@ -232,6 +232,30 @@ class SiteResult:
         return out
 
 
+def site_row(site: Mapping[str, Any]) -> dict[str, Any]:
+    """One site as a flat table row, units in the column names, from
+    :meth:`SiteResult.to_dict` (the form the run store keeps): shared by
+    :meth:`PlanResult.sites_frame` and the store's exports."""
+    row: dict[str, Any] = {
+        "site": site["name"],
+        "type": site["kind"],
+        "power_capacity_mw": site["power_capacity_mw"],
+        "hashrate_eh_s": site["hashrate_eh_s"],
+        "start_month": site["start_month"],
+    }
+    row |= {f"cost_{k}_usd_per_btc": v for k, v in site["cost_usd_per_btc"].items()}
+    row |= {f"stack_{k}_usd_per_btc": v for k, v in site["stack_usd_per_btc"].items()}
+    row["breakeven_btc_price_usd"] = site["breakeven_btc_price_usd"]
+    row["breakeven_power_usd_per_kwh"] = site["breakeven_power_usd_per_kwh"]
+    row["mined_btc"] = site["btc_mined"]
+    row["share_of_paths_mining"] = site["share_of_paths_mining"]
+    conversion = site.get("conversion") or {}
+    if conversion:
+        row["share_never_converted"] = conversion["share_never_converted"]
+        row["median_conversion_month"] = conversion["median_conversion_month"]
+    return row
+
+
 @dataclass(frozen=True)
 class PlanResult:
     """What a run produces. :meth:`summary` is the CLI's ``--json``, computed once."""
@@ -361,26 +385,7 @@ class PlanResult:
     def sites_frame(self) -> pd.DataFrame:
         """One row per site: capacity, hashrate, cost per BTC, breakevens and BTC mined (medians
         over paths), units in the column names."""
-        rows = []
-        for s in self.sites:
-            row: dict[str, Any] = {
-                "site": s.name,
-                "type": s.kind,
-                "power_capacity_mw": s.power_capacity_mw,
-                "hashrate_eh_s": s.hashrate_eh_s,
-                "start_month": s.start_month,
-            }
-            row |= {f"cost_{k}_usd_per_btc": v for k, v in s.cost_usd_per_btc.items()}
-            row |= {f"stack_{k}_usd_per_btc": v for k, v in s.stack_usd_per_btc.items()}
-            row["breakeven_btc_price_usd"] = s.breakeven_btc_price_usd
-            row["breakeven_power_usd_per_kwh"] = s.breakeven_power_usd_per_kwh
-            row["mined_btc"] = s.btc_mined
-            row["share_of_paths_mining"] = s.share_of_paths_mining
-            if s.conversion is not None:
-                row["share_never_converted"] = s.conversion.share_never_converted
-                row["median_conversion_month"] = s.conversion.median_conversion_month
-            rows.append(row)
-        return pd.DataFrame(rows).set_index("site")
+        return pd.DataFrame([site_row(s.to_dict()) for s in self.sites]).set_index("site")
 
     def npv_frame(self) -> pd.DataFrame:
         """The NPV of every path [USD], in path order."""

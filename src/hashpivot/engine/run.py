@@ -724,7 +724,7 @@ def _conversion_results(
                     )
                 )
         out[site.name] = ConversionResults(
-            conversion_month_counts=tuple(int(c) for c in counts[:n_months]),
+            conversion_month_counts=tuple(counts[:n_months].tolist()),
             share_never_converted=float(counts[n_months] / months.size),
             median_conversion_month=float(np.median(months)) if counts[:n_months].any() else None,
             npv_usd_by_policy=by,

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..engine.results import PlanResult
+from ..engine.results import PlanResult, site_row
 from ..errors import HashpivotError, InputError, StorageError
 from ..files import atomic_file, write_folder
 from ..locations import DEFAULT_DB
@@ -342,30 +342,19 @@ def run_frames(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, pd.Data
     _flatten("", meta | {k: v for k, v in run["summary"].items() if k != "market_assumptions"},
              rows)  # fmt: skip
     summary = pd.DataFrame(rows, columns=["key", "value"])
-    sites = []
-    for name, text in con.execute(
-        "SELECT site, result_json FROM run_sites WHERE run_id = ? ORDER BY rowid", [run_id]
-    ).fetchall():
-        s = json.loads(text)
-        row = {"site": name, "type": s["kind"], "power_capacity_mw": s["power_capacity_mw"],
-               "hashrate_eh_s": s["hashrate_eh_s"], "start_month": s["start_month"]}  # fmt: skip
-        row |= {f"cost_{k}_usd_per_btc": v for k, v in s["cost_usd_per_btc"].items()}
-        row |= {f"stack_{k}_usd_per_btc": v for k, v in s["stack_usd_per_btc"].items()}
-        row |= {
-            "breakeven_btc_price_usd": s["breakeven_btc_price_usd"],
-            "breakeven_power_usd_per_kwh": s["breakeven_power_usd_per_kwh"],
-            "mined_btc": s["btc_mined"],
-            "share_of_paths_mining": s["share_of_paths_mining"],
-        }
-        sites.append(row)
+    sites = [
+        site_row(json.loads(text))
+        for (text,) in con.execute(
+            "SELECT result_json FROM run_sites WHERE run_id = ? ORDER BY rowid", [run_id]
+        ).fetchall()
+    ]
     fans = con.execute(
         "SELECT series, month AS month_index, p5, p25, p50, p75, p95, mean FROM run_series "
         "WHERE run_id = ? ORDER BY series, month",
         [run_id],
     ).df()
-    npv = con.execute(
-        "SELECT path, npv_usd FROM run_npv WHERE run_id = ? ORDER BY path", [run_id]
-    ).df()
+    values = stored_npv(con, run_id)
+    npv = pd.DataFrame({"path": np.arange(values.size), "npv_usd": values})
     plan_yaml = con.execute("SELECT plan_yaml FROM runs WHERE run_id = ?", [run_id]).fetchone()
     plan = yaml.safe_load(plan_yaml[0]) if plan_yaml else {}
     assumptions = [
