@@ -175,7 +175,8 @@ def with_finance(
     variants = present(model.variants, "company")
     n_groups = tax_factor.shape[0]
     if plain is not None:
-        btc_net_g = present(plain.btc_net_g, "btc_net_g")  # the kernels always fill them
+        # the site kernels fill the group totals whenever company finance is engaged (groups)
+        btc_net_g = present(plain.btc_net_g, "btc_net_g")
         cost_g = present(plain.cost_usd_g, "cost_usd_g")
         btc_g = btc_net_g * tax_factor[:, None, :]
         # everything that is not the plain sites' mining: special sites, corporate, capex

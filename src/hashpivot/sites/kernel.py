@@ -148,7 +148,7 @@ def site_cashflows_numpy(
         btc, revenue, pool, energy, mwh = (a * run for a in (btc, revenue, pool, energy, mwh))
         out.cash_usd[...] += revenue - pool - energy - fixed
         g = params.groups[s]
-        if out.btc_net_g is not None and out.cost_usd_g is not None:  # always, for the NumPy path
+        if out.btc_net_g is not None and out.cost_usd_g is not None:  # always set on this path
             out.btc_net_g[g] += btc * (1.0 - params.pool_fee[s])
             out.cost_usd_g[g] += energy + fixed
         out.btc[s] = btc.sum(axis=1)
