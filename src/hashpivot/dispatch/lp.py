@@ -212,7 +212,23 @@ def _hourly(name: str, value: FloatArray | float, n: int) -> FloatArray:
 
 
 def define_variables(site: DispatchSite, n: int) -> tuple[dict[str, int], FloatArray, FloatArray]:
-    """Columns: mining MW ``m`` (hours 0..n−1), reserve MW ``r`` (if any), grid MW ``g``."""
+    """Columns of the LP: mining MW ``m`` (hours 0..n−1), reserve MW ``r`` (if any), grid MW ``g``.
+
+    Mining is bounded by the capacity (and by the interconnect less the firm load), a committed
+    reserve hour by its committed MW, and the grid draw below by the export limit.
+
+    Parameters
+    ----------
+    site : DispatchSite
+        The site.
+    n : int
+        Hours in the horizon [h].
+
+    Returns
+    -------
+    tuple of (dict, numpy.ndarray, numpy.ndarray)
+        Offsets of each variable block (``"m"``, ``"r"``, ``"g"``) and the column bounds [MW].
+    """
     upper_m = site.capacity_mw
     if site.interconnect_mw is not None:
         upper_m = min(upper_m, site.interconnect_mw - site.firm_mw)
@@ -236,7 +252,27 @@ def define_variables(site: DispatchSite, n: int) -> tuple[dict[str, int], FloatA
 def define_power_balance(
     site: DispatchSite, n: int, offsets: dict[str, int], called: BoolArray
 ) -> tuple[sp.coo_matrix, FloatArray, FloatArray]:
-    """``g_h − m_h + called_h r_h = F − Q`` for every hour."""
+    """The power balance ``g_h − m_h + called_h r_h = F − Q`` for every hour.
+
+    ``F`` is the firm load and ``Q`` the PPA delivery; its duals are the site's hourly marginal
+    value of power.
+
+    Parameters
+    ----------
+    site : DispatchSite
+        The site.
+    n : int
+        Hours in the horizon [h].
+    offsets : dict of str to int
+        Variable offsets from :func:`define_variables`.
+    called : numpy.ndarray of bool
+        Hours in which the reserve is called, shape ``(n,)``.
+
+    Returns
+    -------
+    tuple of (scipy.sparse.coo_matrix, numpy.ndarray, numpy.ndarray)
+        The rows and their lower and upper bounds [MW].
+    """
     h = np.arange(n)
     rows = [h, h]
     cols = [offsets["g"] + h, offsets["m"] + h]
@@ -254,7 +290,20 @@ def define_power_balance(
 def define_reserve_constraints(
     n: int, offsets: dict[str, int]
 ) -> tuple[sp.coo_matrix, FloatArray, FloatArray]:
-    """``r_h − m_h ≤ 0``: only running load can be offered."""
+    """``r_h − m_h ≤ 0``: only running load can be offered as reserve.
+
+    Parameters
+    ----------
+    n : int
+        Hours in the horizon [h].
+    offsets : dict of str to int
+        Variable offsets from :func:`define_variables`.
+
+    Returns
+    -------
+    tuple of (scipy.sparse.coo_matrix, numpy.ndarray, numpy.ndarray)
+        The rows and their lower and upper bounds [MW].
+    """
     h = np.arange(n)
     rows = np.concatenate([h, h])
     cols = np.concatenate([offsets["r"] + h, offsets["m"] + h])
@@ -265,7 +314,22 @@ def define_reserve_constraints(
 def define_ramp_constraints(
     site: DispatchSite, n: int, offsets: dict[str, int]
 ) -> tuple[sp.coo_matrix, FloatArray, FloatArray]:
-    """``−ramp ≤ m_h − m_{h−1} ≤ ramp`` for ``h = 1 .. n−1``."""
+    """``−ramp ≤ m_h − m_{h−1} ≤ ramp`` for ``h = 1 .. n−1``.
+
+    Parameters
+    ----------
+    site : DispatchSite
+        The site (``ramp_mw_per_hour`` must be set).
+    n : int
+        Hours in the horizon [h].
+    offsets : dict of str to int
+        Variable offsets from :func:`define_variables`.
+
+    Returns
+    -------
+    tuple of (scipy.sparse.coo_matrix, numpy.ndarray, numpy.ndarray)
+        The rows and their lower and upper bounds [MW/h].
+    """
     h = np.arange(1, n)
     rows = np.concatenate([h - 1, h - 1])
     cols = np.concatenate([offsets["m"] + h, offsets["m"] + h - 1])
@@ -284,7 +348,32 @@ def define_objective(
     called: BoolArray,
     n_cols: int,
 ) -> FloatArray:
-    """Column costs of ``max Σ v (m − called r) + π r − p g``."""
+    """Column costs of ``max Σ v (m − called r) + π r − p g`` (one hour steps).
+
+    Parameters
+    ----------
+    site : DispatchSite
+        The site.
+    n : int
+        Hours in the horizon [h].
+    offsets : dict of str to int
+        Variable offsets from :func:`define_variables`.
+    prices : numpy.ndarray of float
+        Hourly power price [USD/MWh].
+    value : numpy.ndarray of float
+        Hourly value of a MWh of mining [USD/MWh].
+    payment : numpy.ndarray of float
+        Hourly reserve payment [USD/MW/h].
+    called : numpy.ndarray of bool
+        Hours in which the reserve is called.
+    n_cols : int
+        Number of columns [-].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        The objective coefficient of each column [USD/MWh].
+    """
     cost = np.zeros(n_cols)
     cost[offsets["m"] : offsets["m"] + n] = value
     if "r" in offsets:
@@ -294,7 +383,25 @@ def define_objective(
 
 
 def build(site: DispatchSite, prices_usd_per_mwh: FloatArray) -> LpModel:
-    """Build the site's LP with the ``define_*`` pipeline (sparse, vectorised)."""
+    """Build the site's LP with the ``define_*`` pipeline (sparse, vectorised).
+
+    Parameters
+    ----------
+    site : DispatchSite
+        The site.
+    prices_usd_per_mwh : numpy.ndarray of float
+        Hourly power price [USD/MWh]; its length sets the horizon.
+
+    Returns
+    -------
+    LpModel
+        Costs, bounds and the constraint matrix in CSC form, ready for HiGHS.
+
+    Raises
+    ------
+    InputError
+        A non-finite price or an hourly array of the wrong length, naming the field.
+    """
     t0 = time.perf_counter()
     prices = _hourly("prices_usd_per_mwh", prices_usd_per_mwh, len(prices_usd_per_mwh))
     n = prices.size
@@ -341,10 +448,18 @@ _HIGHS_QUIET = False
 
 
 def quiet_highs() -> Any:
-    """A HiGHS instance with its output off before it can print. HiGHS (1.16) prints a banner
-    on the process's standard output (file descriptor 1, below Python) when the first instance
-    is built, which would corrupt ``--json`` output: the first construction runs with descriptor
-    1 pointed at ``/dev/null``; every instance then gets ``output_flag`` off at once."""
+    """A HiGHS instance with its output off before it can print.
+
+    HiGHS (1.16) prints a banner on the process's standard output (file descriptor 1, below
+    Python) when the first instance is built, which would corrupt ``--json`` output: the first
+    construction runs with descriptor 1 pointed at ``/dev/null``; every instance then gets
+    ``output_flag`` off at once.
+
+    Returns
+    -------
+    highspy.Highs
+        A fresh solver.
+    """
     global _HIGHS_QUIET
     import highspy
 
@@ -370,7 +485,34 @@ def quiet_highs() -> Any:
 def solve(
     site: DispatchSite, prices_usd_per_mwh: FloatArray, model: LpModel | None = None
 ) -> DispatchResult:
-    """Build (unless given) and solve the site's LP on HiGHS; raise if it is not optimal."""
+    """Build (unless given) and solve the site's LP on HiGHS.
+
+    Parameters
+    ----------
+    site : DispatchSite
+        The site.
+    prices_usd_per_mwh : numpy.ndarray of float
+        Hourly power price [USD/MWh].
+    model : LpModel or None
+        A model already built by :func:`build` for the same inputs.
+
+    Returns
+    -------
+    DispatchResult
+        Hourly mining, reserve and grid MW, the balance duals [USD/MWh] and the objective [USD].
+
+    Raises
+    ------
+    DispatchInfeasible
+        HiGHS proves the LP infeasible (the status is carried).
+    SolverFailed
+        Any other non-optimal status.
+
+    References
+    ----------
+    .. [1] Q. Huangfu and J. A. J. Hall, "Parallelizing the dual revised simplex method",
+       *Math. Prog. Comp.* 10, 119–142 (2018) (HiGHS).
+    """
     import highspy
 
     prices = _hourly("prices_usd_per_mwh", prices_usd_per_mwh, len(prices_usd_per_mwh))
@@ -443,8 +585,20 @@ def solve(
 
 
 def closed_form(site: DispatchSite, prices_usd_per_mwh: FloatArray) -> tuple[FloatArray, float]:
-    """Without ramp, reserve or firm terms: mine at capacity iff ``v_h > p_h``. Returns the
-    dispatch and the objective (same accounting as the LP)."""
+    """Optimal dispatch without ramp, reserve or firm terms: mine at capacity iff ``v_h > p_h``.
+
+    Parameters
+    ----------
+    site : DispatchSite
+        The site (its ramp and reserve are ignored).
+    prices_usd_per_mwh : numpy.ndarray of float
+        Hourly power price [USD/MWh].
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, float)
+        Hourly mining [MW] and the objective [USD], with the same accounting as the LP.
+    """
     p = np.asarray(prices_usd_per_mwh, dtype=np.float64)
     v = _hourly("value_usd_per_mwh", site.value_usd_per_mwh, p.size)
     cap = site.capacity_mw
@@ -461,9 +615,21 @@ def closed_form(site: DispatchSite, prices_usd_per_mwh: FloatArray) -> tuple[Flo
 
 # --------------------------------------------------------------------------- strike policies
 def implied_strikes(result: DispatchResult) -> tuple[float, float]:
-    """The low/high strike prices a fleet tool would be set to from the optimal dispatch: curtail
-    when the price rises above ``high`` (the lowest price at which the optimum is fully off),
-    resume when it falls below ``low`` (the highest price at which it runs fully)."""
+    """The low/high strike prices a fleet tool would be set to from the optimal dispatch.
+
+    Curtail when the price rises above ``high`` (the lowest price at which the optimum is fully
+    off), resume when it falls below ``low`` (the highest price at which it runs fully).
+
+    Parameters
+    ----------
+    result : DispatchResult
+        An optimal dispatch.
+
+    Returns
+    -------
+    tuple of (float, float)
+        ``(low, high)`` [USD/MWh].
+    """
     m, p, cap = result.mined_mw, result.prices_usd_per_mwh, result.capacity_mw
     full = m >= cap * (1 - 1e-6)
     off = m <= cap * 1e-6
@@ -479,8 +645,29 @@ def strike_policy_dispatch(
     high: float,
     ramp_mw_per_hour: float | None = None,
 ) -> FloatArray:
-    """Dispatch of a two-strike (hysteresis) policy: switch off above ``high``, back on below
-    ``low``, moving at most ``ramp`` MW an hour toward the target."""
+    """Dispatch of a two-strike (hysteresis) policy.
+
+    Switch off above ``high``, back on below ``low``, moving at most ``ramp`` MW an hour toward
+    the target.
+
+    Parameters
+    ----------
+    prices : numpy.ndarray of float
+        Hourly power price [USD/MWh].
+    capacity_mw : float
+        Mining load when on [MW].
+    low : float
+        Resume below this price [USD/MWh].
+    high : float
+        Curtail above this price [USD/MWh].
+    ramp_mw_per_hour : float or None
+        Largest change of load in an hour [MW/h]; ``None`` for no limit.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Hourly mining load [MW].
+    """
     p = np.asarray(prices, dtype=np.float64)
     m = np.empty(p.size)
     level, on = capacity_mw, True
@@ -499,8 +686,22 @@ def strike_policy_dispatch(
 
 # --------------------------------------------------------------------------- strikes vs the optimum
 def strike_comparison(site: DispatchSite, prices: FloatArray) -> dict[str, float]:
-    """Strikes implied by the optimum without reserve terms, and what a two-strike policy with
-    those strikes (and the same ramp limit) loses against that optimum."""
+    """What a two-strike policy at the optimum's implied strikes loses against the optimum.
+
+    Parameters
+    ----------
+    site : DispatchSite
+        The site (solved without its reserve terms).
+    prices : numpy.ndarray of float
+        Hourly power price [USD/MWh].
+
+    Returns
+    -------
+    dict of str to float
+        ``strike_low_usd_per_mwh``, ``strike_high_usd_per_mwh`` [USD/MWh],
+        ``strike_policy_objective_usd``, ``energy_only_optimum_usd`` and
+        ``strike_policy_value_lost_usd`` [USD].
+    """
     energy_only = replace(site, reserve=None)
     opt = solve(energy_only, prices)
     low, high = implied_strikes(opt)

@@ -121,10 +121,47 @@ class SignedTreeHead:
 
 
 def sth_message(size: int, root: bytes, timestamp_ms: int) -> bytes:
+    """The bytes a signed tree head signs: a domain prefix, the size and the time, then the root.
+
+    Parameters
+    ----------
+    size : int
+        Number of entries the head covers [-].
+    root : bytes
+        RFC 6962 Merkle root of those entries (32 bytes).
+    timestamp_ms : int
+        Signing time [ms since the Unix epoch].
+
+    Returns
+    -------
+    bytes
+        ``b"hashpivot-sth-v1" || size (8 bytes, big-endian) || timestamp_ms (8 bytes) || root``.
+    """
     return _STH_PREFIX + size.to_bytes(8, "big") + timestamp_ms.to_bytes(8, "big") + root
 
 
 def unhex(field: str, value: Any, length: int | None = None) -> bytes:
+    """Decode a hex field of a bundle or head, with an error that names the field.
+
+    Parameters
+    ----------
+    field : str
+        The field's name, used in the error.
+    value : Any
+        The value read (expected: a string of hex digits).
+    length : int or None
+        Required length [byte]; ``None`` accepts any.
+
+    Returns
+    -------
+    bytes
+        The decoded bytes.
+
+    Raises
+    ------
+    InputError
+        Not a string, not hex, or of the wrong length.
+    """
     if not isinstance(value, str):
         raise InputError(field, value, "a hex string")
     try:
@@ -137,7 +174,22 @@ def unhex(field: str, value: Any, length: int | None = None) -> bytes:
 
 
 def generate_key(path: str | Path) -> bytes:
-    """Create an Ed25519 signing key at ``path`` (PEM, mode 0600); return the public key."""
+    """Create an Ed25519 signing key at ``path`` (PEM, mode 0600).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Where to write the private key; an existing file is never overwritten.
+
+    Returns
+    -------
+    bytes
+        The raw public key (32 bytes).
+
+    References
+    ----------
+    .. [1] RFC 8032, *Edwards-Curve Digital Signature Algorithm (EdDSA)*, §5.1.
+    """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -168,7 +220,23 @@ def generate_key(path: str | Path) -> bytes:
 
 
 def load_key(path: str | Path) -> Ed25519PrivateKey:
-    """Load an Ed25519 private key (PEM)."""
+    """Load an Ed25519 private key (PEM).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A PEM file written by :func:`generate_key` (or any unencrypted PKCS #8 Ed25519 key).
+
+    Returns
+    -------
+    cryptography.hazmat.primitives.asymmetric.ed25519.Ed25519PrivateKey
+        The key.
+
+    Raises
+    ------
+    InputError
+        The file is missing, not PEM, or not an Ed25519 key.
+    """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -190,13 +258,39 @@ def load_key(path: str | Path) -> Ed25519PrivateKey:
 
 
 def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
+    """The raw 32-byte public key of a private key.
+
+    Parameters
+    ----------
+    key : Ed25519PrivateKey
+        A private key from :func:`load_key`.
+
+    Returns
+    -------
+    bytes
+        The public key in raw encoding (RFC 8032), 32 bytes.
+    """
     from cryptography.hazmat.primitives import serialization
 
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def verify_head(head: SignedTreeHead, public_key: bytes) -> bool:
-    """Is ``head`` signed by ``public_key``?"""
+    """Is ``head`` signed by ``public_key``?
+
+    Parameters
+    ----------
+    head : SignedTreeHead
+        A head, e.g. from :meth:`SignedTreeHead.from_dict`.
+    public_key : bytes
+        The operator's raw Ed25519 public key (32 bytes).
+
+    Returns
+    -------
+    bool
+        ``True`` when the signature over :func:`sth_message` verifies with ``public_key`` and
+        the head names that key.
+    """
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -233,20 +327,69 @@ def _check_utf8(path: str, value: Any) -> Any:
 
 
 def canonical_json(value: Any) -> bytes:
+    """The one byte encoding of a JSON value that records and commitments hash.
+
+    Keys sorted, no whitespace, UTF-8 (no ASCII escapes), no NaN or infinities.
+
+    Parameters
+    ----------
+    value : Any
+        A JSON value (text, numbers, lists, maps, booleans, null).
+
+    Returns
+    -------
+    bytes
+        The encoding.
+    """
     return json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
     ).encode("utf-8")
 
 
 def commitment(salt: bytes, value: Any) -> str:
+    """A salted hash commitment to a private field's value.
+
+    Parameters
+    ----------
+    salt : bytes
+        32 random bytes, kept in the private store.
+    value : Any
+        The field's JSON value.
+
+    Returns
+    -------
+    str
+        ``SHA-256(b"hashpivot-commit-v1" || salt || canonical_json(value))`` in hex.
+    """
     return _sha(_COMMIT_PREFIX + salt + canonical_json(value)).hexdigest()
 
 
 def make_record(
     kind: str, fields: dict[str, Any], private: Iterable[str] = ()
 ) -> tuple[bytes, dict[str, tuple[bytes, Any]]]:
-    """Leaf bytes of a typed record and the secrets of its private fields
-    (``{field: (salt, value)}``); private fields appear in the leaf only as commitments."""
+    """Leaf bytes of a typed record and the secrets of its private fields.
+
+    Private fields appear in the leaf only as commitments (:func:`commitment`).
+
+    Parameters
+    ----------
+    kind : str
+        Record type, one of :data:`RECORD_TYPES`.
+    fields : dict
+        Field names to JSON values (non-empty, valid UTF-8, finite numbers).
+    private : iterable of str
+        Names of the fields to commit to rather than publish.
+
+    Returns
+    -------
+    tuple of (bytes, dict)
+        The leaf bytes, and ``{field: (salt, value)}`` for each private field.
+
+    Raises
+    ------
+    InputError
+        Unknown ``kind``, empty or non-JSON ``fields``, or a private name not in ``fields``.
+    """
     if kind not in RECORD_TYPES:
         raise InputError("record.type", kind, "one of: " + ", ".join(RECORD_TYPES))
     if not isinstance(fields, dict) or not fields:
@@ -269,14 +412,42 @@ def make_record(
 
 
 def parse_record(data: bytes) -> dict[str, Any] | None:
-    """The record a leaf holds, or None for a raw leaf."""
+    """The record a leaf holds, or ``None`` for a raw leaf.
+
+    Parameters
+    ----------
+    data : bytes
+        A leaf's bytes.
+
+    Returns
+    -------
+    dict or None
+        ``{"type": ..., "fields": {...}}`` for a typed record.
+    """
     if not data.startswith(_RECORD_PREFIX):
         return None
     return json.loads(data[len(_RECORD_PREFIX) :].decode("utf-8"))
 
 
 def check_revealed(data: bytes, field: str, salt: bytes, value: Any) -> bool:
-    """Does the leaf's commitment for ``field`` open to ``value`` with ``salt``?"""
+    """Does the leaf's commitment for ``field`` open to ``value`` with ``salt``?
+
+    Parameters
+    ----------
+    data : bytes
+        A leaf's bytes.
+    field : str
+        A private field of the record.
+    salt : bytes
+        The salt revealed for it.
+    value : Any
+        The value revealed for it.
+
+    Returns
+    -------
+    bool
+        ``True`` when :func:`commitment` of ``salt`` and ``value`` equals the leaf's.
+    """
     rec = parse_record(data)
     if rec is None or field not in rec["fields"]:
         return False
@@ -317,8 +488,21 @@ CREATE TABLE IF NOT EXISTS secrets (
 
 
 def secrets_path(ledger_path: str | Path) -> Path:
-    """The private store beside a ledger (mode 0600): the salts and values of private record
-    fields, which the public ledger file holds only as commitments."""
+    """The private store beside a ledger (mode 0600).
+
+    It holds the salts and values of private record fields, which the public ledger file holds
+    only as commitments.
+
+    Parameters
+    ----------
+    ledger_path : str or pathlib.Path
+        The ledger's file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<ledger>.secrets`` in the same folder.
+    """
     p = Path(ledger_path)
     return p.with_name(p.name + ".secrets")
 
@@ -341,8 +525,20 @@ def _has_schema(con: sqlite3.Connection) -> bool:
 
 
 def derived_kind(data: bytes) -> str:
-    """An entry's kind from its own bytes: a record's type, else ``raw``. The ``kinds`` stored
-    beside the entries are a label for speed; audits hold them to this."""
+    """An entry's kind from its own bytes: a record's type, else ``raw``.
+
+    The ``kinds`` stored beside the entries are a label for speed; audits hold them to this.
+
+    Parameters
+    ----------
+    data : bytes
+        A leaf's bytes.
+
+    Returns
+    -------
+    str
+        The record's ``type`` or ``"raw"``.
+    """
     try:
         rec = parse_record(data)
     except (ValueError, UnicodeDecodeError):
@@ -351,10 +547,28 @@ def derived_kind(data: bytes) -> str:
 
 
 def root_from_levels(levels: list[list[bytes]], size: int) -> bytes:
-    """The RFC 6962 root of the first ``size`` leaves from the node levels of a larger tree
-    (``levels[k][i]`` covers leaves ``[i·2^k, (i+1)·2^k)``): O(log n), no rehashing of leaves.
-    The tree of ``size`` leaves is the perfect subtrees of its binary decomposition, left to
-    right, folded from the right."""
+    """The RFC 6962 root of the first ``size`` leaves from the node levels of a larger tree.
+
+    ``levels[k][i]`` covers leaves ``[i·2^k, (i+1)·2^k)``: O(log n), no rehashing of leaves. The
+    tree of ``size`` leaves is the perfect subtrees of its binary decomposition, left to right,
+    folded from the right.
+
+    Parameters
+    ----------
+    levels : list of list of bytes
+        Node hashes by level, level 0 the leaf hashes.
+    size : int
+        Leaves covered by the root [-], at most ``len(levels[0])``.
+
+    Returns
+    -------
+    bytes
+        The 32-byte Merkle tree hash.
+
+    References
+    ----------
+    .. [1] RFC 6962, *Certificate Transparency*, §2.1 (Merkle hash trees).
+    """
     if size == 0:
         return hashlib.sha256().digest()
     parts = []
@@ -862,7 +1076,27 @@ class Ledger:
 
 # --------------------------------------------------------------------------- offline checking
 def proof_bundle(ledger: Ledger, index: int, size: int | None = None) -> dict[str, Any]:
-    """An inclusion proof with everything a verifier needs: entry, proof and signed head."""
+    """An inclusion proof with everything a verifier needs: entry, proof and signed head.
+
+    Parameters
+    ----------
+    ledger : Ledger
+        An open ledger.
+    index : int
+        The entry's index [-], from 0.
+    size : int or None
+        Tree size of the signed head to prove against [-]; ``None`` takes the latest head.
+
+    Returns
+    -------
+    dict
+        ``kind="inclusion"``, ``index``, ``size``, ``entry_hex``, ``entry_kind``, ``proof_hex``
+        and ``head`` (JSON-ready), checked by :func:`verify_bundle`.
+
+    References
+    ----------
+    .. [1] RFC 6962, §2.1.1 (Merkle audit paths).
+    """
     head = ledger.head(size)
     data, kind = ledger.entry(index)
     return {
@@ -877,7 +1111,27 @@ def proof_bundle(ledger: Ledger, index: int, size: int | None = None) -> dict[st
 
 
 def consistency_bundle(ledger: Ledger, size1: int, size2: int | None = None) -> dict[str, Any]:
-    """A consistency proof between two signed heads."""
+    """A consistency proof between two signed heads.
+
+    Parameters
+    ----------
+    ledger : Ledger
+        An open ledger.
+    size1 : int
+        Size of the older signed head [-].
+    size2 : int or None
+        Size of the newer signed head [-]; ``None`` takes the latest.
+
+    Returns
+    -------
+    dict
+        ``kind="consistency"``, ``from`` and ``to`` (heads) and ``proof_hex``, checked by
+        :func:`verify_bundle`.
+
+    References
+    ----------
+    .. [1] RFC 6962, §2.1.2 (Merkle consistency proofs).
+    """
     new = ledger.head(size2)
     old = ledger.head(size1)
     return {
@@ -889,10 +1143,28 @@ def consistency_bundle(ledger: Ledger, size1: int, size2: int | None = None) -> 
 
 
 def verify_bundle(bundle: dict[str, Any], public_key: bytes) -> tuple[bool, str]:
-    """Check a proof bundle with nothing but the operator's public key: the head's signature,
-    then the inclusion (of the entry's hash) or the consistency proof against the signed roots.
-    Malformed bundles raise a named :class:`InputError`; a well-formed bundle that does not
-    verify returns ``(False, reason)``."""
+    """Check a proof bundle with nothing but the operator's public key.
+
+    First the head's signature, then the inclusion (of the entry's hash) or the consistency proof
+    against the signed roots.
+
+    Parameters
+    ----------
+    bundle : dict
+        From :func:`proof_bundle` or :func:`consistency_bundle` (e.g. read from a JSON file).
+    public_key : bytes
+        The operator's raw Ed25519 public key (32 bytes).
+
+    Returns
+    -------
+    tuple of (bool, str)
+        ``(True, "")`` or ``(False, reason)`` for a well-formed bundle that does not verify.
+
+    Raises
+    ------
+    InputError
+        A malformed bundle or key, naming the field.
+    """
     if len(public_key) != 32:
         raise InputError("public_key", f"{len(public_key)} bytes", "32 bytes (64 hex digits)")
     if not isinstance(bundle, dict) or bundle.get("kind") not in ("inclusion", "consistency"):

@@ -63,8 +63,23 @@ SHOCKS = ("btc", "hashrate", "fees")
 
 # --------------------------------------------------------------------------- calibration
 def monthly_history(start: str = "2015-01-01", end: str | None = None) -> pd.DataFrame:
-    """Monthly aggregates of the daily history: month-end price, mean hashrate (EH/s), mean
-    hashprice (USD/PH/day), total fees and issuance (BTC), and derived log growth rates."""
+    """Monthly aggregates of the shipped daily history, whole months only.
+
+    Parameters
+    ----------
+    start : str
+        First month kept, an ISO date (``"2015-01-01"``).
+    end : str or None
+        Last month kept, an ISO date; ``None`` keeps every whole month to the data's end.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by month start: ``price_usd`` (month-end) [USD], ``hashrate_eh_s`` (mean) [EH/s],
+        ``hashprice_usd_per_ph_day`` (mean) [USD/PH/day], ``fees_btc`` and ``issuance_btc``
+        (sums) [BTC], ``blocks`` [-], and the derived ``log_return`` [-], ``hashrate_growth``
+        [-] (log differences), ``fee_share`` [-] and ``fees_btc_per_block`` [BTC].
+    """
     d = history.btc_daily()
     hp = history.hashprice_history()["hashprice_usd_per_ph_day"]
     d = d.assign(hashprice_usd_per_ph_day=hp)
@@ -104,6 +119,28 @@ def fit_gbm(log_returns: npt.ArrayLike, dt_years: float = 1 / 12) -> GbmFit:
     """Maximum-likelihood GBM fit: ``σ² = var(r)/Δt``, ``μ = mean(r)/Δt + σ²/2``.
 
     The sampling error of ``μ`` is ``σ/√T`` (T = years of data), of ``σ`` about ``σ/√(2n)``.
+
+    Parameters
+    ----------
+    log_returns : array_like of float
+        Log-returns over equal steps [-]; non-finite entries are dropped.
+    dt_years : float
+        Length of one step [yr] (a month is ``1/12``).
+
+    Returns
+    -------
+    GbmFit
+        ``mu_annual`` [1/yr], ``sigma_annual`` [1/√yr] and the number of returns used.
+
+    Raises
+    ------
+    InputError
+        Fewer than three finite returns.
+
+    References
+    ----------
+    .. [1] J. C. Hull, *Options, Futures, and Other Derivatives*, 10th ed., §15.4 (estimating
+       volatility from historical data).
     """
     r = np.asarray(log_returns, dtype=np.float64)
     r = r[np.isfinite(r)]
@@ -133,11 +170,41 @@ class HashrateFit:
 
 
 def years_since_2016(ts: pd.DatetimeIndex | pd.Timestamp) -> FloatArray:
+    """Time since 2016-01-01 in years of 365.25 days, the trend variable of the hashrate fit.
+
+    Parameters
+    ----------
+    ts : pandas.DatetimeIndex or pandas.Timestamp
+        Dates.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Years since 2016-01-01 [yr].
+    """
     return np.asarray((ts - pd.Timestamp("2016-01-01")).days, dtype=np.float64) / DAYS_PER_YEAR
 
 
 def fit_hashrate(m: pd.DataFrame) -> HashrateFit:
-    """OLS fit of the hashrate response on monthly history ``m`` (from :func:`monthly_history`)."""
+    """OLS fit of the hashrate response ``Δlog H_t = a + b·log hp_{t−1} + c·t + ε``.
+
+    Parameters
+    ----------
+    m : pandas.DataFrame
+        Monthly history from :func:`monthly_history` (``hashrate_growth`` and
+        ``hashprice_usd_per_ph_day`` are used).
+
+    Returns
+    -------
+    HashrateFit
+        Coefficients ``a`` [-], ``b`` [-] (per log USD/PH/day), ``c`` [1/yr], the residual sd
+        ``sigma`` [-], ``r2`` [-] and the months used.
+
+    Raises
+    ------
+    InputError
+        Fewer than 12 usable months.
+    """
     x = pd.DataFrame(
         {
             "g": m["hashrate_growth"],
@@ -164,6 +231,20 @@ def fit_hashrate(m: pd.DataFrame) -> HashrateFit:
 
 
 def hashrate_residuals(m: pd.DataFrame, fit: HashrateFit) -> pd.Series:
+    """Residuals of the hashrate fit on monthly history, the hashrate shocks of the past.
+
+    Parameters
+    ----------
+    m : pandas.DataFrame
+        Monthly history from :func:`monthly_history`.
+    fit : HashrateFit
+        A fit from :func:`fit_hashrate`.
+
+    Returns
+    -------
+    pandas.Series
+        Observed minus predicted monthly log growth of the hashrate [-], by month.
+    """
     lhp = np.log(m["hashprice_usd_per_ph_day"]).shift(1)
     pred = fit.a + fit.b * lhp + fit.c * years_since_2016(m.index)
     return (m["hashrate_growth"] - pred).dropna()
@@ -185,8 +266,24 @@ class FeeFit:
 
 
 def fit_fees(m: pd.DataFrame) -> FeeFit:
-    """Fit the AR(1) of log fees per block [BTC] on monthly history ``m`` (from
-    :func:`monthly_history`): the mean and sd of the logs and their lag-1 autocorrelation."""
+    """Fit the AR(1) of log fees per block on monthly history.
+
+    Parameters
+    ----------
+    m : pandas.DataFrame
+        Monthly history from :func:`monthly_history` (``fees_btc_per_block`` is used).
+
+    Returns
+    -------
+    FeeFit
+        Mean and sd of the log fees per block (log BTC), the lag-1 autocorrelation clipped to
+        ``[0, 0.99]`` [-] and the months used.
+
+    Raises
+    ------
+    InputError
+        Fewer than 12 usable months.
+    """
     x = np.log(m["fees_btc_per_block"].to_numpy())
     x = x[np.isfinite(x)]
     if x.size < 12:
@@ -273,14 +370,53 @@ def calibrate(
     indices: tuple[PriceIndex, ...] = (),
     stochastic: bool = True,
 ) -> MarketModel:
-    """Calibrate the market model from the shipped history; the simulation starts the month after
-    the data end, from the last day's price, 7-day hashrate, height and hashprice.
+    """Calibrate the market model from the shipped history.
 
-    The BTC drift follows ``drift`` (see :data:`DRIFT_RULES`) unless ``mu_annual`` is given
-    (rule ``explicit``). A bootstrap resamples the window's log-returns re-centred on the chosen
-    drift's mean log-return ``(μ − σ²/2)/12``, so under ``median_flat`` it carries the window's
-    shapes (fat tails, clustering) but not its trend. Without shocks (``stochastic=False``) the
-    single path is the median path: flat under ``median_flat``, growing at μ otherwise."""
+    The simulation starts the month after the data end, from the last day's price, 7-day
+    hashrate, height and hashprice. The BTC drift follows ``drift`` (see :data:`DRIFT_RULES`)
+    unless ``mu_annual`` is given (rule ``explicit``). A bootstrap resamples the window's
+    log-returns re-centred on the chosen drift's mean log-return ``(μ − σ²/2)/12``, so under
+    ``median_flat`` it carries the window's shapes (fat tails, clustering) but not its trend.
+    Without shocks (``stochastic=False``) the single path is the median path: flat under
+    ``median_flat``, growing at μ otherwise.
+
+    Parameters
+    ----------
+    btc_model : str
+        ``"gbm"`` (lognormal monthly returns) or ``"bootstrap"`` (block bootstrap of the window).
+    window_start : str
+        First month of the BTC calibration window, an ISO date.
+    window_end : str or None
+        Last month of the BTC window; ``None`` uses the data to their end.
+    drift : str
+        ``"median_flat"`` or ``"historical"`` (see :data:`DRIFT_RULES`).
+    mu_annual : float or None
+        Explicit BTC drift [1/yr]; not allowed with ``drift="historical"``.
+    sigma_annual : float or None
+        Explicit BTC volatility [1/√yr]; ``None`` uses the window's estimate.
+    bootstrap_block_months : int
+        Block length of the bootstrap [month].
+    hashrate_window_start : str
+        First month of the hashrate-response fit, an ISO date.
+    fee_window_start : str
+        First month of the fee AR(1) fit, an ISO date.
+    antithetic : bool
+        Mirror every shock block (variance reduction).
+    indices : tuple of PriceIndex
+        Power-price indices simulated beside the network (AR(1) in logs, correlated).
+    stochastic : bool
+        ``False`` switches every shock off (one median path).
+
+    Returns
+    -------
+    MarketModel
+        The calibrated model, with its fits and the correlation of the shocks.
+
+    Raises
+    ------
+    InputError
+        An unknown ``btc_model`` or ``drift``, or ``mu_annual`` with ``drift="historical"``.
+    """
     if btc_model not in ("gbm", "bootstrap"):
         raise InputError("market.btc_model", btc_model, "gbm or bootstrap")
     if drift not in DRIFT_RULES[:2]:
@@ -343,7 +479,18 @@ def calibrate(
 
 
 def deterministic(model: MarketModel) -> MarketModel:
-    """The same model with every shock switched off (σ = 0 for price, hashrate, fees, power)."""
+    """The same model with every shock switched off (σ = 0 for price, hashrate, fees, power).
+
+    Parameters
+    ----------
+    model : MarketModel
+        A calibrated model.
+
+    Returns
+    -------
+    MarketModel
+        A copy whose simulation gives the one median path.
+    """
     return replace(
         model,
         sigma_annual=0.0,
@@ -356,8 +503,20 @@ def deterministic(model: MarketModel) -> MarketModel:
 
 # --------------------------------------------------------------------------- simulation
 def month_days(start: pd.Timestamp, n_months: int) -> FloatArray:
-    """Days in each of ``n_months`` calendar months from the first month start on or after
-    ``start``."""
+    """Days in each calendar month from the first month start on or after ``start``.
+
+    Parameters
+    ----------
+    start : pandas.Timestamp
+        Start of the simulation.
+    n_months : int
+        Number of months [month].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Days in each month [day], shape ``(n_months,)``.
+    """
     day = np.datetime64(pd.Timestamp(start).date(), "D")
     first = day.astype("datetime64[M]")
     if first.astype("datetime64[D]") < day:
@@ -367,11 +526,28 @@ def month_days(start: pd.Timestamp, n_months: int) -> FloatArray:
 
 
 def average_subsidy_btc(height_from: FloatArray, height_to: FloatArray) -> FloatArray:
-    """Average subsidy per block [BTC] over the continuous height interval ``[from, to)``.
+    """Average subsidy per block over the continuous height interval ``[from, to)``.
 
     Sums each era's overlap with the interval times that era's subsidy, so a month that crosses a
     halving blends both eras by the share of its blocks in each, and a month inside one era gets
     that era's subsidy to rounding (block counts are differenced, never supply totals).
+
+    Parameters
+    ----------
+    height_from : numpy.ndarray of float
+        First height of each interval [block].
+    height_to : numpy.ndarray of float
+        End height of each interval, exclusive [block]; same shape.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Mean subsidy per block [BTC], same shape.
+
+    References
+    ----------
+    .. [1] Bitcoin Core, ``GetBlockSubsidy`` in ``src/validation.cpp`` (halving every 210,000
+       blocks from 50 BTC).
     """
     h0 = np.asarray(height_from, dtype=np.float64)
     h1 = np.asarray(height_to, dtype=np.float64)
@@ -407,7 +583,33 @@ def draw_shocks(
     n_months: int,
     workspace: Workspace | None = None,
 ) -> BlockShocks:
-    """Draw blocks ``first_block .. + n_blocks − 1``, each from its own generator."""
+    """Draw the raw shocks of path blocks ``first_block .. first_block + n_blocks − 1``.
+
+    Each block has its own generator (``seeds[block]``), so the draws do not depend on how the
+    run is chunked.
+
+    Parameters
+    ----------
+    model : MarketModel
+        A calibrated model (number of shocks, antithetic, bootstrap).
+    seeds : list of numpy.random.SeedSequence
+        One seed per block of :data:`PATH_BLOCK` paths, from :func:`block_seeds`.
+    first_block : int
+        Index of the first block drawn [-].
+    n_blocks : int
+        Number of blocks drawn [-].
+    n_paths_total : int
+        Paths in the whole run [-] (the last block is cut there).
+    n_months : int
+        Months simulated [month].
+    workspace : Workspace or None
+        Reusable arrays; ``None`` allocates.
+
+    Returns
+    -------
+    BlockShocks
+        Standard normals ``[block, shock, half-block, month]`` (and bootstrap returns).
+    """
     from .kernel import fill_standard_normal
 
     k = model.n_shocks
@@ -472,7 +674,20 @@ def _events(
 
 
 def correlated_normals(model: MarketModel, shocks: BlockShocks) -> FloatArray:
-    """The shocks materialised as correlated normals ``[shock, path, month]``."""
+    """The shocks materialised as correlated normals.
+
+    Parameters
+    ----------
+    model : MarketModel
+        A calibrated model (its full correlation matrix is used).
+    shocks : BlockShocks
+        Raw shocks from :func:`draw_shocks`.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Correlated standard normals ``[shock, path, month]`` [-].
+    """
     block, row, sign = shocks.path_rows()
     raw = np.moveaxis(shocks.u[block, :, row, :], 1, 0) * sign[None, :, None]
     chol = np.linalg.cholesky(model.full_correlation())
@@ -500,6 +715,21 @@ class RecursionInputs:
 
 
 def recursion_coefficients(model: MarketModel, n_months: int) -> RecursionCoefficients:
+    """Per-month coefficients of the market recursions.
+
+    Parameters
+    ----------
+    model : MarketModel
+        A calibrated model.
+    n_months : int
+        Months simulated [month].
+
+    Returns
+    -------
+    RecursionCoefficients
+        Month lengths [day], times [yr], the BTC drift and volatility per month [-], the starting
+        logs and the hashrate, fee and power-index coefficients.
+    """
     days = month_days(model.start, n_months)
     dt = days / DAYS_PER_YEAR
     sig = model.sigma_annual
@@ -527,6 +757,22 @@ def recursion_coefficients(model: MarketModel, n_months: int) -> RecursionCoeffi
 
 
 def recursion_inputs(model: MarketModel, shocks: BlockShocks, n_months: int) -> RecursionInputs:
+    """Coefficients and correlated shocks for the NumPy reference recursion.
+
+    Parameters
+    ----------
+    model : MarketModel
+        A calibrated model.
+    shocks : BlockShocks
+        Raw shocks from :func:`draw_shocks`.
+    n_months : int
+        Months simulated [month].
+
+    Returns
+    -------
+    RecursionInputs
+        Input of :func:`recursion_numpy`.
+    """
     coef = recursion_coefficients(model, n_months)
     z = correlated_normals(model, shocks)
     r = coef.drift + coef.vol * z[0] if shocks.boot is None else shocks.boot
@@ -540,8 +786,22 @@ def recursion_inputs(model: MarketModel, shocks: BlockShocks, n_months: int) -> 
 
 
 def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
-    """Reference implementation of the monthly recursions: vectorised over paths, a Python loop
-    over months. :func:`hashpivot.market.kernel.market_recursion_numba` must agree with it."""
+    """Reference implementation of the monthly recursions.
+
+    Vectorised over paths, a Python loop over months;
+    :func:`hashpivot.market.kernel.market_recursion_numba` must agree with it.
+
+    Parameters
+    ----------
+    inp : RecursionInputs
+        From :func:`recursion_inputs`.
+
+    Returns
+    -------
+    MarketPaths
+        Average price [USD], hashrate [EH/s], difficulty [-], blocks [-], subsidy and fees
+        [BTC/block], expected yield [BTC/TH/day] and power indices [-] per ``[path, month]``.
+    """
     n, n_months = inp.log_return.shape
     days = inp.coef.days
     log_p_end = inp.coef.log_price0 + np.cumsum(inp.log_return, axis=1)
@@ -599,7 +859,20 @@ def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
 
 
 def block_seeds(seed: int, n_paths: int) -> list[np.random.SeedSequence]:
-    """One seed sequence per block of :data:`PATH_BLOCK` paths."""
+    """One seed sequence per block of :data:`PATH_BLOCK` paths.
+
+    Parameters
+    ----------
+    seed : int
+        The run's seed [-].
+    n_paths : int
+        Paths in the run [-].
+
+    Returns
+    -------
+    list of numpy.random.SeedSequence
+        ``ceil(n_paths / PATH_BLOCK)`` independent children of ``SeedSequence(seed)``.
+    """
     n_blocks = -(-n_paths // PATH_BLOCK)
     return np.random.SeedSequence(seed).spawn(n_blocks)
 
@@ -613,11 +886,35 @@ def simulate(
     n_paths_total: int,
     workspace: Workspace | None = None,
 ) -> MarketPaths:
-    """Paths of blocks ``first_block .. first_block + n_blocks − 1``; the last block of the run is
-    cut at ``n_paths_total``. Each block's shocks come from its own generator, so the result is
-    identical whatever the chunking. Runs the fused numba kernel when available (it correlates
-    and mirrors the raw shocks itself), else :func:`recursion_numpy`. With a ``workspace`` the
-    shocks and paths live in its arrays, valid until the next chunk."""
+    """Simulate the market paths of blocks ``first_block .. first_block + n_blocks − 1``.
+
+    The last block of the run is cut at ``n_paths_total``. Each block's shocks come from its own
+    generator, so the result is identical whatever the chunking. Runs the fused numba kernel when
+    available (it correlates and mirrors the raw shocks itself), else :func:`recursion_numpy`.
+    With a ``workspace`` the shocks and paths live in its arrays, valid until the next chunk.
+
+    Parameters
+    ----------
+    model : MarketModel
+        A calibrated model.
+    n_months : int
+        Months simulated [month].
+    seeds : list of numpy.random.SeedSequence
+        From :func:`block_seeds`.
+    first_block : int
+        Index of the first block [-].
+    n_blocks : int
+        Number of blocks [-].
+    n_paths_total : int
+        Paths in the whole run [-].
+    workspace : Workspace or None
+        Reusable arrays; ``None`` allocates.
+
+    Returns
+    -------
+    MarketPaths
+        The paths of the chunk, ``[path, month]``.
+    """
     shocks = draw_shocks(model, seeds, first_block, n_blocks, n_paths_total, n_months, workspace)
     if HAVE_NUMBA:
         paths = market_kernel.market_recursion_numba(

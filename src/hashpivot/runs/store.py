@@ -62,19 +62,55 @@ TABLES = ("runs", "run_series", "run_sites", "run_npv", "run_tornado")
 
 
 def sha256_text(text: str) -> str:
-    """SHA-256 (hex) of ``text`` in UTF-8: the plan hash the ledger records."""
+    """SHA-256 of ``text`` in UTF-8: the plan hash the ledger records.
+
+    Parameters
+    ----------
+    text : str
+        Any text (the effective plan YAML).
+
+    Returns
+    -------
+    str
+        The digest in hex.
+    """
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def results_sha256(result: PlanResult) -> str:
-    """Hash of the run's results: the summary JSON (canonical) and the per-path NPVs."""
+    """Hash of the run's results: the summary JSON (canonical) and the per-path NPVs.
+
+    Parameters
+    ----------
+    result : PlanResult
+        A finished run.
+
+    Returns
+    -------
+    str
+        :func:`results_sha256_of` of its summary and NPVs, in hex.
+    """
     return results_sha256_of(result.summary(), result.npv_values)
 
 
 def results_sha256_of(summary: dict[str, Any], npv_usd: Any) -> str:
-    """The one results hash: SHA-256 of the canonical summary JSON, then the per-path NPVs as
-    little-endian float64. The run (:func:`results_sha256`) and the store's copy of it
-    (``audit.results_sha256_from_store``) hash through here, so they cannot drift apart."""
+    """The one results hash: SHA-256 of the canonical summary JSON, then the NPVs.
+
+    The NPVs are hashed as little-endian float64. The run (:func:`results_sha256`) and the store's
+    copy of it (:func:`stored_results_sha256`) hash through here, so they cannot drift apart.
+
+    Parameters
+    ----------
+    summary : dict
+        The run's summary (``PlanResult.summary()``).
+    npv_usd : array_like of float
+        NPV of every path [USD], in path order.
+
+    Returns
+    -------
+    str
+        The digest in hex.
+    """
     h = hashlib.sha256()
     h.update(json.dumps(summary, sort_keys=True, default=float).encode())
     h.update(np.ascontiguousarray(np.asarray(npv_usd, dtype=np.float64), dtype="<f8").tobytes())
@@ -88,9 +124,30 @@ LOCK_WAIT_S = 10.0
 def connect(
     path: str | Path = DEFAULT_DB, read_only: bool = False, wait_s: float = LOCK_WAIT_S
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the run store. Runs hold the store only while they write
-    their final transaction, so a reader or a second writer that finds it locked waits up to
-    ``wait_s`` seconds, then gets a one-line error."""
+    """Open (creating if needed) the run store, a DuckDB file.
+
+    Runs hold the store only while they write their final transaction, so a reader or a second
+    writer that finds it locked waits up to ``wait_s`` seconds, then gets a one-line error.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The store's file (default ``hashpivot.duckdb``, :data:`~hashpivot.locations.DEFAULT_DB`).
+    read_only : bool
+        Open for reading only (the file must exist).
+    wait_s : float
+        Longest wait for a lock held by another process [s].
+
+    Returns
+    -------
+    duckdb.DuckDBPyConnection
+        An open connection with the schema in place.
+
+    Raises
+    ------
+    StorageError
+        Locked past ``wait_s``, not a DuckDB file, or not writable.
+    """
     p = Path(path)
     if read_only and not p.exists():
         raise InputError("db", str(p), "an existing hashpivot DuckDB file")
@@ -121,8 +178,21 @@ def connect(
 
 
 def check_writable(path: str | Path) -> None:
-    """Open the store for writing and close it again: a bad path, a read-only medium or a
-    corrupt file fails here, before a run's long part, and no lock is held meanwhile."""
+    """Open the store for writing and close it again.
+
+    A bad path, a read-only medium or a corrupt file fails here, before a run's long part, and no
+    lock is held meanwhile.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The store's file.
+
+    Raises
+    ------
+    StorageError
+        The store cannot be opened for writing.
+    """
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -147,8 +217,24 @@ def save_run(
     plan_yaml: str,
     report_path: str | None,
 ) -> None:
-    """Write a finished run in a single transaction; a failure (a full disk) rolls it back and
-    raises :class:`StorageError` naming the cause, never a rollback's own complaint."""
+    """Write a finished run in a single transaction.
+
+    A failure (a full disk) rolls it back and raises :class:`StorageError` naming the cause, never
+    a rollback's own complaint.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    run_id : str
+        The run's new id.
+    result : PlanResult
+        The finished run.
+    plan_yaml : str
+        The effective plan (after overrides) as YAML.
+    report_path : str or None
+        Where the HTML report was written, if it was.
+    """
     summary = result.summary()  # computed once per result, shared with the report and ledger
     series: list[tuple[Any, ...]] = []
     for name in result.fans:
@@ -220,7 +306,19 @@ def save_run(
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Every stored run, oldest first: id, time, plan, paths, months, seed, mean NPV."""
+    """Every stored run, oldest first.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+
+    Returns
+    -------
+    list of dict
+        Per run: ``run_id``, ``created_utc`` (ISO time), ``plan``, ``paths``, ``months``,
+        ``seed``, ``npv_usd_mean`` [USD] and ``report_path``.
+    """
     rows = con.execute(
         "SELECT run_id, created_utc, plan_name, paths, months, seed, summary_json, report_path "
         "FROM runs ORDER BY created_utc, run_id"
@@ -244,8 +342,25 @@ def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def resolve_run_id(con: duckdb.DuckDBPyConnection, ref: str) -> str:
-    """The stored run ``ref`` names: an exact id, ``latest`` (the newest run), or a prefix that
-    only one stored id starts with."""
+    """The stored run ``ref`` names.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    ref : str
+        An exact id, ``latest`` (the newest run), or a prefix that only one stored id starts with.
+
+    Returns
+    -------
+    str
+        The full run id.
+
+    Raises
+    ------
+    InputError
+        No run, or more than one, matches ``ref``.
+    """
     rows = con.execute("SELECT run_id FROM runs ORDER BY created_utc, run_id").fetchall()
     ids = [r[0] for r in rows]
     if ref in ids:
@@ -267,7 +382,25 @@ def resolve_run_id(con: duckdb.DuckDBPyConnection, ref: str) -> str:
 
 
 def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    """One stored run's metadata, summary and calibration (a named error if unknown)."""
+    """One stored run's metadata, summary and calibration.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    run_id : str
+        A full run id (see :func:`resolve_run_id`).
+
+    Returns
+    -------
+    dict
+        The run's row with ``summary`` and ``calibration`` decoded from JSON.
+
+    Raises
+    ------
+    InputError
+        Unknown ``run_id``.
+    """
     row = con.execute(
         "SELECT run_id, created_utc, plan_name, plan_sha256, seed, paths, months, version, "
         "summary_json, calibration_json, results_sha256, report_path FROM runs WHERE run_id = ?",
@@ -300,8 +433,24 @@ def get_run(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
 
 
 def export_run(con: duckdb.DuckDBPyConnection, run_id: str, directory: str | Path) -> list[Path]:
-    """Write every table's rows of ``run_id`` to ``DIR/<table>.parquet``, all or nothing
-    (:func:`~hashpivot.files.write_folder`)."""
+    """Write every table's rows of ``run_id`` to ``DIR/<table>.parquet``, all or nothing.
+
+    Written through :func:`~hashpivot.files.write_folder`; pandas reads the files with pyarrow.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    run_id : str
+        A full run id.
+    directory : str or pathlib.Path
+        The folder to create (it must not hold earlier exports).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
     get_run(con, run_id)  # raises if unknown
     rid = run_id.replace("'", "''")
 
@@ -331,10 +480,24 @@ def _flatten(prefix: str, value: Any, rows: list[tuple[str, Any]]) -> None:
 
 
 def run_frames(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, pd.DataFrame]:
-    """One stored run as the tables a spreadsheet user reads (:data:`EXPORT_SHEETS`), units in
-    the column names: the headline numbers as key/value rows, one row per site, the fan
-    quantiles by series and month, every path's NPV, and the assumptions (the plan's sourced
-    ones, the market's and the calibration)."""
+    """One stored run as the tables a spreadsheet user reads (:data:`EXPORT_SHEETS`).
+
+    Units are in the column names: the headline numbers as key/value rows, one row per site, the
+    fan quantiles by series and month, every path's NPV, and the assumptions (the plan's sourced
+    ones, the market's and the calibration).
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    run_id : str
+        A full run id.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        One frame per sheet name, in :data:`EXPORT_SHEETS` order.
+    """
     run = get_run(con, run_id)
     meta = {k: run[k] for k in ("run_id", "created_utc", "plan", "plan_sha256", "seed", "paths",
                                 "months", "version", "results_sha256")}  # fmt: skip
@@ -378,8 +541,24 @@ def run_frames(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, pd.Data
 
 
 def export_xlsx(con: duckdb.DuckDBPyConnection, run_id: str, path: str | Path) -> Path:
-    """Write one run as an Excel workbook (sheets :data:`EXPORT_SHEETS`, written by openpyxl),
-    atomically: a temporary file beside ``path`` renamed into place when complete."""
+    """Write one run as an Excel workbook (sheets :data:`EXPORT_SHEETS`, written by openpyxl).
+
+    Atomic: a temporary file beside ``path`` is renamed into place when complete.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    run_id : str
+        A full run id.
+    path : str or pathlib.Path
+        The workbook to write (``.xlsx``).
+
+    Returns
+    -------
+    pathlib.Path
+        The workbook written.
+    """
     frames = run_frames(con, run_id)
     with atomic_file(path, suffix=".xlsx") as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xl:
         for name in EXPORT_SHEETS:
@@ -388,7 +567,22 @@ def export_xlsx(con: duckdb.DuckDBPyConnection, run_id: str, path: str | Path) -
 
 
 def export_csv(con: duckdb.DuckDBPyConnection, run_id: str, directory: str | Path) -> list[Path]:
-    """Write one run as ``DIR/<sheet>.csv`` (:data:`EXPORT_SHEETS`), all or nothing."""
+    """Write one run as ``DIR/<sheet>.csv`` (:data:`EXPORT_SHEETS`), all or nothing.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    run_id : str
+        A full run id.
+    directory : str or pathlib.Path
+        The folder to create.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
     frames = run_frames(con, run_id)
     return write_folder(
         directory,
@@ -399,7 +593,20 @@ def export_csv(con: duckdb.DuckDBPyConnection, run_id: str, directory: str | Pat
 
 # --------------------------------------------------------------------------- reading one run back
 def stored_plan_yaml(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
-    """The effective plan YAML a stored run was made from."""
+    """The effective plan YAML a stored run was made from.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    run_id : str
+        A full run id.
+
+    Returns
+    -------
+    str
+        The YAML, byte for byte as stored.
+    """
     row = con.execute("SELECT plan_yaml FROM runs WHERE run_id = ?", [run_id]).fetchone()
     if row is None:
         get_run(con, run_id)  # raises the named error for an unknown id
@@ -408,7 +615,20 @@ def stored_plan_yaml(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
 
 
 def stored_npv(con: duckdb.DuckDBPyConnection, run_id: str) -> FloatArray:
-    """The NPV of every path of a stored run [USD], in path order."""
+    """The NPV of every path of a stored run, in path order.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    run_id : str
+        A full run id.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        NPV per path [USD].
+    """
     npv: FloatArray = con.execute(
         "SELECT npv_usd FROM run_npv WHERE run_id = ? ORDER BY path", [run_id]
     ).fetchnumpy()["npv_usd"]
@@ -416,15 +636,41 @@ def stored_npv(con: duckdb.DuckDBPyConnection, run_id: str) -> FloatArray:
 
 
 def stored_results_sha256(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
-    """The results hash recomputed from what the store holds (:func:`results_sha256_of` on the
-    stored summary and NPVs), for ``runs verify``."""
+    """The results hash recomputed from what the store holds, for ``runs verify``.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    run_id : str
+        A full run id.
+
+    Returns
+    -------
+    str
+        :func:`results_sha256_of` of the stored summary and NPVs, in hex.
+    """
     return results_sha256_of(get_run(con, run_id)["summary"], stored_npv(con, run_id))
 
 
 def stored_series(
     con: duckdb.DuckDBPyConnection, run_id: str
 ) -> dict[str, dict[str, list[float | None]]]:
-    """The monthly fans (and P(cash < 0) series) of a stored run: series → band → by month."""
+    """The monthly fans (and P(cash < 0) series) of a stored run.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    run_id : str
+        A full run id.
+
+    Returns
+    -------
+    dict
+        Series name → band (``p5`` … ``p95``) → values by month, in the series' unit (``None``
+        where a month has no value).
+    """
     rows = con.execute(
         "SELECT series, month, p5, p25, p50, p75, p95, mean FROM run_series "
         "WHERE run_id = ? ORDER BY series, month",
