@@ -17,7 +17,10 @@ import pytest
 PKG = Path(__file__).resolve().parents[1] / "src" / "hashpivot"
 MODULES = sorted(str(p.relative_to(PKG)) for p in PKG.rglob("*.py"))
 #: A parameter whose type is a number or an array of numbers carries a unit.
-NUMERIC = re.compile(r"\b(float|int|array|ndarray)\b")
+NUMERIC = re.compile(
+    r"^\s*((list|tuple|sequence) of )?"
+    r"(float|int|array_like|array|numpy\.ndarray|ndarray)\b(?! of (bool|str))"
+)
 
 
 def cli_aliases() -> set[str]:
@@ -87,3 +90,33 @@ def test_the_check_finds_a_missing_unit(tmp_path: Path) -> None:
         '        Power [MW].\n    y : float\n        A number.\n    """\n'
     )
     assert undocumented(bad) == ["f(y): no [unit]"]
+
+
+def undocumented_methods(path: Path) -> list[str]:
+    """Public methods and properties of every class without a docstring."""
+    out = []
+    for cls in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        for node in cls.body:
+            if (
+                isinstance(node, ast.FunctionDef)
+                and not node.name.startswith("_")
+                and not ast.get_docstring(node)
+            ):
+                out.append(f"{cls.name}.{node.name}")
+    return out
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_public_methods_have_docstrings(module: str) -> None:
+    assert undocumented_methods(PKG / module) == []
+
+
+def test_the_check_finds_an_undocumented_command_option(tmp_path: Path) -> None:
+    bad = tmp_path / "cli.py"
+    bad.write_text(
+        "@app.command()\ndef run(n: Annotated[int, typer.Option('--n')] = 1) -> None:\n"
+        '    """Run."""\n'
+    )
+    assert undocumented(bad) == ["run(n): no help= on the option"]

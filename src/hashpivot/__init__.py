@@ -122,17 +122,52 @@ def run_plan(
 
 
 def network_state(date: str | dt.date | None = None) -> NetworkState:
-    """The Bitcoin network on a day of the shipped history (the latest by default): height,
-    subsidy [BTC], difficulty, hashrate [EH/s], fees [BTC/block], price [USD] and hashprice
-    [USD/PH/day]. ``.to_frame()`` gives one row."""
+    """The Bitcoin network on a day of the shipped history (the latest by default).
+
+    Parameters
+    ----------
+    date : str or datetime.date or None
+        The day (ISO date, ``"2024-04-20"``); ``None`` for the last day of the data.
+
+    Returns
+    -------
+    NetworkState
+        Height [block], subsidy [BTC/block], difficulty [-], hashrate [EH/s], fees [BTC/day],
+        price [USD] and hashprice [USD/PH/day]; ``.to_frame()`` gives one row.
+
+    Raises
+    ------
+    hashpivot.errors.DataRangeError
+        A day outside the shipped data, naming the range.
+
+    References
+    ----------
+    .. [1] Luxor, "Hashprice" (definition of USD/PH/day), https://hashrateindex.com.
+    """
     from .bitcoin.history import network_state as _state
 
     return _state(date)
 
 
 def cost_stack(site_file: str | Path) -> SiteEconomics:
-    """A site file's economics (``hashpivot cost SITE.yaml``): the cost to mine one BTC (energy,
-    cash, all-in) [USD/BTC] and its breakevens; ``.to_frame()`` gives the cost stack."""
+    """A site file's economics (``hashpivot cost SITE.yaml``).
+
+    Parameters
+    ----------
+    site_file : str or pathlib.Path
+        The site YAML (see ``examples/industry_average_2025.yaml``).
+
+    Returns
+    -------
+    SiteEconomics
+        The cost to mine one BTC (energy, cash, all-in) [USD/BTC] and its breakevens;
+        ``.to_frame()`` gives the cost stack.
+
+    Raises
+    ------
+    hashpivot.errors.ConfigError
+        Naming every invalid field.
+    """
     from .config.models import load_site_file
     from .sites.mining import site_economics
 
@@ -141,9 +176,26 @@ def cost_stack(site_file: str | Path) -> SiteEconomics:
 
 
 def dispatch_site(site_file: str | Path, prices: str) -> DispatchResult:
-    """Hour-by-hour dispatch of a site file against a shipped price series (``prices`` a market
-    name such as ``ercot:LZ_WEST:2023``): the LP solved on HiGHS. ``.to_frame()`` gives the
-    hours: price [USD/MWh], mining value [USD/MWh], mined load and reserve [MW]."""
+    """Hour-by-hour dispatch of a site file against a shipped price series, solved on HiGHS.
+
+    Parameters
+    ----------
+    site_file : str or pathlib.Path
+        A site YAML with a ``dispatch`` section (see ``examples/texas_ppa_2023.yaml``).
+    prices : str
+        A shipped market name such as ``ercot:LZ_WEST:2023``.
+
+    Returns
+    -------
+    DispatchResult
+        ``.to_frame()`` gives the hours: price [USD/MWh], mining value [USD/MWh], mined load and
+        reserve [MW].
+
+    Raises
+    ------
+    hashpivot.errors.InputError
+        An unknown market, or a site file without ``dispatch``.
+    """
     from .config.models import load_site_file
     from .data.power_prices import hourly_prices
     from .dispatch.site_file import run_site_file
@@ -163,6 +215,12 @@ def run_buildout(campaign: str | Path, overrides: list[str] | None = None) -> Bu
         The campaign YAML (see ``examples/openai_16gw.yaml``).
     overrides : list of str, optional
         ``KEY=VALUE`` texts, as the command's ``--set``.
+
+    Returns
+    -------
+    Buildout
+        ``.summary()`` is the command's JSON core and ``.to_frame()`` one row per month [GW,
+        USD].
     """
     from . import buildout
     from .config.buildout import load_campaign

@@ -13,11 +13,23 @@ except ImportError:  # pragma: no cover
 
 
 def needs_compiling(module_names: tuple[str, ...]) -> bool:
-    """True when running kernels of ``module_names`` (dotted, e.g. ``hashpivot.sites.kernel``) is
-    likely to compile them first (about 15 s once): some module has no cache index newer than its
-    source in numba's cache folder (``NUMBA_CACHE_DIR``, else ``__pycache__`` beside the source;
-    numba names a folder in the user cache after the source's own folder). Finds the sources
-    without importing them. A heuristic for telling the user, never for correctness."""
+    """Whether running the kernels of ``module_names`` is likely to compile them first.
+
+    About 15 s once: some module has no cache index newer than its source in numba's cache folder
+    (``NUMBA_CACHE_DIR``, else ``__pycache__`` beside the source; numba names a folder in the user
+    cache after the source's own folder). Finds the sources without importing them. A heuristic
+    for telling the user, never for correctness.
+
+    Parameters
+    ----------
+    module_names : tuple of str
+        Dotted module names, e.g. ``("hashpivot.sites.kernel",)``.
+
+    Returns
+    -------
+    bool
+        ``True`` when some module looks uncompiled.
+    """
     if not HAVE_NUMBA:
         return False
     import os

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .config import models as config
 from .config.buildout import COMPONENTS, CampaignConfig, SourceConfig
 from .errors import InputError, present
 from .finance.metrics import discount_factors, irr_annual_paths
@@ -65,6 +66,7 @@ class Buildout:
 
     @property
     def capex_build(self) -> FloatArray:
+        """Build capex per month, the components without the GPU refresh [USD]."""
         return sum((self.capex_by_component[c] for c in COMPONENTS), np.zeros(self.months.size))
 
     def by_year(self) -> list[dict[str, Any]]:
@@ -104,6 +106,8 @@ class Buildout:
         return pd.DataFrame(cols, index=pd.Index(self.months, name="month"))
 
     def summary(self) -> dict[str, Any]:
+        """Campaign totals [GW, USD], circular exposure, the parties' returns and stresses, host
+        sites and the years."""
         return {
             "gw_total": float(sum(v.sum() for v in self.gw_deployed.values())),
             "gw_by_tranche": {k: float(v.sum()) for k, v in self.gw_deployed.items()},
@@ -127,7 +131,24 @@ class Buildout:
 
 
 def schedule(cfg: CampaignConfig) -> tuple[pd.DatetimeIndex, dict[str, FloatArray]]:
-    """GW deployed per month by tranche; raises if it outruns the horizon or the power."""
+    """GW deployed per month by tranche, at each tranche's yearly rate from its first month.
+
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign.
+
+    Returns
+    -------
+    tuple of (pandas.DatetimeIndex, dict of str to numpy.ndarray)
+        The months, and the GW deployed each month by tranche [GW].
+
+    Raises
+    ------
+    InputError
+        A tranche that does not finish within the horizon, or a year whose IT × PUE exceeds the
+        grid power procured by then, naming the field.
+    """
     n = cfg.horizon_years * 12
     months = pd.date_range(cfg.start + "-01", periods=n, freq="MS")
     deployed = {}
@@ -163,7 +184,23 @@ def schedule(cfg: CampaignConfig) -> tuple[pd.DatetimeIndex, dict[str, FloatArra
 def fund(
     cfg: CampaignConfig, uses: FloatArray, deployed: dict[str, FloatArray]
 ) -> tuple[dict[str, FloatArray], FloatArray]:
-    """Sources by month in the funding order of the module docstring, and the gap."""
+    """Sources by month in the funding order of the module docstring, and the gap.
+
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign.
+    uses : numpy.ndarray of float
+        Uses of funds per month [USD].
+    deployed : dict of str to numpy.ndarray
+        GW deployed per month by tranche [GW].
+
+    Returns
+    -------
+    tuple of (dict of str to numpy.ndarray, numpy.ndarray)
+        Each source's funding per month [USD] and the unfunded gap per month [USD]; sources plus
+        gap equal the uses every month.
+    """
     sources = {s.name: np.zeros(uses.size) for s in cfg.financing}
     remaining = uses.copy()
     for s in cfg.financing:
@@ -189,7 +226,19 @@ def fund(
 def build(cfg: CampaignConfig, capex_scale: float = 1.0, gpu_scale: float = 1.0) -> Buildout:
     """Schedule, capex, funding, circular exposure and base-case running costs.
 
-    ``capex_scale`` multiplies every component, ``gpu_scale`` the compute only (sensitivities).
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign.
+    capex_scale : float
+        Multiplies every capex component [-] (sensitivities).
+    gpu_scale : float
+        Multiplies the compute only [-].
+
+    Returns
+    -------
+    Buildout
+        The monthly schedule, capex, sources, gap, vendor revenue and circular exposure.
     """
     months, deployed = schedule(cfg)
     n = months.size
@@ -243,8 +292,24 @@ def build(cfg: CampaignConfig, capex_scale: float = 1.0, gpu_scale: float = 1.0)
 def running_costs_usd(
     cfg: CampaignConfig, mw: FloatArray, utilisation: FloatArray | float
 ) -> tuple[FloatArray, FloatArray]:
-    """Monthly electricity (energised IT MW × utilisation × PUE × hours × price) and opex (per
-    energised MW) [USD]."""
+    """Monthly electricity and opex of the energised capacity.
+
+    Electricity is energised IT MW × utilisation × PUE × hours × price; opex is per energised MW.
+
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign (PUE, power price, opex).
+    mw : numpy.ndarray of float
+        Energised IT capacity per month [MW] (any leading scenario axes).
+    utilisation : numpy.ndarray of float or float
+        Share of the capacity drawing power [-].
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        Electricity and opex per month [USD].
+    """
     p = cfg.power
     electricity = mw * utilisation * p.pue * HOURS_PER_MONTH * p.electricity_usd_per_mwh
     return electricity, mw * cfg.revenue.opex_usd_per_mw_year / 12.0
@@ -284,7 +349,25 @@ def _vendor_sources(cfg: CampaignConfig, vendor: str) -> list[SourceConfig]:
 
 
 def circular_exposure(self_funded_usd: float, revenue_usd: float) -> float:
-    """Share of a vendor's campaign revenue that its own investment (or warrants) funded."""
+    """Share of a vendor's campaign revenue that its own investment (or warrants) funded.
+
+    Parameters
+    ----------
+    self_funded_usd : float
+        What the vendor's own sources put in [USD].
+    revenue_usd : float
+        What the vendor sold to the campaign [USD].
+
+    Returns
+    -------
+    float
+        The share [-].
+
+    Raises
+    ------
+    InputError
+        ``revenue_usd`` is not positive.
+    """
     if revenue_usd <= 0:
         raise InputError("vendor revenue_usd", revenue_usd, "> 0 (the vendor sells nothing)")
     return self_funded_usd / revenue_usd
@@ -298,6 +381,22 @@ def party_flows(
     Lenders (debt, then guarantors, in the order given) are served first from operating cash;
     equity holders share what is left by capital put in; vendors add their gross margin on what
     they sell and bear their warrants. The operator's unfunded gap is not a party's cash.
+
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign.
+    b : Buildout
+        From :func:`build`.
+    rent_usd_per_kw_month : numpy.ndarray of float
+        Rent per scenario [USD/kW-month].
+    utilisation : numpy.ndarray of float
+        Utilisation per scenario [-].
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        Cash flows ``[scenario, month]`` [USD] by party.
     """
     rent = np.asarray(rent_usd_per_kw_month, dtype=float)[:, None]
     util = np.asarray(utilisation, dtype=float)[:, None]
@@ -373,7 +472,22 @@ def _stats(cfg: CampaignConfig, flows: FloatArray) -> dict[str, Any]:
 
 
 def party_returns(cfg: CampaignConfig, b: Buildout) -> tuple[dict[str, Any], dict[str, Any]]:
-    """IRR and NPV of each party over seeded rent/utilisation scenarios, and one-way stresses."""
+    """IRR and NPV of each party over seeded rent/utilisation scenarios, and one-way stresses.
+
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign (revenue terms, scenarios, seed, discount rate).
+    b : Buildout
+        From :func:`build`.
+
+    Returns
+    -------
+    tuple of (dict, dict)
+        Per party: P5/P50/P95 of the IRR [1/yr] (and the share of scenarios where it is
+        defined) and of the NPV [USD], and P(loss) [-]; and the stresses: NPV [USD] by rent
+        factor and by utilisation.
+    """
     rng = np.random.default_rng(cfg.seed)
     r = cfg.revenue
     z = rng.standard_normal((2, cfg.scenarios))
@@ -398,12 +512,23 @@ def party_returns(cfg: CampaignConfig, b: Buildout) -> tuple[dict[str, Any], dic
 
 
 def host_sites(cfg: CampaignConfig) -> dict[str, Any]:
-    """Mining sites of a plan that could host part of the campaign: IT MW at the campaign's PUE,
-    retrofit capex and lead time against greenfield."""
+    """Mining sites of a plan that could host part of the campaign.
+
+    IT MW at the campaign's PUE, retrofit capex and lead time against greenfield.
+
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign (``power.mining_sites_plan`` names the plan).
+
+    Returns
+    -------
+    dict
+        Per site: IT MW [MW] and retrofit and greenfield capex [USD]; the totals, the share of
+        the campaign [-] and the months saved [month]. Empty without a plan.
+    """
     if cfg.power.mining_sites_plan is None:
         return {}
-    from .config import models as config
-
     plan, _ = config.load_plan(cfg.power.mining_sites_plan)
     p = cfg.power
     sites: list[dict[str, Any]] = [
@@ -434,7 +559,20 @@ def host_sites(cfg: CampaignConfig) -> dict[str, Any]:
 def sensitivity(
     cfg: CampaignConfig, scales: tuple[float, ...] = (0.7, 0.85, 1.0, 1.15, 1.3)
 ) -> dict[str, list[float]]:
-    """Build capex and funding gap against the $/GW level and, separately, the GPU price."""
+    """Build capex and funding gap against the $/GW level and, separately, the GPU price.
+
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign.
+    scales : tuple of float
+        Multipliers applied [-].
+
+    Returns
+    -------
+    dict of str to list of float
+        ``scales`` and the total capex and funding gap [USD] at each.
+    """
     by_capex = [build(cfg, capex_scale=x) for x in scales]
     by_gpu = [build(cfg, gpu_scale=x) for x in scales]
     return {
@@ -447,7 +585,18 @@ def sensitivity(
 
 
 def run(cfg: CampaignConfig) -> tuple[Buildout, dict[str, list[float]]]:
-    """The whole campaign: schedule, funding, parties' returns, host sites and sensitivities."""
+    """The whole campaign: schedule, funding, parties' returns, host sites and sensitivities.
+
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign.
+
+    Returns
+    -------
+    tuple of (Buildout, dict)
+        The results and the sensitivities [USD].
+    """
     b = build(cfg)
     b.parties, b.stress = party_returns(cfg, b)
     b.host_sites = host_sites(cfg)
@@ -455,7 +604,22 @@ def run(cfg: CampaignConfig) -> tuple[Buildout, dict[str, list[float]]]:
 
 
 def result_json(cfg: CampaignConfig, b: Buildout, sens: dict[str, list[float]]) -> dict[str, Any]:
-    """What ``hashpivot buildout --json`` and ``POST /api/buildout`` answer."""
+    """What ``hashpivot buildout --json`` and ``POST /api/buildout`` answer.
+
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign.
+    b : Buildout
+        From :func:`run`.
+    sens : dict of str to list of float
+        From :func:`sensitivity`.
+
+    Returns
+    -------
+    dict
+        Campaign name and preset, :meth:`Buildout.summary` and the sensitivities.
+    """
     return (
         {"campaign": cfg.name, "capex_preset": cfg.capex_preset}
         | b.summary()

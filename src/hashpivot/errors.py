@@ -71,14 +71,47 @@ class InvalidBitsError(InputError):
 
 
 def require_positive(field: str, value: float) -> float:
-    """Return ``value`` if it is a finite number > 0, else raise :class:`InputError`."""
+    """Return ``value`` if it is a finite number > 0, else raise :class:`InputError`.
+
+    Parameters
+    ----------
+    field : str
+        The field's name, used in the error.
+    value : float
+        The value, in the field's unit [any].
+
+    Returns
+    -------
+    float
+        ``value``.
+    """
     if not _is_finite(value) or value <= 0:
         raise InputError(field, value, "a finite number > 0")
     return value
 
 
 def require_fraction(field: str, value: float, *, open_low: bool = False) -> float:
-    """Return ``value`` if it lies in [0, 1] (or (0, 1] with ``open_low``), else raise."""
+    """Return ``value`` if it lies in [0, 1] (or (0, 1] with ``open_low``), else raise.
+
+    Parameters
+    ----------
+    field : str
+        The field's name, used in the error.
+    value : float
+        The value [-].
+    open_low : bool
+        Exclude 0.
+
+    Returns
+    -------
+    float
+        ``value``.
+
+    Raises
+    ------
+    InputError
+        Outside the range or not a finite number.
+    """
     low_ok = value > 0 if open_low else value >= 0
     if not _is_finite(value) or not low_ok or value > 1:
         raise InputError(field, value, "a number in (0, 1]" if open_low else "a number in [0, 1]")
@@ -86,7 +119,20 @@ def require_fraction(field: str, value: float, *, open_low: bool = False) -> flo
 
 
 def require_non_negative(field: str, value: float) -> float:
-    """Return ``value`` if it is a finite number >= 0, else raise :class:`InputError`."""
+    """Return ``value`` if it is a finite number >= 0, else raise :class:`InputError`.
+
+    Parameters
+    ----------
+    field : str
+        The field's name, used in the error.
+    value : float
+        The value, in the field's unit [any].
+
+    Returns
+    -------
+    float
+        ``value``.
+    """
     if not _is_finite(value) or value < 0:
         raise InputError(field, value, "a finite number >= 0")
     return value
@@ -104,9 +150,30 @@ _T = TypeVar("_T")
 
 
 def present(value: _T | None, field: str, allowed: str = "a value") -> _T:
-    """``value`` if it is given, else :class:`InputError` naming ``field``: for the optional
-    fields that validation makes required together (a site's ``conversion`` when its type
-    converts, say), so the code that relies on them says so, typed."""
+    """``value`` if it is given, else :class:`InputError` naming ``field``.
+
+    For the optional fields that validation makes required together (a site's ``conversion`` when
+    its type converts, say), so the code that relies on them says so, typed.
+
+    Parameters
+    ----------
+    value : object or None
+        The optional value.
+    field : str
+        The field's path, used in the error.
+    allowed : str
+        What the error says is allowed.
+
+    Returns
+    -------
+    object
+        ``value``, no longer optional.
+
+    Raises
+    ------
+    InputError
+        ``value`` is ``None``.
+    """
     if value is None:
         raise InputError(field, None, allowed)
     return value

@@ -12,8 +12,23 @@ from pathlib import Path
 
 @contextmanager
 def atomic_file(path: str | Path, suffix: str = "") -> Iterator[Path]:
-    """A temporary path beside ``path`` to write; renamed onto ``path`` (mode 0644) when the
-    block ends without an error, deleted otherwise."""
+    """A temporary path beside ``path`` to write; renamed onto ``path`` when the block succeeds.
+
+    The file gets mode 0644 when the block ends without an error and is deleted otherwise, so a
+    failed write leaves the earlier file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to write.
+    suffix : str
+        Suffix of the temporary file (some writers infer the format from it, e.g. ``.xlsx``).
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary path to write to.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{p.name}.", suffix=suffix, dir=p.parent)
@@ -29,7 +44,20 @@ def atomic_file(path: str | Path, suffix: str = "") -> Iterator[Path]:
 
 
 def write_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file and an atomic rename."""
+    """Write ``text`` to ``path`` via a temporary file and an atomic rename.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file to write.
+    text : str
+        Its content (UTF-8).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     with atomic_file(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
@@ -38,8 +66,25 @@ def write_atomic(path: str | Path, text: str) -> Path:
 def write_folder(
     directory: str | Path, names: Sequence[str], write: Callable[[str, Path], None]
 ) -> list[Path]:
-    """All or nothing: ``write(name, path)`` each file into a temporary folder beside
-    ``directory``, then move them in only when every one is complete. Returns the files."""
+    """All or nothing: write each file into a temporary folder, then move them in together.
+
+    ``write(name, path)`` fills each file in a temporary folder beside ``directory``; the files
+    move in only when every one is complete.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path
+        The folder to fill (created if needed).
+    names : sequence of str
+        The files' names.
+    write : callable
+        Called as ``write(name, path)`` for each name.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files, in ``directory``.
+    """
     target = Path(directory)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=target.parent))

@@ -7,7 +7,18 @@ from typing import Any
 
 
 def usd_compact(x: float) -> str:
-    """Compact money for tables and charts: $146.1M, -$1.2B, $950."""
+    """Compact money for tables and charts: $146.1M, -$1.2B, $950.
+
+    Parameters
+    ----------
+    x : float
+        An amount [USD].
+
+    Returns
+    -------
+    str
+        The amount with a k, M or B suffix (none below $1,000).
+    """
     sign, a = ("-" if x < 0 else ""), abs(x)
     for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if a >= scale:
@@ -16,7 +27,18 @@ def usd_compact(x: float) -> str:
 
 
 def jsonable(obj: Any) -> Any:
-    """JSON-safe: NaN and inf become null, numpy scalars plain numbers, keys strings."""
+    """JSON-safe: NaN and inf become null, numpy scalars plain numbers, keys strings.
+
+    Parameters
+    ----------
+    obj : Any
+        Nested dicts, lists, tuples, numpy arrays and scalars.
+
+    Returns
+    -------
+    Any
+        The same structure in plain Python types.
+    """
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):

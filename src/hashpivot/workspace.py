@@ -31,5 +31,20 @@ class Workspace:
 
 
 def empty(workspace: Workspace | None, name: str, shape: tuple[int, ...]) -> FloatArray:
-    """``workspace.empty(name, shape)``, or a fresh array without a workspace."""
+    """``workspace.empty(name, shape)``, or a fresh array without a workspace.
+
+    Parameters
+    ----------
+    workspace : Workspace or None
+        The run's reusable arrays.
+    name : str
+        The array's name in the workspace.
+    shape : tuple of int
+        Its shape [-].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        An uninitialised float64 array.
+    """
     return np.empty(shape) if workspace is None else workspace.empty(name, shape)

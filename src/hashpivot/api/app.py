@@ -35,10 +35,13 @@ from ..config import models as config
 from ..config.io import MAX_ERRORS, loc_path
 from ..engine import run as plan_module
 from ..errors import ConfigError, HashpivotError, InputError
-from ..runs import audit, store
+from ..ledger import log as ledger
+from ..runs import audit, runner, store
+from ..sites.mining import site_economics
 from ..version import __version__
 from . import answers
 from .bodies import MAX_BODY_BYTES, ApiError, SafeJSONResponse, StrictBody
+from .pages import add_pages
 from .tools import add_tool_routes
 
 #: Host names served by default (the loopback ones; ``hashpivot serve --host`` adds its own).
@@ -94,6 +97,7 @@ class Job:
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def view(self) -> dict[str, Any]:
+        """The job's state as the API answers it (read under its lock)."""
         with self.lock:
             return {
                 "job_id": self.job_id,
@@ -119,8 +123,7 @@ class RunProcess:
         self._lock = threading.Lock()
 
     def pool(self) -> ProcessPoolExecutor:
-        from ..runs import runner
-
+        """The one-worker process pool of the runs, started on first use."""
         with self._lock:
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(
@@ -132,12 +135,15 @@ class RunProcess:
             return self._pool
 
     def reset(self) -> None:
+        """Drop the pool without waiting (after a crash or a cancel); the next run starts a new
+        one."""
         with self._lock:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
     def shutdown(self) -> None:
+        """Stop the pool, waiting for its worker to exit."""
         with self._lock:
             if self._pool is not None:
                 self._pool.shutdown(wait=True, cancel_futures=True)
@@ -172,8 +178,30 @@ def create_app(
     max_memory_bytes: int | None = None,
     allowed_hosts: list[str] | None = None,
 ) -> FastAPI:
-    """The API and the dashboard on one app. ``token`` guards write routes, and read routes too
-    unless ``open_reads`` (loopback)."""
+    """The API and the dashboard on one app.
+
+    Parameters
+    ----------
+    db : pathlib.Path
+        The run store's file (the ledger and reports live beside it).
+    token : str
+        Bearer token guarding write routes, and read routes too unless ``open_reads``.
+    out : pathlib.Path or None
+        Folder of the HTML reports; ``None``: ``out/`` beside the store.
+    open_reads : bool
+        Serve read routes without the token (for a loopback server).
+    max_body_bytes : int
+        Largest request body accepted [byte].
+    max_memory_bytes : int or None
+        Memory budget of one run [byte]; ``None`` for the default.
+    allowed_hosts : list of str or None
+        ``Host`` headers accepted; ``None``: the loopback names only.
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The application, ready for uvicorn.
+    """
     db = Path(db)
     out = Path(out) if out is not None else db.parent / "out"
     ledger_path = audit.default_ledger_path(db)
@@ -372,8 +400,6 @@ def create_app(
     )
     def cost(body: config.SiteFile) -> dict[str, Any]:
         """A site's cost to mine one BTC (energy, cash, all-in) and its breakevens."""
-        from ..sites.mining import site_economics
-
         econ = site_economics(body.site.to_site(), body.market.to_market())
         return {"site": body.site.name, "market": body.market.describe()} | econ.summary()
 
@@ -445,8 +471,6 @@ def create_app(
         def work() -> None:
             from concurrent.futures import TimeoutError as FutureTimeout
             from concurrent.futures.process import BrokenProcessPool
-
-            from ..runs import runner
 
             with job.lock:
                 if job.cancel:
@@ -622,8 +646,6 @@ def create_app(
     )
     def ledger_head() -> dict[str, Any]:
         """The audit ledger's latest signed head (404 before the first run)."""
-        from ..ledger import log as ledger
-
         if not ledger_path.exists():
             raise ApiError(404, "no ledger yet: it is created by the first run")
         lg = ledger.Ledger(ledger_path, read_only=True)
@@ -631,8 +653,6 @@ def create_app(
             return {"ledger": str(ledger_path)} | lg.head().to_dict()
         finally:
             lg.close()
-
-    from .pages import add_pages
 
     add_tool_routes(app, reader)
     add_pages(app, reader)

@@ -20,6 +20,7 @@ class SafeJSONResponse(JSONResponse):
     """JSON with NaN/inf as null and text that cannot be UTF-8 (a lone surrogate) escaped."""
 
     def render(self, content: Any) -> bytes:
+        """ASCII JSON with NaN and inf as null, never a non-standard token."""
         return json.dumps(
             jsonable(content), ensure_ascii=True, allow_nan=False, separators=(",", ":")
         ).encode("ascii")

@@ -36,7 +36,15 @@ def _plotly_js() -> Path:
 
 
 def add_pages(app: FastAPI, reader: Any) -> None:
-    """Register the dashboard's pages and static files on ``app``."""
+    """Register the dashboard's pages and static files on ``app``.
+
+    Parameters
+    ----------
+    app : fastapi.FastAPI
+        The application.
+    reader : callable
+        The dependency that guards read routes (checks the token unless reads are open).
+    """
     env = _env()
     nav = [(path, title) for path, (_, title) in PAGES.items()]
 

@@ -8,6 +8,11 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from pydantic import Field
 
+from .. import buildout
+from ..config import models as config
+from ..config.buildout import load_campaign_text
+from ..data import power_prices as price_data
+from ..dispatch import site_file as dispatch_site
 from . import answers
 from .bodies import MAX_BODY_BYTES, ApiError, StrictBody
 
@@ -28,6 +33,16 @@ class DispatchBody(StrictBody):
 
 
 def add_tool_routes(app: FastAPI, reader: Any) -> None:
+    """Register the build-out and dispatch tool routes on ``app`` (nothing is read from disk).
+
+    Parameters
+    ----------
+    app : fastapi.FastAPI
+        The application.
+    reader : callable
+        The dependency that guards read routes.
+    """
+
     @app.post(
         "/api/buildout",
         tags=["tools"],
@@ -36,9 +51,6 @@ def add_tool_routes(app: FastAPI, reader: Any) -> None:
     )
     def buildout_route(body: CampaignBody) -> dict[str, Any]:
         """A GW-scale build-out: capex, funding by source and the gap, circular exposure, IRRs."""
-        from .. import buildout
-        from ..config.buildout import load_campaign_text
-
         cfg = load_campaign_text(body.campaign_yaml, "campaign_yaml", body.overrides)
         if cfg.scenarios > 20_000:
             raise ApiError(
@@ -61,10 +73,6 @@ def add_tool_routes(app: FastAPI, reader: Any) -> None:
     )
     def dispatch_route(body: DispatchBody) -> dict[str, Any]:
         """Hour-by-hour mining against shipped power prices (an LP on HiGHS)."""
-        from ..config import models as config
-        from ..data import power_prices as price_data
-        from ..dispatch import site_file as dispatch_site
-
         if not PRICE_SPEC.match(body.prices):
             raise ApiError(
                 422,

@@ -120,6 +120,7 @@ class NetworkState:
     hashprice_btc_per_ph_day: float
 
     def to_dict(self) -> dict[str, object]:
+        """The state as a plain dict (the ``network --json`` answer)."""
         return asdict(self)
 
     def to_frame(self) -> pd.DataFrame:
@@ -128,7 +129,26 @@ class NetworkState:
 
 
 def network_state(date: str | dt.date | None = None) -> NetworkState:
-    """Network state on ``date`` (default: the last day of the shipped data)."""
+    """Network state on ``date`` from the shipped daily data.
+
+    Parameters
+    ----------
+    date : str or datetime.date or None
+        The day (ISO date); ``None`` for the last day of the shipped data.
+
+    Returns
+    -------
+    NetworkState
+        Height [block], subsidy [BTC/block], difficulty [-], hashrate [EH/s], fees [BTC/day],
+        price [USD] and hashprices [USD/PH/day] on that day.
+
+    Raises
+    ------
+    InputError
+        A malformed date.
+    DataRangeError
+        A date outside the shipped data, naming the range.
+    """
     df = _btc_daily()
     if date is None:
         ts = df.index[-1]
@@ -170,8 +190,14 @@ def hashprice_history(
     Per day: ``subsidy_btc_per_block = issuance_btc / blocks`` (so a halving day blends both
     eras), ``fees_btc_per_block = fees_btc / blocks``, the day's difficulty and price, fed to
     :func:`hashpivot.bitcoin.network.hashprice_usd_per_ph_day`. Days without blocks have no
-    hashprice and
-    are dropped (none after 2010).
+    hashprice and are dropped (none after 2010).
+
+    Parameters
+    ----------
+    start : str or datetime.date or None
+        First day (ISO date); ``None`` from the data's start.
+    end : str or datetime.date or None
+        Last day; ``None`` to the data's end.
 
     Returns
     -------
@@ -212,7 +238,19 @@ class Halving:
 
 
 def halvings(count: int = 5) -> list[Halving]:
-    """The first ``count`` halvings with the dates the shipped data puts them on."""
+    """The first ``count`` halvings with the dates the shipped data puts them on.
+
+    Parameters
+    ----------
+    count : int
+        Number of halvings [-] (heights 210,000 × 1 … × ``count``).
+
+    Returns
+    -------
+    list of Halving
+        Number, height [block], UTC date (``None`` if past the data) and subsidy after
+        [BTC/block].
+    """
     df = _btc_daily()
     h = df["height_end_of_day"].to_numpy()
     out = []
@@ -225,8 +263,28 @@ def halvings(count: int = 5) -> list[Halving]:
 
 
 def network_over_period(start: str | dt.date, end: str | dt.date) -> pd.DataFrame:
-    """Daily network inputs for mining economics over ``[start, end]`` (both in the data):
-    ``difficulty``, ``price_usd``, ``subsidy_btc_per_block``, ``fees_btc_per_block``."""
+    """Daily network inputs for mining economics over ``[start, end]`` (both in the data).
+
+    Parameters
+    ----------
+    start : str or datetime.date
+        First day (ISO date).
+    end : str or datetime.date
+        Last day (ISO date), not before ``start``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by date: ``difficulty`` [-], ``price_usd`` [USD], ``subsidy_btc_per_block`` and
+        ``fees_btc_per_block`` [BTC/block].
+
+    Raises
+    ------
+    InputError
+        A malformed date or ``end`` before ``start``.
+    DataRangeError
+        A date outside the shipped data, naming the range.
+    """
     return hashprice_history(start, end)[
         ["difficulty", "price_usd", "subsidy_btc_per_block", "fees_btc_per_block"]
     ]

@@ -181,6 +181,20 @@ def decode_compact(bits: int) -> CompactDecoding:
 
     ``bits = exponent(8 bits) | sign(1 bit) | mantissa(23 bits)``; the value is
     ``mantissa · 256^(exponent − 3)``.
+
+    Parameters
+    ----------
+    bits : int
+        The compact value (``nBits`` of a header) [-].
+
+    Returns
+    -------
+    CompactDecoding
+        The value and its negative and overflow flags.
+
+    References
+    ----------
+    .. [1] Bitcoin Core, ``arith_uint256::SetCompact`` in ``src/arith_uint256.cpp``.
     """
     bits = _require_u32("bits", bits)
     size = bits >> 24
@@ -202,6 +216,16 @@ def decode_compact(bits: int) -> CompactDecoding:
 def bits_to_target(bits: int) -> int:
     """Target encoded by compact ``bits`` (Bitcoin Core ``SetCompact``).
 
+    Parameters
+    ----------
+    bits : int
+        The compact value (``nBits``) [-].
+
+    Returns
+    -------
+    int
+        The 256-bit target [-].
+
     Raises
     ------
     InvalidBitsError
@@ -221,6 +245,20 @@ def target_to_bits(target: int) -> int:
     The mantissa never has the sign bit set: when it would, the mantissa is shifted down one byte
     and the exponent raised, so ``bits_to_target(target_to_bits(t))`` equals ``t`` truncated to
     its three most significant bytes.
+
+    Parameters
+    ----------
+    target : int
+        A non-negative 256-bit target [-].
+
+    Returns
+    -------
+    int
+        The compact encoding (``nBits``) [-].
+
+    References
+    ----------
+    .. [1] Bitcoin Core, ``arith_uint256::GetCompact`` in ``src/arith_uint256.cpp``.
     """
     if isinstance(target, bool) or not isinstance(target, int) or target < 0:
         raise InputError("target", target, "an integer >= 0")
@@ -243,6 +281,20 @@ def bits_to_difficulty(bits: int) -> float:
     ``0xffff / mantissa`` scaled by powers of 256 to exponent 29, in IEEE double arithmetic, so
     the result equals ``getdifficulty`` bit for bit (e.g. ``0x17034219`` →
     86,388,558,925,171.02, the difficulty at block 840,000).
+
+    Parameters
+    ----------
+    bits : int
+        The compact value (``nBits``) [-].
+
+    Returns
+    -------
+    float
+        The difficulty [-].
+
+    References
+    ----------
+    .. [1] Bitcoin Core, ``GetDifficulty`` in ``src/rpc/blockchain.cpp``.
     """
     bits = _require_u32("bits", bits)
     if bits & 0x00FFFFFF == 0:
@@ -259,7 +311,18 @@ def bits_to_difficulty(bits: int) -> float:
 
 
 def target_to_difficulty(target: int) -> float:
-    """Difficulty of an arbitrary target: ``0xffff · 2^208 / target`` (nearest double)."""
+    """Difficulty of an arbitrary target: ``0xffff · 2^208 / target`` (nearest double).
+
+    Parameters
+    ----------
+    target : int
+        A positive 256-bit target [-].
+
+    Returns
+    -------
+    float
+        The difficulty [-].
+    """
     if isinstance(target, bool) or not isinstance(target, int) or target <= 0:
         raise InputError("target", target, "an integer > 0")
     return DIFFICULTY_1_TARGET / target
@@ -277,13 +340,13 @@ def next_work_bits(
     Parameters
     ----------
     last_bits : int
-        ``nBits`` of the last block of the period.
+        ``nBits`` of the last block of the period [-].
     first_block_time : int
         Header time of the first block of the period [s since epoch].
     last_block_time : int
         Header time of the last block of the period [s since epoch].
     pow_limit : int, optional
-        Easiest allowed target (main net by default).
+        Easiest allowed target (main net by default) [-].
 
     Returns
     -------

@@ -11,7 +11,20 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``hashpivot`` command line; returns its exit code."""
+    """Run the ``hashpivot`` command line (the console entry point).
+
+    A Ctrl-C while the command's modules load is caught here and reported in one line.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments after the program name; ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        The exit code (130 when interrupted while loading).
+    """
     try:
         from .app import main as run_app
     except KeyboardInterrupt:

@@ -457,10 +457,14 @@ def plan_cmd(
 
 
 def _say_if_compiling(err: Console) -> None:
-    """Tell the user (on stderr, once) that the first run compiles the numba kernels."""
+    """Tell the user (on stderr, once) that the first run compiles the numba kernels.
+
+    Only on a terminal: the hint is for a person waiting, and the check is a heuristic (file
+    times), so it stays out of logs, pipes and the README's recorded outputs.
+    """
     from ..engine.run import kernels_need_compiling
 
-    if kernels_need_compiling():
+    if err.is_terminal and kernels_need_compiling():
         err.print("hashpivot: compiling kernels, first run only (about 15 s; cached afterwards)")
 
 
@@ -851,8 +855,22 @@ def _in_flags(exc: HashpivotError, args: list[str]) -> HashpivotError:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI. A user error prints one line naming field, value and what is allowed, and
-    returns exit code 2; usage errors (unknown options) also exit 2, via Typer."""
+    """Run the CLI.
+
+    A user error prints one line naming field, value and what is allowed, and returns exit code 2;
+    usage errors (unknown options) also exit 2, via Typer.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments after the program name; ``None`` reads ``sys.argv``.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for a user or OS error, 130 when interrupted; a command's own exit
+        (1 for a failed verification, say) passes through as :class:`SystemExit`.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         app(args=args)

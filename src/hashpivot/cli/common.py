@@ -17,12 +17,29 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of ta
 
 
 def print_json(obj: Any) -> None:
-    """``obj`` as indented JSON on stdout, NaN and inf as null (nothing else goes to stdout)."""
+    """``obj`` as indented JSON on stdout, NaN and inf as null (nothing else goes to stdout).
+
+    Parameters
+    ----------
+    obj : Any
+        A JSON-able structure (numpy values allowed).
+    """
     sys.stdout.write(json.dumps(jsonable(obj), indent=2) + "\n")
 
 
 def fmt_usd(x: float) -> str:
-    """Whole dollars with thousands separators: $1,234, -$56."""
+    """Whole dollars with thousands separators: $1,234, -$56.
+
+    Parameters
+    ----------
+    x : float
+        An amount [USD].
+
+    Returns
+    -------
+    str
+        The amount, rounded to the dollar.
+    """
     return f"-${-x:,.0f}" if x < 0 else f"${x:,.0f}"
 
 
@@ -32,8 +49,15 @@ _interrupt_said = False
 
 
 def say_interrupted(text: str) -> None:
-    """Tell the user, once, what Ctrl-C left behind (the entry point adds a generic line only
-    when no command has said anything more specific)."""
+    """Tell the user, once, what Ctrl-C left behind.
+
+    The entry point adds a generic line only when no command has said anything more specific.
+
+    Parameters
+    ----------
+    text : str
+        What was kept or discarded.
+    """
     global _interrupt_said
     if not _interrupt_said:
         sys.stderr.write(f"hashpivot: interrupted; {text}\n")

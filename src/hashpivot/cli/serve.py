@@ -15,12 +15,41 @@ from ..locations import DEFAULT_DB
 
 
 def token_path(db: Path) -> Path:
+    """The API token's file beside the run store: ``<db>.token``.
+
+    Parameters
+    ----------
+    db : pathlib.Path
+        The run store's file.
+
+    Returns
+    -------
+    pathlib.Path
+        The token file.
+    """
     return db.with_name(db.name + ".token")
 
 
 def resolve_token(db: Path) -> tuple[str, bool]:
-    """``HASHPIVOT_TOKEN`` if set; else the token file beside the store, created (mode 0600) on
-    first start. Returns the token and whether it was just created (to print it once)."""
+    """``HASHPIVOT_TOKEN`` if set; else the token file beside the store, created on first start.
+
+    The file is created with mode 0600.
+
+    Parameters
+    ----------
+    db : pathlib.Path
+        The run store's file.
+
+    Returns
+    -------
+    tuple of (str, bool)
+        The token and whether it was just created (to print it once).
+
+    Raises
+    ------
+    InputError
+        An empty token file.
+    """
     env = os.environ.get("HASHPIVOT_TOKEN", "").strip()
     if env:
         return env, False
@@ -39,6 +68,18 @@ def resolve_token(db: Path) -> tuple[str, bool]:
 
 
 def is_loopback(host: str) -> bool:
+    """Is ``host`` a loopback address (or ``localhost``)?
+
+    Parameters
+    ----------
+    host : str
+        A host name or IP address.
+
+    Returns
+    -------
+    bool
+        ``True`` for ``localhost``, 127.0.0.0/8 and ::1.
+    """
     if host == "localhost":
         return True
     try:

@@ -7,7 +7,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from ..errors import present
+from ..errors import ConfigError, present
 from ..sites.hosting import DEFAULT_AI_PUE
 from .io import StrictModel, apply_overrides, parse_yaml_text, read_yaml, validate
 
@@ -166,6 +166,7 @@ class SourceConfig(_Strict):
 
     @property
     def is_lender(self) -> bool:
+        """Debt and guarantors are served before equity."""
         return self.kind in ("debt", "guarantor")
 
 
@@ -237,6 +238,8 @@ class CampaignConfig(_Strict):
         return self
 
     def capex_per_gw(self) -> dict[str, float]:
+        """Capex per GW by component [USD/GW]: the preset's, or the campaign's own for
+        ``custom``."""
         return (
             dict(present(self.capex_usd_per_gw, "capex_usd_per_gw"))
             if self.capex_preset == "custom"
@@ -245,8 +248,27 @@ class CampaignConfig(_Strict):
 
 
 def load_campaign(path: str, overrides: list[str] | None = None) -> tuple[CampaignConfig, str]:
-    """Read, override (``key.path=value``) and validate a campaign; returns it and its YAML.
-    A relative ``power.mining_sites_plan`` is relative to the campaign file."""
+    """Read, override (``key.path=value``) and validate a build-out campaign.
+
+    A relative ``power.mining_sites_plan`` is relative to the campaign file.
+
+    Parameters
+    ----------
+    path : str
+        The campaign YAML.
+    overrides : list of str or None
+        ``KEY=VALUE`` texts, values parsed as YAML (the CLI's ``--set``).
+
+    Returns
+    -------
+    tuple of (CampaignConfig, str)
+        The validated campaign and its effective YAML.
+
+    Raises
+    ------
+    ConfigError
+        One line per invalid field, with its path.
+    """
     import yaml
 
     data = _overridden(read_yaml(path), overrides)
@@ -259,10 +281,29 @@ def load_campaign(path: str, overrides: list[str] | None = None) -> tuple[Campai
 def load_campaign_text(
     text: str, source: str = "campaign", overrides: list[str] | None = None
 ) -> CampaignConfig:
-    """A campaign from YAML text (an upload). It may not name a ``mining_sites_plan``: a server
-    does not read files a request names."""
-    from ..errors import ConfigError
+    """A campaign from YAML text (an upload).
 
+    It may not name a ``mining_sites_plan``: a server does not read files a request names.
+
+    Parameters
+    ----------
+    text : str
+        The campaign YAML.
+    source : str
+        Where the text came from, used in errors.
+    overrides : list of str or None
+        ``KEY=VALUE`` texts.
+
+    Returns
+    -------
+    CampaignConfig
+        The validated campaign.
+
+    Raises
+    ------
+    ConfigError
+        An invalid field, or a ``mining_sites_plan``.
+    """
     data = _overridden(parse_yaml_text(text, source), overrides)
     if _mining_sites_plan(data) is not None:
         raise ConfigError(

@@ -15,7 +15,23 @@ from ..errors import ConfigError
 
 
 def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file; unreadable or malformed files raise :class:`ConfigError`."""
+    """Parse a YAML file with the limits of :func:`parse_yaml_text`.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+
+    Returns
+    -------
+    Any
+        The parsed document.
+
+    Raises
+    ------
+    ConfigError
+        The file is unreadable or malformed (with its line and column).
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -68,6 +84,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
     text) and duplicate keys refused (YAML forbids them; PyYAML keeps the last silently)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build a mapping, refusing duplicate keys (YAML merge keys are allowed)."""
         seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -124,11 +141,29 @@ def _expanded_size(root: yaml.Node) -> int:
 
 
 def parse_yaml_text(text: str, source: str) -> dict[str, Any]:
-    """Parse YAML text that must be a mapping; malformed text raises :class:`ConfigError`.
+    """Parse YAML text that must be a mapping.
 
     Bounded whatever the input: nesting deeper than :data:`MAX_YAML_DEPTH` and documents that
-    expand (through aliases) to more than :data:`MAX_YAML_NODES` nodes are refused before
-    anything is built, and duplicate keys are errors."""
+    expand (through aliases) to more than :data:`MAX_YAML_NODES` nodes are refused before anything
+    is built, and duplicate keys are errors.
+
+    Parameters
+    ----------
+    text : str
+        The YAML text.
+    source : str
+        Where the text came from (a file name, ``"upload"``), used in errors.
+
+    Returns
+    -------
+    dict
+        The top-level mapping.
+
+    Raises
+    ------
+    ConfigError
+        Malformed text, a document that is not a mapping, or one past the limits.
+    """
     data = load_yaml(text, source)
     if not isinstance(data, dict):
         raise ConfigError(
@@ -138,7 +173,25 @@ def parse_yaml_text(text: str, source: str) -> dict[str, Any]:
 
 
 def load_yaml(text: str, source: str) -> Any:
-    """One YAML document with the limits of :func:`parse_yaml_text` (any type at the top)."""
+    """One YAML document with the limits of :func:`parse_yaml_text` (any type at the top).
+
+    Parameters
+    ----------
+    text : str
+        The YAML text.
+    source : str
+        Where the text came from, used in errors.
+
+    Returns
+    -------
+    Any
+        The parsed document.
+
+    Raises
+    ------
+    ConfigError
+        Malformed text or a document past the limits.
+    """
     p = source
     try:
         depth = 0
@@ -191,7 +244,20 @@ def _short(value: Any) -> str:
 
 
 def loc_path(loc: tuple[str | int, ...], prefix: str = "") -> str:
-    """``("sites", 0, "pue")`` → ``sites[0].pue``."""
+    """A pydantic error location as a field path: ``("sites", 0, "pue")`` → ``sites[0].pue``.
+
+    Parameters
+    ----------
+    loc : tuple of str or int
+        The location.
+    prefix : str
+        Prepended to the path (the API's body path, say).
+
+    Returns
+    -------
+    str
+        The dotted path with list indices in brackets.
+    """
     path = prefix
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else ("." if path else "") + str(part)
@@ -199,7 +265,20 @@ def loc_path(loc: tuple[str | int, ...], prefix: str = "") -> str:
 
 
 def format_validation_error(exc: ValidationError, prefix: str = "") -> list[str]:
-    """One line per problem: ``field.path: value — what is allowed``."""
+    """One line per problem: ``field.path: value — what is allowed``.
+
+    Parameters
+    ----------
+    exc : pydantic.ValidationError
+        The error pydantic raised.
+    prefix : str
+        Prepended to every field path.
+
+    Returns
+    -------
+    list of str
+        The lines, at most :data:`MAX_ERRORS`.
+    """
     lines = []
     errors = exc.errors(include_url=False)
     for err in errors[:MAX_ERRORS]:
@@ -241,7 +320,27 @@ _RANGE_WORDS = {
 
 
 def validate(model: type[BaseModel], data: Any, source: str) -> Any:
-    """Validate ``data`` against ``model``; failures raise :class:`ConfigError` with field paths."""
+    """Validate ``data`` against ``model``.
+
+    Parameters
+    ----------
+    model : type of pydantic.BaseModel
+        The schema (e.g. ``PlanConfig``).
+    data : Any
+        Raw data parsed from YAML or JSON.
+    source : str
+        Where the data came from, used in errors.
+
+    Returns
+    -------
+    Any
+        The validated model instance.
+
+    Raises
+    ------
+    ConfigError
+        One line per problem, with field paths.
+    """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -258,8 +357,25 @@ _KEY_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
 
 def key_path(key: str, source: str) -> list[str | int]:
-    """``sites[0].power_mw`` → ``["sites", 0, "power_mw"]``; a malformed path is an error naming
-    ``source`` (the CLI's ``--set``, the library's ``overrides``)."""
+    """``sites[0].power_mw`` → ``["sites", 0, "power_mw"]``.
+
+    Parameters
+    ----------
+    key : str
+        A field path.
+    source : str
+        What gave the path (the CLI's ``--set``, the library's ``overrides``), used in errors.
+
+    Returns
+    -------
+    list of str or int
+        The path's steps.
+
+    Raises
+    ------
+    InputError
+        A malformed path, naming ``source``.
+    """
     key = key.strip()
     parts: list[str | int] = []
     pos = 0
@@ -274,9 +390,24 @@ def key_path(key: str, source: str) -> list[str | int]:
 
 
 def set_value(data: dict[str, Any], key: str, value: Any, source: str) -> None:
-    """Set ``key`` (a path as in :func:`key_path`) in raw plan ``data`` in place, creating
-    mappings on the way; a list index out of range or a step into a scalar is an error naming
-    the path."""
+    """Set ``key`` in raw plan ``data`` in place, creating mappings on the way.
+
+    Parameters
+    ----------
+    data : dict
+        Raw plan data (changed in place).
+    key : str
+        A field path as in :func:`key_path`.
+    value : Any
+        The value to set.
+    source : str
+        What gave the path, used in errors.
+
+    Raises
+    ------
+    InputError
+        A list index out of range or a step into a scalar, naming the path.
+    """
     parts = key_path(key, source)
     node: Any = data
     for depth, part in enumerate(parts):
@@ -304,9 +435,28 @@ def set_value(data: dict[str, Any], key: str, value: Any, source: str) -> None:
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``key.path[index].field=value`` overrides (the CLI's ``--set``; values parsed as
-    YAML scalars) to a copy of raw plan data. A path that does not exist is an error naming
-    it."""
+    """Apply ``key.path[index].field=value`` overrides to a copy of raw plan data.
+
+    The CLI's ``--set``; values are parsed as YAML scalars. A path that does not exist is an error
+    naming it.
+
+    Parameters
+    ----------
+    data : dict
+        Raw plan data (not changed).
+    overrides : list of str
+        ``path=value`` items.
+
+    Returns
+    -------
+    dict
+        A copy with the overrides applied.
+
+    Raises
+    ------
+    InputError
+        An item without ``=`` or a path that does not exist.
+    """
     out = copy.deepcopy(data)
     for item in overrides:
         key, sep, raw = item.partition("=")
@@ -327,8 +477,25 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 def apply_values(
     data: dict[str, Any], values: Mapping[str, Any], source: str = "overrides"
 ) -> dict[str, Any]:
-    """Apply typed overrides ``{key path: value}`` (Python values, no text round trip) to a copy
-    of raw plan data; the validation that follows checks each value like any other."""
+    """Apply typed overrides ``{key path: value}`` to a copy of raw plan data.
+
+    Python values, no text round trip; the validation that follows checks each value like any
+    other.
+
+    Parameters
+    ----------
+    data : dict
+        Raw plan data (not changed).
+    values : mapping of str to Any
+        Field paths (as in :func:`key_path`) to values.
+    source : str
+        What gave the values, used in errors.
+
+    Returns
+    -------
+    dict
+        A copy with the values set.
+    """
     out = copy.deepcopy(data)
     for key, value in values.items():
         if not isinstance(key, str):

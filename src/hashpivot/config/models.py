@@ -249,6 +249,7 @@ class MarketConfig(_Strict):
         return self
 
     def describe(self) -> str:
+        """Where the market state comes from, in words (a day, a period, or explicit values)."""
         if self.date is not None:
             return f"history on {self.date}"
         if self.start is not None:
@@ -358,7 +359,23 @@ class SiteFile(_Strict):
 
 
 def load_site_file(path: str | Path) -> SiteFile:
-    """Read and validate a site file."""
+    """Read and validate a site file (one site, its market, and optionally its ``dispatch``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The site YAML.
+
+    Returns
+    -------
+    SiteFile
+        The validated site file.
+
+    Raises
+    ------
+    ConfigError
+        An unreadable file or one line per invalid field, with its path.
+    """
     return validate(SiteFile, read_yaml(path), str(path))
 
 
@@ -689,6 +706,8 @@ class CompanyConfig(_Strict):
 
     @property
     def has_finance(self) -> bool:
+        """Whether the plan needs the company model: debt, hedges, a co-investor, BTC held or a
+        policy other than selling all, or covenants."""
         t = self.treasury
         return bool(
             self.debt
@@ -794,7 +813,16 @@ def load_plan(
     seed : int, optional
         Random seed [-] (the plan's ``seed``).
 
-    Every override is validated like the plan's own fields; errors name the field.
+    Returns
+    -------
+    tuple of (PlanConfig, str)
+        The validated plan and its effective YAML.
+
+    Raises
+    ------
+    ConfigError
+        One line per invalid field, with its path: every override is validated like the
+        plan's own fields.
     """
     return _plan_from_data(
         read_yaml(path), str(path), overrides, _typed(values, paths, horizon_months, seed)
@@ -811,7 +839,35 @@ def load_plan_text(
     horizon_months: int | None = None,
     seed: int | None = None,
 ) -> tuple[PlanConfig, str]:
-    """:func:`load_plan` for YAML text (an upload)."""
+    """:func:`load_plan` for YAML text (an upload).
+
+    Parameters
+    ----------
+    text : str
+        The plan YAML.
+    source : str
+        Where the text came from, used in errors.
+    overrides : list of str or None
+        ``KEY=VALUE`` texts, values parsed as YAML.
+    values : mapping or None
+        Typed overrides ``{key path: value}``.
+    paths : int or None
+        Monte Carlo paths [-].
+    horizon_months : int or None
+        Months simulated [month].
+    seed : int or None
+        Random seed [-].
+
+    Returns
+    -------
+    tuple of (PlanConfig, str)
+        The validated plan and its effective YAML.
+
+    Raises
+    ------
+    ConfigError
+        One line per invalid field, with its path.
+    """
     return _plan_from_data(
         parse_yaml_text(text, source),
         source,

@@ -5,6 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .buildout import (
+    CampaignConfig,
+    PowerConfig,
+    RevenueConfig,
+    SourceConfig,
+    TrancheConfig,
+)
 from .finance import (
     CoInvestorConfig,
     CovenantsConfig,
@@ -62,14 +69,6 @@ def _type_name(annotation: Any) -> str:
 def schema_markdown() -> str:
     """The plan, site-file and build-out campaign schema as Markdown tables, generated from the
     pydantic models."""
-    from .buildout import (
-        CampaignConfig,
-        PowerConfig,
-        RevenueConfig,
-        SourceConfig,
-        TrancheConfig,
-    )
-
     models = [
         PlanConfig,
         CompanyConfig,

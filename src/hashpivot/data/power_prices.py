@@ -34,6 +34,21 @@ def power_prices_hourly(node: str) -> pd.DataFrame:
     ``market``, ``price_usd_per_mwh``. The source lacks the repeated 01:00 of the DST fall-back
     day, so 2023-11-05T07:00Z is missing (8,759 rows); callers that need a full year must fill it
     explicitly.
+
+    Parameters
+    ----------
+    node : str
+        Load zone of the shipped file (``LZ_WEST``, ``LZ_HOUSTON``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per hour; prices [USD/MWh].
+
+    Raises
+    ------
+    InputError
+        A zone the shipped file does not hold, listing those it does.
     """
     if node not in POWER_NODES:
         raise InputError("node", node, "one of: " + ", ".join(POWER_NODES))
@@ -55,6 +70,7 @@ class HourlyPrices:
 
     @property
     def index_local(self) -> pd.DatetimeIndex:
+        """The hours in the market's local time zone."""
         return self.index_utc.tz_convert(self.tz_local)
 
     def month(self, month: str) -> HourlyPrices:
@@ -82,7 +98,22 @@ class HourlyPrices:
 
 
 def validate_hourly(index_utc: pd.DatetimeIndex, prices: np.ndarray, source: str) -> None:
-    """Raise a named error for NaN prices, duplicated hours or gaps in an hourly UTC series."""
+    """Raise a named error for NaN prices, duplicated hours or gaps in an hourly UTC series.
+
+    Parameters
+    ----------
+    index_utc : pandas.DatetimeIndex
+        Hour-beginning timestamps in UTC.
+    prices : numpy.ndarray
+        Price per hour [USD/MWh].
+    source : str
+        The series' name or file, used in errors.
+
+    Raises
+    ------
+    InputError
+        The first NaN, duplicated hour or gap, with its timestamp.
+    """
     bad = ~np.isfinite(prices)
     if bad.any():
         where = [str(t) for t in index_utc[bad][:3]]
@@ -122,7 +153,25 @@ def market_names() -> tuple[str, ...]:
 
 
 def check_market_name(name: str, field: str = "power_market") -> str:
-    """``name`` if it is a market of the shipped data, else a named error listing them."""
+    """``name`` if it is a market of the shipped data, else a named error listing them.
+
+    Parameters
+    ----------
+    name : str
+        A market name (``ercot:NODE:YEAR``).
+    field : str
+        The field named in the error (``power_market``, ``--prices``).
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    InputError
+        An unknown market, listing the shipped ones.
+    """
     if name not in market_names():
         raise InputError(field, name, "a market name: " + ", ".join(market_names()))
     return name
@@ -131,11 +180,26 @@ def check_market_name(name: str, field: str = "power_market") -> str:
 def hourly_prices(spec: str) -> HourlyPrices:
     """Hourly prices of a market named ``ercot:NODE:YEAR`` (the shipped ERCOT data).
 
-    The shipped ERCOT file has one 01:00 row on the DST fall-back day (2023-11-05), so the UTC
-    hour 07:00 is missing. It is filled explicitly with the price of the hour before (the source's
-    single 01:00 CPT row covers both UTC hours) and listed in ``filled_hours_utc``. Any other gap,
-    NaN or duplicated hour is an error. A name is all this reads: never a path or a URL (a user's
-    own file goes through :func:`hourly_prices_file`, from the command line only).
+    The shipped ERCOT file has one 01:00 row on the DST fall-back day (2023-11-05), so the UTC hour
+    07:00 is missing. It is filled explicitly with the price of the hour before (the source's single
+    01:00 CPT row covers both UTC hours) and listed in ``filled_hours_utc``. Any other gap, NaN or
+    duplicated hour is an error. A name is all this reads: never a path or a URL (a user's own file
+    goes through :func:`hourly_prices_file`, from the command line only).
+
+    Parameters
+    ----------
+    spec : str
+        The market's name.
+
+    Returns
+    -------
+    HourlyPrices
+        UTC hours, prices [USD/MWh] and the hours filled.
+
+    Raises
+    ------
+    InputError
+        An unknown market name.
     """
     if not spec.startswith("ercot:") or len(spec.split(":")) != 3:
         raise InputError("prices", spec, "ercot:NODE:YEAR, e.g. ercot:LZ_WEST:2023")
@@ -156,9 +220,26 @@ def hourly_prices(spec: str) -> HourlyPrices:
 
 
 def hourly_prices_file(path: str | Path) -> HourlyPrices:
-    """Hourly prices from a local CSV file with columns ``timestamp_utc, price_usd_per_mwh``:
-    the command line's ``--prices FILE``, read for the user who named it. A regular file of at
-    most :data:`MAX_PRICE_FILE_BYTES`; never a URL, a device or a pipe."""
+    """Hourly prices from a local CSV file with columns ``timestamp_utc, price_usd_per_mwh``.
+
+    The command line's ``--prices FILE``, read for the user who named it. A regular file of at
+    most :data:`MAX_PRICE_FILE_BYTES`; never a URL, a device or a pipe.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The CSV file.
+
+    Returns
+    -------
+    HourlyPrices
+        UTC hours and prices [USD/MWh].
+
+    Raises
+    ------
+    InputError
+        Not a regular file, too large, missing columns, or a gap, duplicate or NaN.
+    """
     spec = str(path)
     if "://" in spec or spec.startswith(("http:", "https:", "ftp:", "file:")):
         raise InputError("prices", spec, "a market name or a local file (never a URL)")

@@ -26,7 +26,25 @@ class DispatchCurve:
 
 
 def dispatch_curve(prices: HourlyPrices, grid: FloatArray | None = None) -> DispatchCurve:
-    """Build the monthly dispatch curves of an hourly price series (one sort per month)."""
+    """Build the monthly dispatch curves of an hourly price series (one sort per month).
+
+    Parameters
+    ----------
+    prices : HourlyPrices
+        A year of hourly prices [USD/MWh].
+    grid : numpy.ndarray of float or None
+        Mining values at which the curves are tabulated [USD/MWh]; ``None``: −50 … 10,000.
+
+    Returns
+    -------
+    DispatchCurve
+        Uptime [-] and mean price of the hours mined [USD/MWh] by calendar month and value.
+
+    Raises
+    ------
+    InputError
+        A calendar month without hours.
+    """
     if grid is None:
         grid = np.concatenate([np.linspace(-50, 300, 351), np.geomspace(301, 10_000, 200)])
     months = prices.index_local.month.to_numpy()

@@ -19,8 +19,20 @@ from .lp import DispatchResult, DispatchSite, Reserve, solve, strike_comparison
 
 
 def hourly_mining_value(site: Site, prices: HourlyPrices) -> FloatArray:
-    """Mining value of each hour [USD/MWh] from that (local) day's hashprice in the shipped
-    history."""
+    """Mining value of each hour from that (local) day's hashprice in the shipped history.
+
+    Parameters
+    ----------
+    site : Site
+        The site (fleet efficiency at the wall and pool fee).
+    prices : HourlyPrices
+        The hours (their local days pick the hashprice).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Value of a MWh used for mining in each hour [USD/MWh].
+    """
     days = prices.index_local.tz_localize(None).normalize()
     first, last = history.date_range()
     lo, hi = days.min().date(), days.max().date()
@@ -34,7 +46,20 @@ def hourly_mining_value(site: Site, prices: HourlyPrices) -> FloatArray:
 
 
 def site_problem(site_file: SiteFile, prices: HourlyPrices) -> DispatchSite:
-    """The LP inputs of a validated site file's ``dispatch`` section on ``prices``."""
+    """The LP inputs of a validated site file's ``dispatch`` section on ``prices``.
+
+    Parameters
+    ----------
+    site_file : SiteFile
+        A validated site file with a ``dispatch`` section.
+    prices : HourlyPrices
+        The hourly prices [USD/MWh].
+
+    Returns
+    -------
+    DispatchSite
+        Capacity [MW], hourly mining value [USD/MWh], PPA, firm load, ramp and reserve terms.
+    """
     cfg = site_file.dispatch
     if cfg is None:
         raise InputError("dispatch", None, "a 'dispatch' section in the site file")
@@ -74,7 +99,20 @@ def site_problem(site_file: SiteFile, prices: HourlyPrices) -> DispatchSite:
 
 
 def market_prices(site_file: SiteFile, prices: HourlyPrices) -> FloatArray:
-    """The hourly price the site faces: the market's, or the flat price of a 'fixed' contract."""
+    """The hourly price the site faces: the market's, or the flat price of a 'fixed' contract.
+
+    Parameters
+    ----------
+    site_file : SiteFile
+        A validated site file.
+    prices : HourlyPrices
+        The market's hourly prices.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Price per hour [USD/MWh].
+    """
     cfg = site_file.dispatch
     if cfg is not None and cfg.contract == "fixed":
         price = present(cfg.contract_price_usd_per_mwh, "dispatch.contract_price_usd_per_mwh")
@@ -85,10 +123,23 @@ def market_prices(site_file: SiteFile, prices: HourlyPrices) -> FloatArray:
 def run_site_file(
     site_file: SiteFile, prices: HourlyPrices
 ) -> tuple[DispatchResult, dict[str, Any]]:
-    """A site file's ``dispatch`` section against an
-    :class:`~hashpivot.data.power_prices.HourlyPrices`
-    series: the LP solved, and its accounts with the strike comparison, hours and timings (the
-    CLI's ``--json`` and the web API's answer)."""
+    """A site file's ``dispatch`` section solved against an hourly price series.
+
+    The LP is solved and its accounts are given with the strike comparison, hours and timings
+    (the CLI's ``--json`` and the web API's answer).
+
+    Parameters
+    ----------
+    site_file : SiteFile
+        A validated site file with a ``dispatch`` section.
+    prices : HourlyPrices
+        The hourly prices (:func:`hashpivot.data.power_prices.hourly_prices`).
+
+    Returns
+    -------
+    tuple of (DispatchResult, dict)
+        The solved dispatch and its accounts [USD, MWh].
+    """
     if site_file.dispatch is None:
         raise InputError("dispatch", None, "a 'dispatch' section in the site file")
     market = market_prices(site_file, prices)

@@ -42,8 +42,33 @@ def groups_and_finance(
     dict[str, company.CompanyModel] | None,
     FloatArray | None,
 ]:
-    """Groups of plain mining sites (jurisdiction × co-invested), their availability, regimes,
-    tax factors, and the company models (as configured, without sanctions, with relocation)."""
+    """Groups of plain mining sites and the company models of each finance scenario.
+
+    A group is a jurisdiction × co-investment; the scenarios are the company as configured,
+    without sanctions, and with relocation.
+
+    Parameters
+    ----------
+    plan : PlanConfig
+        The validated plan.
+    plain : numpy.ndarray of int
+        Indices of the plain mining sites in the plan [-].
+    mining_sites : list of Site or None
+        Each plan site's mining model (``None`` for sites that do not mine).
+    n_months : int
+        Plan horizon [month].
+    days : numpy.ndarray of float
+        Days in each month [day].
+    start : pandas.Timestamp
+        First month of the plan.
+
+    Returns
+    -------
+    tuple
+        Each plain site's group [-], the groups' availability ``[group, month]`` [-] and tax
+        factors [-], the company models by scenario (``None`` without company finance or
+        jurisdiction effects) and the hashprice hedge notional by month [PH/s].
+    """
     co = plan.company.co_investor
     co_sites = set(co.sites) if co else set()
     keys: list[tuple[str, bool]] = []
@@ -168,8 +193,38 @@ def with_finance(
     strikes: FloatArray | None,
     workspace: Workspace | None = None,
 ) -> Evaluation:
-    """Run the company model (each scenario variant) on the chunk; with a ``workspace`` the
-    variants' flows live in its arrays (valid until the next chunk)."""
+    """Run the company model (each scenario variant) on the chunk.
+
+    With a ``workspace`` the variants' flows live in its arrays (valid until the next chunk).
+
+    Parameters
+    ----------
+    model : PlanModel
+        The run's model.
+    paths : MarketPaths
+        The chunk's market paths.
+    plain : SiteTotals or None
+        Totals of the plain mining sites by group (``None`` if there are none).
+    sell_all_cash : numpy.ndarray of float
+        Cash flow per ``[path, month]`` if every BTC were sold at once [USD].
+    tail : numpy.ndarray of float
+        Value past the horizon per path [USD].
+    totals : dict of str to numpy.ndarray
+        Per-path totals gathered so far (returned in the evaluation).
+    outcomes : list of SpecialOutcome
+        The special sites' outcomes on the chunk.
+    fixed : numpy.ndarray of float
+        Corporate fixed flows per month [USD] (corporate costs and capex).
+    strikes : numpy.ndarray of float or None
+        Hedge strike per month [USD/PH/day].
+    workspace : Workspace or None
+        Reusable arrays.
+
+    Returns
+    -------
+    Evaluation
+        The equity cash flow [USD] per ``[path, month]`` and each scenario's outcome.
+    """
     n, n_months = paths.price_usd.shape
     tax_factor = present(model.tax_factor, "company")  # set whenever company finance is engaged
     variants = present(model.variants, "company")
@@ -220,8 +275,22 @@ def with_finance(
 
 
 def hedge_strikes(model: PlanModel, train: TrainingPaths) -> FloatArray | None:
-    """Forward hashprice of each month: the scenario engine's expected hashprice, the mean over
-    the run's training paths (a fixed set, whatever the chunking)."""
+    """Forward hashprice of each month: the mean over the run's training paths.
+
+    The scenario engine's expected hashprice, on a fixed set of paths whatever the chunking.
+
+    Parameters
+    ----------
+    model : PlanModel
+        The run's model.
+    train : TrainingPaths
+        The run's training paths.
+
+    Returns
+    -------
+    numpy.ndarray of float or None
+        Strike per month [USD/PH/day]; ``None`` when the plan has no hedges.
+    """
     if model.hedge_notional_ph is None or not model.hedge_notional_ph.any():
         return None
     return train.paths().hashprice_usd_per_ph_day.mean(axis=0)
@@ -230,8 +299,24 @@ def hedge_strikes(model: PlanModel, train: TrainingPaths) -> FloatArray | None:
 def default_results(
     model: PlanModel, acc: metrics.PathAccumulator, npv_values: FloatArray
 ) -> DefaultResults | None:
-    """P(default) by month for each scenario, time to default, expected shortfall, and the
-    waterfall of flows on the worst 5% of paths (by NPV); ``None`` without company finance."""
+    """P(default) by month for each scenario, time to default, expected shortfall and the waterfall.
+
+    The waterfall shows the flows on the worst 5% of paths (by NPV).
+
+    Parameters
+    ----------
+    model : PlanModel
+        The run's model.
+    acc : PathAccumulator
+        The merged accumulator.
+    npv_values : numpy.ndarray of float
+        NPV per path [USD].
+
+    Returns
+    -------
+    DefaultResults or None
+        ``None`` without company finance.
+    """
     if model.variants is None:
         return None
     n_paths, n_months = model.plan.paths, model.n_months

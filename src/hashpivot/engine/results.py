@@ -233,9 +233,22 @@ class SiteResult:
 
 
 def site_row(site: Mapping[str, Any]) -> dict[str, Any]:
-    """One site as a flat table row, units in the column names, from
-    :meth:`SiteResult.to_dict` (the form the run store keeps): shared by
-    :meth:`PlanResult.sites_frame` and the store's exports."""
+    """One site as a flat table row, units in the column names.
+
+    Built from :meth:`SiteResult.to_dict` (the form the run store keeps) and shared by
+    :meth:`PlanResult.sites_frame` and the store's exports.
+
+    Parameters
+    ----------
+    site : mapping
+        One site's ``to_dict()``.
+
+    Returns
+    -------
+    dict
+        Column name (with its unit: ``power_capacity_mw``, ``cost_cash_usd_per_btc``,
+        ``breakeven_power_usd_per_kwh``) to value.
+    """
     row: dict[str, Any] = {
         "site": site["name"],
         "type": site["kind"],

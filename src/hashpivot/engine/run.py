@@ -30,6 +30,8 @@ import numpy as np
 
 from .._numba import needs_compiling
 from ..config.models import PlanConfig, PlanSiteConfig
+from ..data import power_prices as price_data
+from ..dispatch import curve
 from ..errors import InputError, present
 from ..finance import company, metrics
 from ..finance import lsm as conversion
@@ -124,9 +126,6 @@ def _market_site(
     n_months: int,
 ) -> converted.SpecialSite:
     """A mining site on hourly market power, with the dispatch curve of its market."""
-    from ..data import power_prices as price_data
-    from ..dispatch import curve
-
     market_name = present(cfg.power_market, f"sites[{k}].power_market")
     if market_name not in curves:
         try:
@@ -237,7 +236,19 @@ def _special_site(
 
 
 def build_model(plan: PlanConfig) -> PlanModel:
-    """Calibrate the market and lay out the sites' parameters and schedules."""
+    """Calibrate the market and lay out the sites' parameters and schedules.
+
+    Parameters
+    ----------
+    plan : PlanConfig
+        A validated plan (from :func:`hashpivot.config.models.load_plan`).
+
+    Returns
+    -------
+    PlanModel
+        The calibrated market, each site's kernel parameters and monthly schedules, and the
+        special (hosting, hourly-market, conversion-option) sites.
+    """
     mc = plan.market
     market = scenarios.calibrate(
         btc_model=mc.btc_model,
@@ -368,10 +379,32 @@ def evaluate(
     strikes: FloatArray | None = None,
     workspace: Workspace | None = None,
 ) -> Evaluation:
-    """Company cash flow and per-site results for simulated ``paths``; with company finance,
-    the cash flow to equity after treasury, debt, hedges and jurisdictions. With a
-    ``workspace`` (the run loop's) the ``[path, month]`` results are valid until the next
-    chunk."""
+    """Company cash flow and per-site results for simulated ``paths``.
+
+    With company finance, the cash flow to equity after treasury, debt, hedges and jurisdictions.
+    With a ``workspace`` (the run loop's) the ``[path, month]`` results are valid until the next
+    chunk.
+
+    Parameters
+    ----------
+    model : PlanModel
+        From :func:`build_model`.
+    paths : MarketPaths
+        Simulated market paths ``[path, month]``.
+    shocks : Shocks or None
+        Multipliers of the tornado's one-way stresses; ``None`` for none.
+    policies : dict of str to LsmPolicy or None
+        Fitted conversion policy of each option site (from :func:`fit_policies`).
+    strikes : numpy.ndarray of float or None
+        Hedge strike per month [USD/BTC] (from :func:`~hashpivot.engine.finance.hedge_strikes`).
+    workspace : Workspace or None
+        Reusable arrays; ``None`` allocates.
+
+    Returns
+    -------
+    Evaluation
+        Company cash flow [USD] per ``[path, month]``, site totals and special-site outcomes.
+    """
     corporate = model.corporate_cash_usd_per_month
     params = model.params
     special = model.special
@@ -446,8 +479,27 @@ def evaluate(
 
 
 def fit_policies(model: PlanModel, train: TrainingPaths) -> dict[str, conversion.LsmPolicy]:
-    """Fit each option site's conversion policy on the run's training paths (a fixed set: the
-    fit does not depend on chunking)."""
+    """Fit each option site's conversion policy on the run's training paths.
+
+    A fixed set of paths, so the fit does not depend on chunking.
+
+    Parameters
+    ----------
+    model : PlanModel
+        From :func:`build_model`.
+    train : TrainingPaths
+        The run's training paths (simulated once).
+
+    Returns
+    -------
+    dict of str to LsmPolicy
+        The policy of each site with a conversion option, by site name.
+
+    References
+    ----------
+    .. [1] F. A. Longstaff and E. S. Schwartz, "Valuing American options by simulation: a simple
+       least-squares approach", *Rev. Financ. Stud.* 14(1), 113–147 (2001).
+    """
     options = [s for s in model.special if s.kind == "option_to_convert"]
     if not options:
         return {}
@@ -456,8 +508,22 @@ def fit_policies(model: PlanModel, train: TrainingPaths) -> dict[str, conversion
 
 
 def market_assumptions(model: PlanModel) -> dict[str, Any]:
-    """The market a run starts from and the drift and discount rules it uses, with a flag for
-    every choice a reader should know about (a history-estimated drift above all)."""
+    """The market a run starts from and the drift and discount rules it uses.
+
+    Every choice a reader should know about carries a flag (a history-estimated drift above all).
+
+    Parameters
+    ----------
+    model : PlanModel
+        From :func:`build_model`.
+
+    Returns
+    -------
+    dict
+        ``data_end``, ``start_month``, ``start_btc_price_usd`` [USD], ``start_hashrate_eh_s``
+        [EH/s], ``btc_model``, ``mu_annual`` [1/yr], ``sigma_annual`` [1/√yr], the drift rule
+        (and its text), ``stochastic``, ``discount_rate_annual`` [1/yr] and the flags.
+    """
     market, plan = model.market, model.plan
     flags = []
     if market.drift_rule == "historical":
@@ -519,14 +585,26 @@ def _memory_terms(plan: PlanConfig, chunk_size: int) -> tuple[int, int]:
 
 
 def memory_estimate_bytes(plan: PlanConfig, chunk_size: int = 2048) -> int:
-    """Peak memory a run of ``plan`` needs [bytes], from what it keeps per path.
+    """Peak memory a run of ``plan`` needs, from what it keeps per path.
 
     Per path the accumulators keep every site's totals (:data:`SITE_SCALARS`), the NPV, and with
     company finance the shortfall and every flow total; special sites add their conversion month
-    and policy values. Each is held about three times at the peak (chunk lists, the merged
-    arrays, the store's copy): 8 bytes × 3 per value. A chunk adds its ``[path, month]`` arrays.
-    BitRiver (31 sites) needs 4.8 KB per path by this rule, against ~4.6 KB measured at 1M paths
-    (5.3 GB peak).
+    and policy values. Each is held about three times at the peak (chunk lists, the merged arrays,
+    the store's copy): 8 bytes × 3 per value. A chunk adds its ``[path, month]`` arrays. BitRiver
+    (31 sites) needs 4.8 KB per path by this rule, against ~4.6 KB measured at 1M paths (5.3 GB
+    peak).
+
+    Parameters
+    ----------
+    plan : PlanConfig
+        A validated plan.
+    chunk_size : int
+        Paths simulated at a time [-].
+
+    Returns
+    -------
+    int
+        The estimate [byte].
     """
     per_path, chunk = _memory_terms(plan, chunk_size)
     return int(BASE_MEMORY_BYTES + plan.paths * per_path + chunk)
@@ -538,9 +616,30 @@ def check_memory(
     budget_bytes: int | None = None,
     how_to_raise: str = "max_memory_bytes",
 ) -> int:
-    """The estimate of :func:`memory_estimate_bytes` if it fits ``budget_bytes`` (default
-    :data:`DEFAULT_MEMORY_BUDGET_BYTES`), else an error with the estimate, the most paths that fit
-    and how to raise the budget."""
+    """The memory estimate of a run, if it fits the budget.
+
+    Parameters
+    ----------
+    plan : PlanConfig
+        A validated plan.
+    chunk_size : int
+        Paths simulated at a time [-].
+    budget_bytes : int or None
+        Memory allowed [byte]; ``None`` uses :data:`DEFAULT_MEMORY_BUDGET_BYTES` (16 GiB or 70% of
+        the machine's memory, whichever is less).
+    how_to_raise : str
+        The flag or field named in the error as the way to raise the budget.
+
+    Returns
+    -------
+    int
+        The estimate of :func:`memory_estimate_bytes` [byte].
+
+    Raises
+    ------
+    InputError
+        The estimate exceeds the budget; the error gives the estimate and the most paths that fit.
+    """
     budget = DEFAULT_MEMORY_BUDGET_BYTES if budget_bytes is None else int(budget_bytes)
     need = memory_estimate_bytes(plan, chunk_size)
     if need > budget:
@@ -558,7 +657,23 @@ def check_memory(
 
 
 def chunk_blocks(chunk_size: int) -> int:
-    """Blocks per chunk; ``chunk_size`` must be a positive multiple of the block size."""
+    """Blocks of :data:`PATH_BLOCK` paths per chunk.
+
+    Parameters
+    ----------
+    chunk_size : int
+        Paths per chunk [-]; a positive multiple of the block size.
+
+    Returns
+    -------
+    int
+        ``chunk_size // PATH_BLOCK`` [-].
+
+    Raises
+    ------
+    InputError
+        ``chunk_size`` is not a positive multiple of the block size.
+    """
     if (
         isinstance(chunk_size, bool)
         or not isinstance(chunk_size, int)
@@ -578,7 +693,29 @@ def run(
     with_tornado: bool = True,
     model: PlanModel | None = None,
 ) -> PlanResult:
-    """Evaluate ``plan`` over all its paths, ``chunk_size`` paths at a time."""
+    """Evaluate ``plan`` over all its paths, ``chunk_size`` paths at a time.
+
+    The market is simulated block by block from per-block seeds, so the result does not depend on
+    ``chunk_size``; conversion policies and hedge strikes are fitted once on a fixed training set.
+
+    Parameters
+    ----------
+    plan : PlanConfig
+        A validated plan.
+    chunk_size : int
+        Paths simulated at a time [-], a multiple of :data:`PATH_BLOCK`.
+    progress : callable or None
+        Called as ``progress(done, total)`` with path counts [-] after each chunk.
+    with_tornado : bool
+        Compute the one-way sensitivities (a few extra evaluations on the training paths).
+    model : PlanModel or None
+        A model already built by :func:`build_model` for ``plan``.
+
+    Returns
+    -------
+    PlanResult
+        The run's typed results.
+    """
     blocks_per_chunk = chunk_blocks(chunk_size)
     model = model or build_model(plan)
     n_paths, n_months = plan.paths, plan.horizon_months
@@ -614,7 +751,23 @@ def fold_chunk(
     ev: Evaluation,
     df: FloatArray,
 ) -> None:
-    """Reduce one chunk into the accumulator."""
+    """Reduce one chunk into the accumulator.
+
+    Parameters
+    ----------
+    acc : PathAccumulator
+        The run's accumulator.
+    model : PlanModel
+        From :func:`build_model`.
+    first_path : int
+        Index of the chunk's first path in the run [-].
+    paths : MarketPaths
+        The chunk's market paths.
+    ev : Evaluation
+        The chunk's evaluation (from :func:`evaluate`).
+    df : numpy.ndarray of float
+        Monthly discount factors [-].
+    """
     cash_flow = ev.company_usd
     cum = (
         ev.cash_usd
@@ -740,7 +893,26 @@ def finalise(
     policies: dict[str, conversion.LsmPolicy],
     train: TrainingPaths,
 ) -> PlanResult:
-    """Reduce the merged accumulator to the run's results."""
+    """Reduce the merged accumulator to the run's results.
+
+    Parameters
+    ----------
+    model : PlanModel
+        From :func:`build_model`.
+    acc : PathAccumulator
+        The accumulator after every chunk.
+    tornado : Tornado
+        The one-way sensitivities (empty without them).
+    policies : dict of str to LsmPolicy
+        The fitted conversion policies.
+    train : TrainingPaths
+        The run's training paths.
+
+    Returns
+    -------
+    PlanResult
+        The run's typed results.
+    """
     plan, market = model.plan, model.market
     npv_values = acc.values(AccKeys.NPV)
     npv_values.setflags(write=False)  # the result is frozen, its arrays too

@@ -50,11 +50,28 @@ class Screened:
     monthly_burn_usd: float
 
     def to_dict(self) -> dict[str, Any]:
+        """The row as a plain dict (the ``screen --json`` answer)."""
         return self.__dict__.copy()
 
 
 def read_companies(path: str | Path) -> pd.DataFrame:
-    """Read and validate the screen's CSV (named errors for missing columns and bad values)."""
+    """Read and validate the screen's CSV.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A CSV with one row per company (see ``examples/public_miners_2025.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The companies, one row each.
+
+    Raises
+    ------
+    InputError
+        A missing file or column, or a bad value, naming the row and column.
+    """
     try:
         df = pd.read_csv(path, comment="#")
     except FileNotFoundError:
@@ -84,7 +101,23 @@ def read_companies(path: str | Path) -> pd.DataFrame:
 
 
 def screen(df: pd.DataFrame, paths: int = 4096, seed: int = 1) -> list[Screened]:
-    """Screen every company against today's network and 12 simulated months."""
+    """Screen every company against today's network and 12 simulated months.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        From :func:`read_companies`.
+    paths : int
+        Simulated paths [-].
+    seed : int
+        Random seed [-].
+
+    Returns
+    -------
+    list of Screened
+        Per company: breakeven and today's hashprice [USD/PH/day], runway [month], P(default
+        within 12 months) [-] and monthly burn [USD].
+    """
     state = history.network_state()
     hp0 = state.hashprice_usd_per_ph_day
     model = scenarios.calibrate(window_start="2020-01-01", mu_annual=0.2)

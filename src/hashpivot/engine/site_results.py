@@ -42,8 +42,20 @@ def _medians(x: FloatArray) -> FloatArray:
 
 
 def row_medians(x: FloatArray) -> list[float | None]:
-    """Median of the finite values of each row of ``x`` ``[row, path]`` (None for a row with
-    none): one partition for all the rows without gaps, one per other row."""
+    """Median of the finite values of each row of ``x`` ``[row, path]``.
+
+    One partition for all the rows without gaps, one per other row.
+
+    Parameters
+    ----------
+    x : numpy.ndarray of float
+        Values ``[row, path]`` in any unit [any] (NaN: no value).
+
+    Returns
+    -------
+    list of float or None
+        Median per row, in the values' unit (``None`` for a row without finite values).
+    """
     finite = np.isfinite(x)
     counts = finite.sum(axis=1)
     n = x.shape[1]
@@ -103,7 +115,19 @@ class SiteMedians:
 
 
 def site_medians_numpy(x: CostInputs) -> SiteMedians:
-    """:class:`SiteMedians` by whole-array NumPy; the reference for :func:`site_medians`."""
+    """:class:`SiteMedians` by whole-array NumPy; the reference for :func:`site_medians`.
+
+    Parameters
+    ----------
+    x : CostInputs
+        Per-site totals ``[site, path]`` [BTC, USD, MWh] and rates ``[site]``.
+
+    Returns
+    -------
+    SiteMedians
+        Medians per site of the cost per BTC [USD/BTC], the breakevens [USD/BTC, USD/kWh] and the
+        BTC mined [BTC].
+    """
     btc, energy, pool, mwh, months = x.btc, x.energy_usd, x.pool_fee_usd, x.energy_mwh, x.months
     mined = btc > 0
     inv_btc = np.full(btc.shape, np.nan)  # 1/BTC where the path mined, NaN where it did not
@@ -164,9 +188,22 @@ if HAVE_NUMBA:
 
 
 def site_medians(x: CostInputs) -> SiteMedians:
-    """:class:`SiteMedians` from one compiled pass per site (parallel over sites) that packs
-    the per-BTC values of the paths that mined, then NumPy's SIMD selection per row; the same
-    values as :func:`site_medians_numpy` without its ``[site, path]`` temporaries."""
+    """:class:`SiteMedians` from one compiled pass per site (parallel over sites).
+
+    The pass packs the per-BTC values of the paths that mined, then NumPy's SIMD selection runs
+    per row; the same values as :func:`site_medians_numpy` without its ``[site, path]``
+    temporaries.
+
+    Parameters
+    ----------
+    x : CostInputs
+        Per-site totals ``[site, path]`` [BTC, USD, MWh] and rates ``[site]``.
+
+    Returns
+    -------
+    SiteMedians
+        As :func:`site_medians_numpy`.
+    """
     if not HAVE_NUMBA:  # pragma: no cover
         return site_medians_numpy(x)
     btc = np.ascontiguousarray(x.btc)
@@ -213,8 +250,22 @@ def site_medians(x: CostInputs) -> SiteMedians:
 
 
 def site_results(model: PlanModel, acc: metrics.PathAccumulator) -> list[SiteResult]:
-    """Per-site cost per BTC (energy, cash, all-in), cost lines and breakevens as medians over
-    paths, for all sites at once from the ``[site, path]`` totals."""
+    """Per-site cost per BTC (energy, cash, all-in), cost lines and breakevens.
+
+    Medians over paths, for all sites at once from the ``[site, path]`` totals.
+
+    Parameters
+    ----------
+    model : PlanModel
+        The run's model (sites, parameters).
+    acc : PathAccumulator
+        The merged accumulator of the run.
+
+    Returns
+    -------
+    list of SiteResult
+        One per site, in the plan's order.
+    """
     c = model.plan.company
     v = {
         name: acc.values(name)

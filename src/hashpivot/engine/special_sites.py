@@ -85,8 +85,24 @@ def _index(values: FloatArray, k: int, n: int, n_months: int) -> FloatArray:
 
 
 def mining_cash(site: SpecialSite, paths: MarketPaths, scale: FloatArray | None) -> SiteTotals:
-    """The site's mining; ``scale`` ``[path, month]``: the share still mining (None: all of it,
-    run by the fused kernel)."""
+    """The site's mining totals, all of it or the share still mining.
+
+    Parameters
+    ----------
+    site : SpecialSite
+        The site (its ``mining`` parameters must be set).
+    paths : MarketPaths
+        Market paths ``[path, month]``.
+    scale : numpy.ndarray of float or None
+        ``[path, month]``: share of the site still mining [-]; ``None``: all of it (run by the
+        fused kernel).
+
+    Returns
+    -------
+    SiteTotals
+        Monthly cash [USD], BTC mined [BTC] and energy [MWh] per ``[path, month]`` with their
+        totals.
+    """
     mining = present(site.mining, f"{site.name}: mining")
     if scale is None:
         return site_cashflows(
@@ -100,8 +116,24 @@ def mining_cash(site: SpecialSite, paths: MarketPaths, scale: FloatArray | None)
 def decision_arrays(
     site: SpecialSite, paths: MarketPaths, monthly_discount: float
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
-    """Exercise values, running cash of the convertible share, states and discounts of an option
-    site, and the rent signed if converting at each month ``[path, month]``."""
+    """The inputs of the conversion decision of an option site.
+
+    Parameters
+    ----------
+    site : SpecialSite
+        An option site.
+    paths : MarketPaths
+        Market paths ``[path, month]``.
+    monthly_discount : float
+        Discount factor over one month [-].
+
+    Returns
+    -------
+    tuple of five numpy.ndarray of float
+        Exercise values [USD] (NaN outside the window), running cash of the convertible share
+        [USD], the states ``[k, path, month]`` [-], the discount per month [-], and the rent signed
+        if converting at each month [USD/kW-month], each ``[path, month]``.
+    """
     n, n_months = paths.price_usd.shape
     rent = site.base_rent_usd_per_kw_month * _index(
         paths.index_values, site.rent_index, n, n_months
@@ -122,7 +154,22 @@ def decision_arrays(
 def fit_option_policy(
     site: SpecialSite, paths: MarketPaths, monthly_discount: float
 ) -> conversion.LsmPolicy:
-    """Fit the conversion policy of an option site on training paths."""
+    """Fit the conversion policy of an option site on training paths.
+
+    Parameters
+    ----------
+    site : SpecialSite
+        An option site.
+    paths : MarketPaths
+        The run's training paths.
+    monthly_discount : float
+        Discount factor over one month [-].
+
+    Returns
+    -------
+    LsmPolicy
+        The fitted least-squares Monte Carlo policy.
+    """
     exercise, running, states, discount, _ = decision_arrays(site, paths, monthly_discount)
     return conversion.fit_policy(exercise, running, states, discount, degree=2).policy
 
@@ -133,7 +180,25 @@ def evaluate_special(
     monthly_discount: float,
     policy: conversion.LsmPolicy | None,
 ) -> SpecialOutcome:
-    """Cash flows of one special site on a chunk of paths."""
+    """Cash flows of one special site on a chunk of paths.
+
+    Parameters
+    ----------
+    site : SpecialSite
+        A hosting, GPU-cloud, conversion-option or hourly-market site.
+    paths : MarketPaths
+        The chunk's market paths ``[path, month]``.
+    monthly_discount : float
+        Discount factor over one month [-].
+    policy : LsmPolicy or None
+        The fitted policy of an option site; ``None`` for other kinds.
+
+    Returns
+    -------
+    SpecialOutcome
+        Cash [USD] per ``[path, month]``, the value past the horizon [USD], mining totals, the
+        conversion month and (option sites) the value under each policy [USD].
+    """
     n, n_months = paths.price_usd.shape
     values: dict[str, FloatArray] = {}
     if site.kind == "market_mining":
@@ -203,7 +268,20 @@ def evaluate_special(
 
 
 def gpu_cash(site: SpecialSite, paths: MarketPaths) -> FloatArray:
-    """Own-GPU cloud: facility capex over the build, then GPU purchases, rentals and power."""
+    """Own-GPU cloud: facility capex over the build, then GPU purchases, rentals and power.
+
+    Parameters
+    ----------
+    site : SpecialSite
+        A GPU-cloud site.
+    paths : MarketPaths
+        Market paths (the GPU rate index, if any).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Cash per ``[path, month]`` [USD].
+    """
     n, n_months = paths.price_usd.shape
     gpu = present(site.gpu, f"{site.name}: gpu_cloud")
     live = site.start_month + site.gpu_lead_time_months
@@ -221,9 +299,27 @@ def gpu_cash(site: SpecialSite, paths: MarketPaths) -> FloatArray:
 def exercise_boundary(
     site: SpecialSite, paths: MarketPaths, policy: conversion.LsmPolicy, monthly_discount: float
 ) -> list[float | None]:
-    """For each month, the highest hashprice (USD/PH/day) at which the policy converts, the other
-    states (BTC price, AI rent) held at their median among the paths that convert that month;
-    None where fewer than 5 paths convert then."""
+    """For each month, the highest hashprice at which the policy converts.
+
+    The other states (BTC price, AI rent) are held at their median among the paths that convert
+    that month.
+
+    Parameters
+    ----------
+    site : SpecialSite
+        An option site.
+    paths : MarketPaths
+        Market paths.
+    policy : LsmPolicy
+        The site's fitted policy.
+    monthly_discount : float
+        Discount factor over one month [-].
+
+    Returns
+    -------
+    list of float or None
+        Boundary per month [USD/PH/day]; ``None`` where fewer than 5 paths convert then.
+    """
     exercise, running, states, discount, _ = decision_arrays(site, paths, monthly_discount)
     stop = conversion.apply_policy(policy, exercise, running, states, discount).stop_step
     out: list[float | None] = []
@@ -245,9 +341,24 @@ def exercise_boundary(
 
 
 def market_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
-    """Mining on hourly market power: each month's uptime and mean price of the hours mined, read
-    off that calendar month's dispatch curve at the month's mining value (hashprice net of pool
-    fee per MWh, less the delivery adder)."""
+    """Mining on hourly market power.
+
+    Each month's uptime and mean price of the hours mined are read off that calendar month's
+    dispatch curve at the month's mining value (hashprice net of pool fee per MWh, less the
+    delivery adder).
+
+    Parameters
+    ----------
+    site : SpecialSite
+        A site with ``power_market`` (its ``curve`` set).
+    paths : MarketPaths
+        Market paths ``[path, month]``.
+
+    Returns
+    -------
+    SiteTotals
+        Monthly cash [USD], BTC [BTC] and energy [MWh] per ``[path, month]``.
+    """
     p = present(site.mining, f"{site.name}: mining")
     n, n_months = paths.price_usd.shape
     wall_j_per_th = p.facility_power_mw[0] * 1e6 / p.hashrate_th_s[0]

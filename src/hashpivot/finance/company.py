@@ -171,8 +171,22 @@ class CompanyModel:
 
 
 def event_months(uniforms: FloatArray, hazard_monthly: float, n_months: int) -> IntArray:
-    """First month of an event with a constant monthly hazard, from uniforms: ``floor(−ln U /
-    λ)``; ``n_months`` when it does not happen within the horizon."""
+    """First month of an event with a constant monthly hazard, from uniforms: ``floor(−ln U / λ)``.
+
+    Parameters
+    ----------
+    uniforms : numpy.ndarray of float
+        Uniforms on ``(0, 1]`` [-], one per path.
+    hazard_monthly : float
+        Hazard rate [1/month].
+    n_months : int
+        Plan horizon [month].
+
+    Returns
+    -------
+    numpy.ndarray of int
+        Month of the event [month]; ``n_months`` when it does not happen within the horizon.
+    """
     if hazard_monthly <= 1e-12:  # none within any horizon
         return np.full(uniforms.shape, n_months, dtype=np.int64)
     t = np.floor(-np.log(np.clip(uniforms, 1e-300, 1.0)) / hazard_monthly)
@@ -427,6 +441,20 @@ class CompanyOutcome:
 
 
 def regime_array(regimes: tuple[Regime, ...]) -> FloatArray:
+    """The groups' jurisdiction regimes as the kernel's table, one row per group.
+
+    Parameters
+    ----------
+    regimes : tuple of Regime
+        One regime per group of sites.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``[group, 10]``: haircut [-], delay [month], cut-off haircut [-], cut-off and
+        expropriation hazards [1/month], relocation enabled (0/1), relocation cost [USD],
+        downtime [month], cost factor after moving [-] and the company's share [-].
+    """
     return np.array(
         [
             [
@@ -459,9 +487,38 @@ def consolidate(
 ) -> CompanyOutcome:
     """Run the company's months on every path (see the module docstring).
 
-    ``event_uniforms`` ``[2·group, path]``: uniforms for each group's exchange cut-off and
-    expropriation months. ``flows``: an array ``[path, month, flow]`` to write the flows into
-    (e.g. a run workspace's; the kernel zeroes each path's rows), else a new one.
+    Each month: production after the jurisdictions, the treasury policy, hedges and debt, the
+    sales that obligations force, then the covenants; a path defaults in the first month its
+    cash stays negative after selling all its BTC.
+
+    Parameters
+    ----------
+    model : CompanyModel
+        Opening cash and BTC, treasury policy, loans, covenants and regimes.
+    price_usd : numpy.ndarray of float
+        BTC price per ``[path, month]`` [USD/BTC].
+    btc_g : numpy.ndarray of float
+        BTC mined by each group ``[group, path, month]`` [BTC].
+    cost_g : numpy.ndarray of float
+        Cash costs of each group ``[group, path, month]`` [USD].
+    other_usd : numpy.ndarray of float
+        Other cash (hosting, special sites) per ``[path, month]`` [USD].
+    hedge_usd : numpy.ndarray of float
+        Hedge settlements per ``[path, month]`` [USD].
+    days : numpy.ndarray of float
+        Days in each month [day].
+    event_uniforms : numpy.ndarray of float
+        ``[2·group, path]``: uniforms [-] for each group's exchange cut-off and expropriation
+        months.
+    flows : numpy.ndarray of float or None
+        ``[path, month, flow]`` array to write the flows into [USD] (e.g. a run workspace's; the
+        kernel zeroes each path's rows); ``None`` allocates one.
+
+    Returns
+    -------
+    CompanyOutcome
+        Cash [USD] and BTC held [BTC] by month, the default month, the shortfall at default [USD]
+        and every flow by month.
     """
     n, n_months = price_usd.shape
     n_groups = btc_g.shape[0]
@@ -533,11 +590,25 @@ def equity_flows(
 
     Equity's flow in a month is the change in its claim on the company's cash, floored at zero
     (limited liability): ``max(cash_t, 0) − max(cash_{t−1}, 0)`` with ``cash_{−1}`` the opening
-    cash. A path that defaults in month ``d`` loses what cash it had left in month ``d`` and has
-    no flow after it; its terminal value (contracted lease tails, BTC held, less debt) is zero,
+    cash. A path that defaults in month ``d`` loses what cash it had left in month ``d`` and has no
+    flow after it; its terminal value (contracted lease tails, BTC held, less debt) is zero,
     because the creditors take the company. Only paths solvent at the horizon keep
-    ``terminal_usd``. So a defaulted path's NPV is the present value of its equity flows up to
-    the default month, at most that of its flows before it.
+    ``terminal_usd``. So a defaulted path's NPV is the present value of its equity flows up to the
+    default month, at most that of its flows before it.
+
+    Parameters
+    ----------
+    outcome : CompanyOutcome
+        From :func:`consolidate`.
+    cash0_usd : float
+        Opening cash [USD].
+    terminal_usd : numpy.ndarray of float
+        Value at the horizon per path [USD] (before default is applied).
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        Equity flows [USD] per ``[path, month]`` and the terminal value [USD] per path.
     """
     n, n_months = outcome.cash_usd.shape
     equity = np.maximum(outcome.cash_usd, 0.0)
@@ -551,6 +622,25 @@ def equity_flows(
 def hedge_payoff(
     hashprice: FloatArray, strike: FloatArray, notional_ph: FloatArray, days: FloatArray
 ) -> FloatArray:
-    """Cash a miner receives for selling hashprice forward: ``notional_PH · days · (strike −
-    index)`` per month (1 PH/s-day contracts, cash-settled against the index)."""
+    """Cash a miner receives for selling hashprice forward, each month.
+
+    ``notional_PH · days · (strike − index)``, for 1 PH/s-day contracts cash-settled against the
+    index.
+
+    Parameters
+    ----------
+    hashprice : numpy.ndarray of float
+        Hashprice index per ``[path, month]`` [USD/PH/day].
+    strike : numpy.ndarray of float
+        Strike per month [USD/PH/day].
+    notional_ph : numpy.ndarray of float
+        Hashrate sold forward per month [PH/s].
+    days : numpy.ndarray of float
+        Days in each month [day].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Settlement per ``[path, month]`` [USD] (positive when the index is below the strike).
+    """
     return notional_ph[None, :] * days[None, :] * (strike[None, :] - hashprice)

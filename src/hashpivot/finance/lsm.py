@@ -30,7 +30,25 @@ from ..units import FloatArray
 
 
 def laguerre_basis(x: FloatArray, degree: int = 3) -> FloatArray:
-    """Weighted Laguerre polynomials ``e^{-x/2} L_k(x)``, k = 0..degree (columns), as in [1]."""
+    """Weighted Laguerre polynomials ``e^{-x/2} L_k(x)``, k = 0..degree (columns), as in [1].
+
+    Parameters
+    ----------
+    x : numpy.ndarray of float
+        One state per path [-] (in [1], the moneyness S/K).
+    degree : int
+        Highest polynomial degree [-].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Design columns ``[n, degree + 1]`` [-].
+
+    References
+    ----------
+    .. [1] F. A. Longstaff and E. S. Schwartz, "Valuing American options by simulation: a simple
+       least-squares approach", *Rev. Financ. Stud.* 14(1), 113–147 (2001).
+    """
     w = np.exp(-x / 2)
     cols = [w, w * (1 - x), w * (1 - 2 * x + x**2 / 2), w * (1 - 3 * x + 1.5 * x**2 - x**3 / 6)]
     if degree > 3:
@@ -39,8 +57,20 @@ def laguerre_basis(x: FloatArray, degree: int = 3) -> FloatArray:
 
 
 def polynomial_basis(states: FloatArray, degree: int = 2) -> FloatArray:
-    """Constant, linear, squares and pairwise products of the (standardised) state variables
-    ``states[k, n]`` → ``[n, p]``."""
+    """Constant, linear, squares and pairwise products of the (standardised) state variables.
+
+    Parameters
+    ----------
+    states : numpy.ndarray of float
+        Standardised states ``[k, n]`` [-].
+    degree : int
+        Degree of the basis (1–3) [-].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Design matrix ``[n, p]`` [-].
+    """
     s = np.atleast_2d(states)
     cols = [np.ones(s.shape[1])]
     cols += list(s)
@@ -66,6 +96,7 @@ class LsmPolicy:
     basis: str = "polynomial"
 
     def design(self, x: FloatArray) -> FloatArray:
+        """Design matrix of states ``x[k, n]`` in the policy's basis."""
         return make_basis(x, self.basis, self.degree)
 
 
@@ -80,12 +111,40 @@ class LsmResult:
 
     @property
     def mean(self) -> float:
+        """Mean value over the paths [USD]."""
         return float(self.value.mean())
 
 
 def make_basis(x: FloatArray, basis: str, degree: int) -> FloatArray:
-    """Design matrix ``[n, p]`` of states ``x[k, n]``: 'polynomial' (of standardised states) or
-    'laguerre' (one raw state: a constant and weighted Laguerre polynomials, as in [1])."""
+    """Design matrix ``[n, p]`` of states ``x[k, n]``.
+
+    'polynomial' (of standardised states) or 'laguerre' (one raw state: a constant and weighted
+    Laguerre polynomials, as in [1]).
+
+    Parameters
+    ----------
+    x : numpy.ndarray of float
+        States ``[k, n]`` [-].
+    basis : str
+        ``"polynomial"`` or ``"laguerre"``.
+    degree : int
+        Degree of the basis [-].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Design matrix ``[n, p]`` [-].
+
+    Raises
+    ------
+    InputError
+        An unknown basis, or a Laguerre basis of more than one state.
+
+    References
+    ----------
+    .. [1] F. A. Longstaff and E. S. Schwartz, "Valuing American options by simulation: a simple
+       least-squares approach", *Rev. Financ. Stud.* 14(1), 113–147 (2001).
+    """
     if basis == "polynomial":
         return polynomial_basis(x, degree)
     if basis == "laguerre":
@@ -142,22 +201,43 @@ def fit_policy(
 ) -> LsmResult:
     """Estimate the stopping policy and value by least-squares Monte Carlo.
 
+    Backward induction: at each step the continuation value is regressed on the basis of the
+    states, and a path stops where its exercise value beats the fitted continuation; values are
+    the realised discounted cash along each path, not the regression's (as in [1]).
+
     Parameters
     ----------
-    exercise : ndarray [path, step]
-        Value at the start of step ``t`` of stopping then (NaN where stopping is not allowed).
-    running : ndarray [path, step]
-        Cash received at the end of step ``t`` when continuing through it.
-    states : ndarray [k, path, step]
-        State variables of the basis (standardised per step).
-    discount : ndarray [step]
-        Discount factor over step ``t``.
+    exercise : numpy.ndarray of float
+        ``[path, step]``: value at the start of step ``t`` of stopping then [USD] (NaN where
+        stopping is not allowed).
+    running : numpy.ndarray of float
+        ``[path, step]``: cash received at the end of step ``t`` when continuing through it
+        [USD].
+    states : numpy.ndarray of float
+        ``[k, path, step]``: state variables of the basis [-] (standardised per step).
+    discount : numpy.ndarray of float
+        ``[step]``: discount factor over step ``t`` [-].
     degree : int
-        Degree of the basis (1–3).
+        Degree of the basis (1–3) [-].
     itm_only : bool
         Regress only on paths whose exercise value is positive, as [1] does for options.
     basis : str
         'polynomial' in the standardised states, or 'laguerre' in one raw state (as [1]).
+
+    Returns
+    -------
+    LsmResult
+        Value per path at step 0 [USD], the stopping step (``n_steps``: never) and the policy.
+
+    Raises
+    ------
+    InputError
+        Shapes that disagree or non-finite running cash or states.
+
+    References
+    ----------
+    .. [1] F. A. Longstaff and E. S. Schwartz, "Valuing American options by simulation: a simple
+       least-squares approach", *Rev. Financ. Stud.* 14(1), 113–147 (2001).
     """
     n, n_steps = exercise.shape
     if running.shape != (n, n_steps) or states.shape[1:] != (n, n_steps):
@@ -218,8 +298,36 @@ def apply_policy(
     discount: FloatArray,
     itm_only: bool = False,
 ) -> LsmResult:
-    """Apply a fitted policy to other paths: stop at the first step where the exercise value beats
-    the policy's continuation value; the value is the realised discounted cash along the path."""
+    """Apply a fitted policy to other paths.
+
+    Stop at the first step where the exercise value beats the policy's continuation value; the
+    value is the realised discounted cash along the path (an out-of-sample, low-biased estimate).
+
+    Parameters
+    ----------
+    policy : LsmPolicy
+        From :func:`fit_policy`.
+    exercise : numpy.ndarray of float
+        ``[path, step]``: value of stopping at each step [USD] (NaN: not allowed).
+    running : numpy.ndarray of float
+        ``[path, step]``: cash of continuing through each step [USD].
+    states : numpy.ndarray of float
+        ``[k, path, step]``: state variables [-].
+    discount : numpy.ndarray of float
+        ``[step]``: discount factor over each step [-].
+    itm_only : bool
+        Consider stopping only where the exercise value is positive.
+
+    Returns
+    -------
+    LsmResult
+        Value per path [USD], stopping step and the policy.
+
+    References
+    ----------
+    .. [1] F. A. Longstaff and E. S. Schwartz, "Valuing American options by simulation: a simple
+       least-squares approach", *Rev. Financ. Stud.* 14(1), 113–147 (2001).
+    """
     n, n_steps = exercise.shape
     stop = np.full(n, n_steps, dtype=np.int64)
     undecided = np.ones(n, dtype=bool)
@@ -242,7 +350,24 @@ def apply_policy(
 def realised_value(
     exercise: FloatArray, running: FloatArray, discount: FloatArray, stop: npt.NDArray[np.int64]
 ) -> FloatArray:
-    """Value at step 0 of running until ``stop`` and then stopping (``stop = n_steps``: never)."""
+    """Value at step 0 of running until ``stop`` and then stopping.
+
+    Parameters
+    ----------
+    exercise : numpy.ndarray of float
+        ``[path, step]``: value of stopping at each step [USD].
+    running : numpy.ndarray of float
+        ``[path, step]``: cash of continuing through each step [USD].
+    discount : numpy.ndarray of float
+        ``[step]``: discount factor over each step [-].
+    stop : numpy.ndarray of int
+        Stopping step of each path [-] (``n_steps``: never).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Discounted value per path [USD].
+    """
     n, n_steps = exercise.shape
     df_start = np.concatenate([[1.0], np.cumprod(discount)])  # DF to the start of each step
     steps = np.arange(n_steps)
@@ -268,6 +393,35 @@ def american_put_lsm(
     GBM paths (half of them antithetic), exercise at ``steps_per_year · years`` dates after 0,
     regression on in-the-money paths with a constant and the first three weighted Laguerre
     polynomials of ``S/K``. S=36, K=40, r=0.06, σ=0.2, T=1, 50 dates → ≈ 4.472.
+
+    Parameters
+    ----------
+    spot : float
+        Spot price [USD].
+    strike : float
+        Strike price [USD].
+    rate : float
+        Continuously compounded risk-free rate [1/yr].
+    volatility : float
+        Volatility [1/√yr].
+    years : float
+        Maturity [yr].
+    steps_per_year : int
+        Exercise dates per year [1/yr].
+    n_paths : int
+        Simulated paths [-].
+    seed : int
+        Random seed [-].
+
+    Returns
+    -------
+    float
+        The put's value [USD].
+
+    References
+    ----------
+    .. [1] F. A. Longstaff and E. S. Schwartz, "Valuing American options by simulation: a simple
+       least-squares approach", *Rev. Financ. Stud.* 14(1), 113–147 (2001).
     """
     for field, v in (
         ("spot", spot),

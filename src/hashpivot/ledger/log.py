@@ -93,9 +93,11 @@ class SignedTreeHead:
     public_key: bytes
 
     def message(self) -> bytes:
+        """The bytes signed (:func:`sth_message`)."""
         return sth_message(self.size, self.root, self.timestamp_ms)
 
     def to_dict(self) -> dict[str, Any]:
+        """The head as JSON-ready hex fields."""
         return {
             "size": self.size,
             "root_hex": self.root.hex(),
@@ -106,6 +108,7 @@ class SignedTreeHead:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SignedTreeHead:
+        """A head from :meth:`to_dict`'s fields; a malformed one is an error naming the field."""
         try:
             return cls(
                 int(d["size"]),
@@ -796,6 +799,7 @@ class Ledger:
         return node_hash(self.subtree_hash(lo, lo + k), self.subtree_hash(lo + k, hi))
 
     def root(self, size: int | None = None) -> bytes:
+        """The RFC 6962 root of the first ``size`` entries (default: all)."""
         size = self.size if size is None else size
         self._check_size("size", size)
         return self.subtree_hash(0, size)
@@ -904,6 +908,8 @@ class Ledger:
         return [(int(i), str(f), bytes(salt), json.loads(v)) for i, f, salt, v in rows]
 
     def secret(self, index: int, field: str) -> tuple[bytes, Any]:
+        """The salt and value of a private field of entry ``index`` (from the private store beside
+        the ledger)."""
         sec = self._secret_store()
         row = None
         if sec is not None:
@@ -938,6 +944,8 @@ class Ledger:
         return SignedTreeHead(self.size, root, ts, sig, pub)
 
     def public_key(self) -> bytes:
+        """The ledger's raw Ed25519 public key (32 bytes), recorded when the first head was
+        signed."""
         row = self.con.execute("SELECT value FROM meta WHERE key = 'public_key'").fetchone()
         if row is None:
             raise LedgerError(f"{self.path}: no public key recorded (sign a head first)")
@@ -1068,6 +1076,7 @@ class Ledger:
         return problems
 
     def close(self) -> None:
+        """Close the ledger and its private store."""
         self.con.close()
         if self._secrets is not None:
             self._secrets.close()

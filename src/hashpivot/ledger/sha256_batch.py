@@ -171,9 +171,30 @@ BULK = 64
 
 
 def hash_many(prefix: int, src: bytes, offsets: npt.ArrayLike, min_compiled: int = BULK) -> U8Array:
-    """SHA-256 of ``bytes([prefix]) + src[offsets[i]:offsets[i + 1]]`` for every ``i``, as rows
-    of a ``[n, 32]`` uint8 array: compiled from ``min_compiled`` messages, ``hashlib`` below
-    (and without numba)."""
+    """SHA-256 of ``bytes([prefix]) + src[offsets[i]:offsets[i + 1]]`` for every ``i``.
+
+    Compiled from ``min_compiled`` messages, ``hashlib`` below (and without numba).
+
+    Parameters
+    ----------
+    prefix : int
+        Domain byte prepended to every message (0x00 leaves, 0x01 nodes) [-].
+    src : bytes
+        The messages, concatenated.
+    offsets : array_like of int
+        Start offset of each message with the total length last [byte].
+    min_compiled : int
+        Fewest messages for which the compiled path runs [-].
+
+    Returns
+    -------
+    numpy.ndarray of uint8
+        Digests as rows ``[n, 32]``.
+
+    References
+    ----------
+    .. [1] FIPS 180-4, *Secure Hash Standard*, §6.2 (SHA-256).
+    """
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     n = offsets.shape[0] - 1
     if n < max(min_compiled, 1) or not HAVE_NUMBA:
@@ -190,9 +211,22 @@ def hash_many(prefix: int, src: bytes, offsets: npt.ArrayLike, min_compiled: int
 def leaf_digests(
     items: Sequence[bytes], data: bytes | None = None, offsets: npt.ArrayLike | None = None
 ) -> bytes:
-    """RFC 9162 leaf hashes ``SHA-256(0x00 || item)`` of ``items``, concatenated (32 bytes
-    each). ``data`` and ``offsets`` (``b"".join(items)`` and the items' start offsets with the
-    total last), when the caller has them already."""
+    """RFC 9162 leaf hashes ``SHA-256(0x00 || item)`` of ``items``, concatenated (32 bytes each).
+
+    Parameters
+    ----------
+    items : sequence of bytes
+        The entries.
+    data : bytes or None
+        ``b"".join(items)``, when the caller has it already.
+    offsets : array_like of int or None
+        The items' start offsets with the total last [byte], with ``data``.
+
+    Returns
+    -------
+    bytes
+        ``32 · len(items)`` bytes.
+    """
     if data is None or offsets is None:
         data = b"".join(items)
         offsets = np.zeros(len(items) + 1, dtype=np.int64)
@@ -201,7 +235,17 @@ def leaf_digests(
 
 
 def node_digests(children: bytes) -> bytes:
-    """RFC 9162 interior hashes ``SHA-256(0x01 || left || right)`` of consecutive pairs of the
-    32-byte digests concatenated in ``children`` (an odd last one is left out), concatenated."""
+    """RFC 9162 interior hashes ``SHA-256(0x01 || left || right)`` of consecutive pairs.
+
+    Parameters
+    ----------
+    children : bytes
+        32-byte digests concatenated; an odd last one is left out.
+
+    Returns
+    -------
+    bytes
+        The parents' digests, concatenated.
+    """
     m = len(children) // 64
     return hash_many(NODE_PREFIX, children, np.arange(m + 1, dtype=np.int64) * 64).tobytes()

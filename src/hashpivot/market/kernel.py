@@ -52,8 +52,17 @@ if HAVE_NUMBA:
 
 
 def fill_standard_normal(rng: np.random.Generator, out: FloatArray) -> None:
-    """Fill the C-contiguous ``out`` with ``rng``'s next standard normals; the same numbers
-    and generator state as ``rng.standard_normal(out=out)``. Releases the GIL."""
+    """Fill the C-contiguous ``out`` with ``rng``'s next standard normals.
+
+    The same numbers and generator state as ``rng.standard_normal(out=out)``; releases the GIL.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The generator (advanced in place).
+    out : numpy.ndarray of float
+        C-contiguous float64 array to fill [-].
+    """
     if HAVE_NUMBA and out.flags.c_contiguous:
         _fill_normals(rng, out)
     else:  # pragma: no cover
@@ -216,9 +225,27 @@ def market_recursion_numba(
     chol: FloatArray,
     workspace: Workspace | None = None,
 ) -> MarketPaths:
-    """Fused market recursion (numba, parallel over paths) on the raw block shocks; agrees with
-    :func:`hashpivot.market.scenarios.recursion_numpy` on the same shocks. With a ``workspace`` the
-    paths live in its arrays (valid until the next chunk)."""
+    """Fused market recursion (numba, parallel over paths) on the raw block shocks.
+
+    Agrees with :func:`hashpivot.market.scenarios.recursion_numpy` on the same shocks. With a
+    ``workspace`` the paths live in its arrays (valid until the next chunk).
+
+    Parameters
+    ----------
+    coef : RecursionCoefficients
+        From :func:`hashpivot.market.scenarios.recursion_coefficients`.
+    shocks : BlockShocks
+        Raw standard normals by block (mirrored here when antithetic).
+    chol : numpy.ndarray of float
+        Cholesky factor of the shocks' correlation matrix [-].
+    workspace : Workspace or None
+        Reusable arrays.
+
+    Returns
+    -------
+    MarketPaths
+        The paths ``[path, month]``.
+    """
     n, n_months = shocks.n_paths, coef.days.shape[0]
     k = coef.power_coef.shape[0]
     names = ("price", "hashrate", "difficulty", "blocks", "subsidy", "fees", "bpt")

@@ -307,6 +307,7 @@ class PriceIndex:
 
     @property
     def phi(self) -> float:
+        """Monthly AR(1) coefficient of the log index, ``0.5^(1/half-life)`` [-]."""
         return float(0.5 ** (1.0 / self.half_life_months))
 
 
@@ -336,6 +337,7 @@ class MarketModel:
 
     @property
     def n_shocks(self) -> int:
+        """Number of correlated shocks: BTC, hashrate, fees and one per power index [-]."""
         return len(SHOCKS) + len(self.indices)
 
     def full_correlation(self) -> FloatArray:
@@ -610,8 +612,6 @@ def draw_shocks(
     BlockShocks
         Standard normals ``[block, shock, half-block, month]`` (and bootstrap returns).
     """
-    from .kernel import fill_standard_normal
-
     k = model.n_shocks
     half = PATH_BLOCK // 2 if model.antithetic else PATH_BLOCK
     u = empty(workspace, "shocks.u", (n_blocks, k, half, n_months))
@@ -619,7 +619,7 @@ def draw_shocks(
 
     def draw(j: int) -> None:
         rng = np.random.default_rng(seeds[first_block + j])
-        fill_standard_normal(rng, u[j])
+        market_kernel.fill_standard_normal(rng, u[j])
         if model.btc_model == "bootstrap":
             returns = model.bootstrap_returns
             idx = _bootstrap_indices(

@@ -45,6 +45,7 @@ class MarketPaths:
 
     @property
     def hashprice_usd_per_ph_day(self) -> FloatArray:
+        """Hashprice per ``[path, month]`` [USD/PH/day]."""
         return self.btc_per_th_day * 1000.0 * self.price_usd
 
     def take(self, n: int) -> MarketPaths:

@@ -76,7 +76,22 @@ def _pct(x: float | None) -> str:
 
 
 def render(cfg: Any, b: Buildout, sens: dict[str, list[float]]) -> str:
-    """One self-contained page (Plotly inlined once)."""
+    """The build-out report: one self-contained page (Plotly inlined once).
+
+    Parameters
+    ----------
+    cfg : CampaignConfig
+        The validated campaign.
+    b : Buildout
+        Its results (from :func:`hashpivot.buildout.run`).
+    sens : dict of str to list of float
+        The capex and funding-gap sensitivities [USD].
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
     s = b.summary()
     years = s["by_year"]
     x = [str(y["year"]) for y in years]

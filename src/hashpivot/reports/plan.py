@@ -84,9 +84,24 @@ ADVERSE_COLOUR, FAVOURABLE_COLOUR = "#d62728", "#2ca02c"
 
 
 def npv_histogram(values: npt.NDArray[np.float64], bins: int = 60) -> dict[str, Any]:
-    """Histogram of per-path NPVs on the P1–P99 range (a few paths at $20B must not squash the
-    rest into one bar): bin centres and width [USD], counts, and how many paths lie below and
-    above the range. Bins only, never the raw values."""
+    """Histogram of per-path NPVs on the P1–P99 range.
+
+    A few paths at $20B must not squash the rest into one bar: bins cover P1–P99, and how many
+    paths lie below and above the range is counted. Bins only, never the raw values.
+
+    Parameters
+    ----------
+    values : numpy.ndarray of float
+        NPV per path [USD].
+    bins : int
+        Number of bins [-].
+
+    Returns
+    -------
+    dict
+        ``centres_usd`` and ``width_usd`` [USD], ``counts``, ``below`` and ``above`` (paths
+        outside the range) and the range ``p1_usd``, ``p99_usd`` [USD].
+    """
     v = np.asarray(values, dtype=np.float64)
     lo, hi = np.percentile(v, [1, 99])
     if not hi > lo:
@@ -104,7 +119,19 @@ def npv_histogram(values: npt.NDArray[np.float64], bins: int = 60) -> dict[str, 
 
 
 def build_figures(result: PlanResult) -> dict[str, Any]:
-    """The report's Plotly figures (the dashboard draws its own from ``/api/runs/{id}/series``)."""
+    """The report's Plotly figures (the dashboard draws its own from ``/api/runs/{id}/series``).
+
+    Parameters
+    ----------
+    result : PlanResult
+        A finished run.
+
+    Returns
+    -------
+    dict
+        Plotly figures by name: ``fans`` (a list), ``npv_hist``, ``p_negative``, ``cost_stack``,
+        ``tornado`` and ``decisions``.
+    """
     months = pd.date_range(result.start_month + "-01", periods=result.n_months, freq="MS")
     x = [m.strftime("%Y-%m") for m in months]
     titles = {
@@ -311,7 +338,22 @@ def _decision_figures(result: PlanResult, x: list[str]) -> list[tuple[str, list[
 
 
 def render(result: PlanResult, run_id: str, description: str = "") -> str:
-    """The report as one HTML string with Plotly's JavaScript inlined once."""
+    """The report as one HTML string with Plotly's JavaScript inlined once.
+
+    Parameters
+    ----------
+    result : PlanResult
+        A finished run.
+    run_id : str
+        The run's id, shown in the report.
+    description : str
+        The plan's description, shown under the title.
+
+    Returns
+    -------
+    str
+        A self-contained HTML page.
+    """
     figs = build_figures(result)
     div = PlotlyDivs()
 
@@ -405,7 +447,20 @@ def _default_summary(result: PlanResult) -> list[tuple[str, str]]:
 
 
 def dispatch_figure(result: DispatchResult, prices: HourlyPrices) -> go.Figure:
-    """Hourly price and mining value against mined load and reserve."""
+    """Hourly price and mining value against mined load and reserve.
+
+    Parameters
+    ----------
+    result : DispatchResult
+        A solved dispatch.
+    prices : HourlyPrices
+        The prices it was solved on (their hours label the x axis).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Load and reserve [MW] on the left axis, price and mining value [USD/MWh] on the right.
+    """
     x = [t.strftime("%Y-%m-%d %H:%M") for t in prices.index_local]
     # Load on the base axis, prices on the overlaying one: Plotly draws an overlaying axis's
     # traces above the base axis's, so the filled load never hides the price line.
@@ -466,7 +521,24 @@ def dispatch_figure(result: DispatchResult, prices: HourlyPrices) -> go.Figure:
 def render_dispatch(
     result: DispatchResult, accounts: dict[str, Any], prices: HourlyPrices, title: str
 ) -> str:
-    """A self-contained page: hourly price against mined load and reserve, and revenue by source."""
+    """A self-contained page: hourly price against mined load and reserve, and revenue by source.
+
+    Parameters
+    ----------
+    result : DispatchResult
+        A solved dispatch.
+    accounts : dict
+        The dispatch's revenue and cost lines [USD].
+    prices : HourlyPrices
+        The prices it was solved on.
+    title : str
+        The page title.
+
+    Returns
+    -------
+    str
+        A self-contained HTML page.
+    """
     fig = dispatch_figure(result, prices)
     rev = go.Figure(
         go.Bar(

@@ -25,9 +25,21 @@ from .store import get_run, sha256_text, stored_plan_yaml, stored_results_sha256
 
 
 def check_ledger_writable(ledger_path: Path) -> None:
-    """Refuse, before a run's long part, a ledger the run could not be logged in: a ledger file
-    without its signing key, a 0-byte or unreadable key, a key that is not the ledger's, a file
-    that is not a ledger, or a folder that cannot be written."""
+    """Refuse, before a run's long part, a ledger the run could not be logged in.
+
+    That is: a ledger file without its signing key, a 0-byte or unreadable key, a key that is not
+    the ledger's, a file that is not a ledger, or a folder that cannot be written.
+
+    Parameters
+    ----------
+    ledger_path : pathlib.Path
+        The audit ledger (it need not exist yet).
+
+    Raises
+    ------
+    StorageError
+        The ledger could not take the run's record; the message says why.
+    """
     ledger_path = Path(ledger_path)
     kp = key_path(ledger_path)
     if ledger_path.exists():
@@ -57,7 +69,28 @@ def check_ledger_writable(ledger_path: Path) -> None:
 def log_run(
     ledger_path: Path, run_id: str, plan_sha256: str, seed: int, version: str, results_sha256: str
 ) -> ledger.SignedTreeHead:
-    """Append the run's record (creating the ledger and its key on first use) and sign."""
+    """Append the run's record (creating the ledger and its key on first use) and sign.
+
+    Parameters
+    ----------
+    ledger_path : pathlib.Path
+        The audit ledger.
+    run_id : str
+        The run's id.
+    plan_sha256 : str
+        SHA-256 of the effective plan YAML, in hex.
+    seed : int
+        The run's seed [-].
+    version : str
+        The hashpivot version that made the run.
+    results_sha256 : str
+        The results hash (:func:`~hashpivot.runs.store.results_sha256`), in hex.
+
+    Returns
+    -------
+    SignedTreeHead
+        The new signed head, covering the record.
+    """
     kp = key_path(ledger_path)
     if not ledger_path.exists():
         if not kp.exists():
@@ -83,9 +116,23 @@ def log_run(
 
 
 def find_run_record(lg: ledger.Ledger, run_id: str) -> tuple[int, dict[str, Any]] | None:
-    """The newest ``plan_run`` record of ``run_id``: its index and fields. Found by the entry's
-    own (hashed) bytes, never by the ``kinds`` label stored beside them, which a tamperer could
-    relabel to hide a run."""
+    """The newest ``plan_run`` record of ``run_id``: its index and fields.
+
+    Found by the entry's own (hashed) bytes, never by the ``kinds`` label stored beside them,
+    which a tamperer could relabel to hide a run.
+
+    Parameters
+    ----------
+    lg : Ledger
+        An open ledger.
+    run_id : str
+        The run's id.
+
+    Returns
+    -------
+    tuple of (int, dict) or None
+        The record's index [-] and fields, or ``None`` if the run was never logged.
+    """
     for i in range(lg.size - 1, -1, -1):
         data, _ = lg.entry(i)
         rec = ledger.parse_record(data)
@@ -95,10 +142,31 @@ def find_run_record(lg: ledger.Ledger, run_id: str) -> tuple[int, dict[str, Any]
 
 
 def relog_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) -> int:
-    """Log a stored run that has no ledger record (stored by a version that logged after the
-    store, or before a ledger was restored), after checking that its stored results still hash
-    to what was written with it. Returns the record's index. The record proves the run unaltered
-    from now on, not before."""
+    """Log a stored run that has no ledger record.
+
+    For runs stored by a version that logged after the store, or before a ledger was restored:
+    first checks that the stored results still hash to what was written with them. The record
+    proves the run unaltered from now on, not before.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        The run store.
+    run_id : str
+        A full run id.
+    ledger_path : pathlib.Path
+        The audit ledger.
+
+    Returns
+    -------
+    int
+        The new record's index [-].
+
+    Raises
+    ------
+    InputError
+        The run is already logged, or its stored results no longer hash to the stored hash.
+    """
     run = get_run(con, run_id)
     if Path(ledger_path).exists():
         lg = ledger.Ledger(ledger_path, read_only=True)
@@ -108,7 +176,7 @@ def relog_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) ->
             lg.close()
         if found is not None:
             raise InputError("run_id", run_id, f"a run not yet logged (it is entry {found[0]})")
-    now = results_sha256_from_store(con, run_id)
+    now = stored_results_sha256(con, run_id)
     if now != run["results_sha256"]:
         raise InputError(
             "run_id",
@@ -121,11 +189,6 @@ def relog_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) ->
     return head.size - 1
 
 
-def results_sha256_from_store(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
-    """The results hash recomputed from what the store holds (see ``store.results_sha256``)."""
-    return stored_results_sha256(con, run_id)
-
-
 @dataclass
 class RunVerification:
     run_id: str
@@ -136,12 +199,30 @@ class RunVerification:
 
 
 def verify_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) -> RunVerification:
-    """Prove a stored run was not altered since it was logged."""
+    """Prove a stored run was not altered since it was logged.
+
+    Checks the plan hash, the results hash recomputed from the store, the ledger record's fields
+    and the signed head's inclusion proof.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        The run store.
+    run_id : str
+        A full run id.
+    ledger_path : pathlib.Path
+        The audit ledger.
+
+    Returns
+    -------
+    RunVerification
+        ``ok`` and each named check with its outcome and detail.
+    """
     run = get_run(con, run_id)  # raises a named error for an unknown id
     plan_yaml = stored_plan_yaml(con, run_id)
     out = RunVerification(run_id, False)
     plan_now = sha256_text(plan_yaml)
-    results_now = results_sha256_from_store(con, run_id)
+    results_now = stored_results_sha256(con, run_id)
     out.checks.append(
         (
             "stored results hash matches the stored results",

@@ -19,14 +19,16 @@ record (by a version before this order, or a ledger restored from an old copy) i
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import models as config
 from ..config.models import PlanConfig
 from ..engine import run as plan
 from ..engine.run import ProgressFn
-from ..errors import HashpivotError, StorageError
+from ..errors import HashpivotError, RunCancelled, StorageError
 from ..files import write_atomic
 from ..reports import plan as report
 from . import audit, store
@@ -49,7 +51,31 @@ def check_run(
     max_memory_bytes: int | None = None,
     memory_flag: str = "max_memory_bytes",
 ) -> Path:
-    """Step 1: everything a run can fail on that the user can fix; returns the ledger path."""
+    """Step 1: everything a run can fail on that the user can fix, before the long part.
+
+    The memory estimate, the run store and the ledger (and its key) are checked; nothing is
+    written.
+
+    Parameters
+    ----------
+    cfg : PlanConfig
+        The validated plan.
+    db : pathlib.Path
+        The run store's file.
+    ledger_path : pathlib.Path or None
+        The audit ledger; ``None`` puts it beside the store.
+    chunk_size : int
+        Paths simulated at a time [-].
+    max_memory_bytes : int or None
+        Memory budget [byte]; ``None`` for the default.
+    memory_flag : str
+        The flag or field named in a memory error (``--max-memory-gb`` from the CLI).
+
+    Returns
+    -------
+    pathlib.Path
+        The ledger the run will be logged in.
+    """
     plan.chunk_blocks(chunk_size)  # validate before any work
     plan.check_memory(cfg, chunk_size, max_memory_bytes, memory_flag)
     db = Path(db)
@@ -77,8 +103,28 @@ def simulate(
     chunk_size: int = 2048,
     progress: ProgressFn | None = None,
 ) -> Simulated:
-    """Steps 2–3: simulate, holding nothing open, and write the report atomically. Runs in
-    the server's run process too (it returns what :func:`record` needs)."""
+    """Steps 2–3: simulate, holding nothing open, and write the report atomically.
+
+    Runs in the server's run process too (it returns what :func:`record` needs).
+
+    Parameters
+    ----------
+    cfg : PlanConfig
+        The validated plan.
+    out : pathlib.Path
+        The folder of the HTML report.
+    run_id : str
+        The run's id (names the report).
+    chunk_size : int
+        Paths simulated at a time [-].
+    progress : callable or None
+        Called as ``progress(done, total)`` [-] after each chunk.
+
+    Returns
+    -------
+    Simulated
+        The results, their summary (computed once) and the report's path.
+    """
     result = plan.run(cfg, chunk_size=chunk_size, progress=progress)
     summary = result.summary()  # computed once: the report, the hash and the store share it
     report_path = Path(out) / run_id / "report.html"
@@ -99,7 +145,24 @@ def _reason(exc: BaseException) -> str:
 
 
 def record(sim: Simulated, plan_yaml: str, *, db: Path, ledger_path: Path) -> PlanRun:
-    """Steps 4–5: log the run in the ledger, then store it (see the module docstring)."""
+    """Steps 4–5: log the run in the ledger, then store it (see the module docstring).
+
+    Parameters
+    ----------
+    sim : Simulated
+        From :func:`simulate`.
+    plan_yaml : str
+        The effective plan as YAML (hashed into the ledger record and stored).
+    db : pathlib.Path
+        The run store's file.
+    ledger_path : pathlib.Path
+        The audit ledger.
+
+    Returns
+    -------
+    PlanRun
+        Run id, report path, ledger size and summary.
+    """
     run_id, result, summary, report_path = sim.run_id, sim.result, sim.summary, sim.report_path
     results_hash = store.results_sha256(result)
     try:
@@ -138,7 +201,36 @@ def execute_plan(
     max_memory_bytes: int | None = None,
     memory_flag: str = "max_memory_bytes",
 ) -> PlanRun:
-    """Check, simulate, write the report, log and store ``cfg`` (see the module docstring)."""
+    """Check, simulate, write the report, log and store ``cfg`` (see the module docstring).
+
+    Parameters
+    ----------
+    cfg : PlanConfig
+        The validated plan.
+    plan_yaml : str
+        The effective plan as YAML.
+    db : pathlib.Path
+        The run store's file.
+    out : pathlib.Path
+        The folder of the HTML report.
+    ledger_path : pathlib.Path or None
+        The audit ledger; ``None`` puts it beside the store.
+    chunk_size : int
+        Paths simulated at a time [-].
+    progress : callable or None
+        Called as ``progress(done, total)`` [-] after each chunk.
+    run_id : str or None
+        The run's id; ``None`` makes a new one.
+    max_memory_bytes : int or None
+        Memory budget [byte]; ``None`` for the default.
+    memory_flag : str
+        The flag or field named in a memory error.
+
+    Returns
+    -------
+    PlanRun
+        Run id, report path, ledger size and summary.
+    """
     ledger_path = check_run(
         cfg,
         db=db,
@@ -164,19 +256,40 @@ _CANCEL: Any = None
 
 
 def child_init(progress: Any, cancel: Any) -> None:
-    """Initialiser of the run process: the shared progress counter and cancel flag."""
+    """Initialiser of the run process: the shared progress counter and cancel flag.
+
+    Parameters
+    ----------
+    progress : multiprocessing.Value
+        Paths done so far [-], written by the child.
+    cancel : multiprocessing.Event
+        Set by the server to stop the run at the next chunk.
+    """
     global _PROGRESS, _CANCEL
     _PROGRESS, _CANCEL = progress, cancel
 
 
 def child_simulate(plan_yaml: str, out: str, run_id: str, chunk_size: int = 2048) -> tuple:
     """In the run process: validate the effective plan again, simulate and write the report.
-    Returns ``("done", Simulated)``, ``("cancelled", None)`` or ``("failed", message)`` —
-    plain values, so no exception has to cross the process boundary."""
-    import traceback
 
-    from ..config import models as config
-    from ..errors import RunCancelled
+    Returns plain values, so no exception has to cross the process boundary.
+
+    Parameters
+    ----------
+    plan_yaml : str
+        The effective plan as YAML.
+    out : str
+        The folder of the HTML report.
+    run_id : str
+        The run's id.
+    chunk_size : int
+        Paths simulated at a time [-].
+
+    Returns
+    -------
+    tuple
+        ``("done", Simulated)``, ``("cancelled", None)`` or ``("failed", message)``.
+    """
 
     def progress(done: int, total: int) -> None:
         _PROGRESS.value = done

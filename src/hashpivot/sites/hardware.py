@@ -58,6 +58,7 @@ class AsicModel:
 
     @property
     def has_unit_specs(self) -> bool:
+        """Whether the catalogue gives the unit's hashrate and power."""
         return bool(np.isfinite(self.hashrate_th) and np.isfinite(self.power_w))
 
 
@@ -106,6 +107,7 @@ class FleetLine:
 
     @property
     def efficiency_j_per_th(self) -> float:
+        """Efficiency of the line at the chips [J/TH]."""
         return self.power_w / self.hashrate_th_s
 
 
@@ -117,18 +119,22 @@ class Fleet:
 
     @property
     def hashrate_th_s(self) -> float:
+        """Fleet hashrate [TH/s]."""
         return float(sum(line.hashrate_th_s for line in self.lines))
 
     @property
     def power_w(self) -> float:
+        """Fleet power at the chips [W]."""
         return float(sum(line.power_w for line in self.lines))
 
     @property
     def power_mw(self) -> float:
+        """Fleet power at the chips [MW]."""
         return self.power_w / 1e6
 
     @property
     def efficiency_j_per_th(self) -> float:
+        """Fleet efficiency at the chips [J/TH]."""
         return self.power_w / self.hashrate_th_s
 
 

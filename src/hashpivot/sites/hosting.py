@@ -40,8 +40,24 @@ DEFAULT_AI_PUE = 1.4
 
 
 def implied_rent_usd_per_kw_month(contract_value_usd: float, years: float, mw: float) -> float:
-    """Rent implied by a lease's total value: ``value / years / kW / 12`` [USD/kW-month]
-    (escalators ignored, as in the published comparisons)."""
+    """Rent implied by a lease's total value: ``value / years / kW / 12``.
+
+    Escalators are ignored, as in the published comparisons.
+
+    Parameters
+    ----------
+    contract_value_usd : float
+        Total contract value [USD].
+    years : float
+        Lease term [yr].
+    mw : float
+        Critical IT capacity leased [MW].
+
+    Returns
+    -------
+    float
+        Rent [USD/kW-month].
+    """
     require_positive("contract_value_usd", contract_value_usd)
     require_positive("years", years)
     require_positive("mw", mw)
@@ -49,7 +65,22 @@ def implied_rent_usd_per_kw_month(contract_value_usd: float, years: float, mw: f
 
 
 def critical_it_mw(grid_mw: float, ai_pue: float, share: float = 1.0) -> float:
-    """Critical IT power a converted share of an interconnect supports: ``grid · share / PUE``."""
+    """Critical IT power a converted share of an interconnect supports: ``grid · share / PUE``.
+
+    Parameters
+    ----------
+    grid_mw : float
+        Interconnect capacity [MW].
+    ai_pue : float
+        Power usage effectiveness of the AI hall [-].
+    share : float
+        Share of the interconnect converted [-].
+
+    Returns
+    -------
+    float
+        Critical IT power [MW].
+    """
     require_positive("grid_mw", grid_mw)
     if not ai_pue >= 1.0:
         raise InputError("ai_pue", ai_pue, ">= 1")
@@ -58,8 +89,24 @@ def critical_it_mw(grid_mw: float, ai_pue: float, share: float = 1.0) -> float:
 
 
 def ramp(n_months: int, lead_time_months: int, ramp_months: int) -> FloatArray:
-    """Share of the IT capacity delivered (and paying) in month ``m`` after conversion starts: 0
-    while building, then a linear ramp over ``ramp_months`` (full at once if 0)."""
+    """Share of the IT capacity delivered (and paying) in each month after conversion starts.
+
+    0 while building, then a linear ramp over ``ramp_months`` (full at once if 0).
+
+    Parameters
+    ----------
+    n_months : int
+        Months after the start [month].
+    lead_time_months : int
+        Construction time before the first capacity [month].
+    ramp_months : int
+        Months from the first capacity to full [month].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Share delivered per month [-], shape ``(n_months,)``.
+    """
     m = np.arange(n_months, dtype=np.float64)
     live = m - lead_time_months
     if ramp_months <= 0:
@@ -99,9 +146,25 @@ class LeaseTerms:
 def credit_factor(
     months: FloatArray, default_probability_annual: float, backstop_share: float
 ) -> FloatArray:
-    """Expected share of rent collected ``months`` after the lease starts: the tenant survives with
-    probability ``(1 − PD)^(m/12)``; after a default a guarantor pays ``backstop_share`` of the
-    rent still due."""
+    """Expected share of rent collected ``months`` after the lease starts.
+
+    The tenant survives with probability ``(1 − PD)^(m/12)``; after a default a guarantor pays
+    ``backstop_share`` of the rent still due.
+
+    Parameters
+    ----------
+    months : numpy.ndarray of float
+        Months since the lease started [month].
+    default_probability_annual : float
+        Tenant's yearly probability of default [1/yr].
+    backstop_share : float
+        Share of the rent a guarantor pays after a default [-].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Expected share collected [-], same shape as ``months``.
+    """
     survive = (1.0 - default_probability_annual) ** (np.maximum(months, 0.0) / 12.0)
     return survive + (1.0 - survive) * backstop_share
 
@@ -181,9 +244,29 @@ def project_cashflows(
     n_months: int,
     monthly_discount: float,
 ) -> tuple[FloatArray, FloatArray]:
-    """Monthly cash of a conversion started in ``start_month[i]`` (``n_months``: never) at rent
-    ``rent_signed[i]``, over the plan horizon ``[path, month]``, and the value at the horizon of
-    what falls after it ``[path]`` (the contracted lease tail, discounted to the horizon)."""
+    """Monthly cash of conversions started in ``start_month[i]`` at rent ``rent_signed[i]``.
+
+    Over the plan horizon ``[path, month]``, and the value at the horizon of what falls after it
+    ``[path]`` (the contracted lease tail, discounted to the horizon).
+
+    Parameters
+    ----------
+    project : ConversionProject
+        The conversion's capex, lead time, ramp, lease and credit terms.
+    start_month : numpy.ndarray of int
+        Month each path's conversion starts [month] (``n_months``: never).
+    rent_signed : numpy.ndarray of float
+        Rent signed on each path [USD/kW-month].
+    n_months : int
+        Plan horizon [month].
+    monthly_discount : float
+        Discount factor over one month [-].
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray)
+        Cash [USD] per ``[path, month]`` and the lease tail's value at the horizon [USD] per path.
+    """
     a, b = project.schedule()
     length = a.size
     n = start_month.shape[0]
@@ -241,6 +324,7 @@ class GpuCloud:
 
     @property
     def n_gpus(self) -> float:
+        """GPUs the IT power supports [-]."""
         return self.it_mw * 1e6 / (self.gpu_tdp_w * self.server_overhead)
 
     def schedule(self, n_months: int) -> tuple[FloatArray, FloatArray]:
@@ -259,4 +343,5 @@ class GpuCloud:
         return a, b
 
     def depreciation_usd_per_month(self) -> float:
+        """Straight-line depreciation of the GPU systems [USD/month]."""
         return self.n_gpus * self.gpu_price_usd * self.system_multiplier / self.life_months

@@ -55,14 +55,17 @@ class SiteParams:
 
     @property
     def n_sites(self) -> int:
+        """Number of sites [-]."""
         return int(self.hashrate_th_s.shape[0])
 
     @property
     def groups(self) -> IntArray:
+        """Group of each site (all 0 without groups) [-]."""
         return self.group if self.group is not None else np.zeros(self.n_sites, dtype=np.int64)
 
     @property
     def n_groups(self) -> int:
+        """Number of groups [-]."""
         return int(self.groups.max()) + 1 if self.n_sites else 1
 
 
@@ -98,9 +101,30 @@ def site_cashflows_numpy(
     power_index: FloatArray,
     scale: FloatArray | None = None,
 ) -> SiteTotals:
-    """Reference implementation: whole-array NumPy, one site at a time. ``scale`` ``[path,
-    month]`` (optional) multiplies every site's operation — the share of the site still mining,
-    e.g. 0 after a path converted it; fixed mining costs scale with it."""
+    """Reference implementation of the site cash flows: whole-array NumPy, one site at a time.
+
+    Parameters
+    ----------
+    params : SiteParams
+        Per-site, per-month parameters of the plain mining sites.
+    price_usd : numpy.ndarray of float
+        Average BTC price per ``[path, month]`` [USD/BTC].
+    btc_per_th_day : numpy.ndarray of float
+        Expected yield per ``[path, month]`` [BTC/TH/day].
+    days : numpy.ndarray of float
+        Days in each month [day].
+    power_index : numpy.ndarray of float
+        Power-price indices ``[index, path, month]`` [-] (1 at the start).
+    scale : numpy.ndarray of float or None
+        ``[path, month]``: multiplies every site's operation [-] — the share of the site still
+        mining, e.g. 0 after a path converted it; fixed mining costs scale with it.
+
+    Returns
+    -------
+    SiteTotals
+        Cash flow [USD] per ``[path, month]``, per-site totals ``[site, path]`` [BTC, USD, MWh]
+        and the groups' BTC and costs.
+    """
     n, n_months = price_usd.shape
     out = _empty_totals(params.n_sites, n, n_months)
     out = replace(
@@ -241,9 +265,23 @@ if HAVE_NUMBA:
 
 
 def site_month_factors(params: SiteParams, days: FloatArray) -> tuple[FloatArray, ...]:
-    """Per-site, per-month constants ``[site, month]`` of the kernel: TH/s-days hashed
-    (hashrate × degradation × availability × uptime × days, 0 before the start month), MWh drawn
-    when running (× availability), and the fixed cost of the month."""
+    """Per-site, per-month constants ``[site, month]`` of the kernel.
+
+    TH/s-days hashed (hashrate × degradation × availability × uptime × days, 0 before the start
+    month), MWh drawn when running (× availability), and the fixed cost of the month.
+
+    Parameters
+    ----------
+    params : SiteParams
+        Per-site parameters.
+    days : numpy.ndarray of float
+        Days in each month [day].
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        TH/s-days [TH·day], MWh [MWh] and fixed cost [USD], each ``[site, month]``.
+    """
     n_months = days.shape[0]
     active = (np.arange(n_months)[None, :] >= params.start_month[:, None]).astype(np.float64)
     avail = active if params.availability is None else active * params.availability
@@ -270,9 +308,33 @@ def site_cashflows_numba(
     groups: bool = True,
 ) -> SiteTotals:
     """Fused kernel (numba, parallel over paths); same results as :func:`site_cashflows_numpy`.
-    Without ``groups`` it leaves only the cash flow (``btc_net_g`` and ``cost_usd_g`` None),
-    which is all a plan without company finance reads. With a ``workspace`` the ``[path,
-    month]`` arrays are its (valid until the next chunk)."""
+
+    Without ``groups`` it leaves only the cash flow (``btc_net_g`` and ``cost_usd_g`` None), which
+    is all a plan without company finance reads. With a ``workspace`` the ``[path, month]``
+    arrays are its (valid until the next chunk).
+
+    Parameters
+    ----------
+    params : SiteParams
+        Per-site parameters.
+    price_usd : numpy.ndarray of float
+        Average BTC price per ``[path, month]`` [USD/BTC].
+    btc_per_th_day : numpy.ndarray of float
+        Expected yield per ``[path, month]`` [BTC/TH/day].
+    days : numpy.ndarray of float
+        Days in each month [day].
+    power_index : numpy.ndarray of float
+        Power-price indices ``[index, path, month]`` [-].
+    workspace : Workspace or None
+        Reusable arrays.
+    groups : bool
+        Also fill the groups' BTC and costs ``[group, path, month]``.
+
+    Returns
+    -------
+    SiteTotals
+        As :func:`site_cashflows_numpy`.
+    """
     if not HAVE_NUMBA:  # pragma: no cover
         return site_cashflows_numpy(params, price_usd, btc_per_th_day, days, power_index)
     n, n_months = price_usd.shape

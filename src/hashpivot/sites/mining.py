@@ -84,8 +84,14 @@ def mining_flows(
         Share of time hashing [-].
     pool_fee : array_like
         Pool fee as a share of gross revenue [-].
-    difficulty, subsidy_btc, fees_btc_per_block, price_usd : array_like
-        Network state: difficulty [-], subsidy [BTC/block], fees [BTC/block], price [USD/BTC].
+    difficulty : array_like
+        Network difficulty [-].
+    subsidy_btc : array_like
+        Block subsidy [BTC/block].
+    fees_btc_per_block : array_like
+        Fees per block [BTC/block].
+    price_usd : array_like
+        BTC price [USD/BTC].
     power_usd_per_mwh : array_like
         Power price [USD/MWh].
     days : array_like
@@ -122,12 +128,12 @@ class CostStack:
 
     @property
     def cash_cost_usd(self) -> float:
-        """Energy, site opex, pool fees, cash SG&A and interest [USD]."""
+        """Energy, site opex, pool fees and cash SG&A [USD]."""
         return self.energy_cost_usd + self.site_opex_usd + self.pool_fee_usd + self.sga_cash_usd
 
     @property
     def all_in_cost_usd(self) -> float:
-        """Cash cost plus depreciation and stock compensation [USD]."""
+        """Cash cost plus depreciation, stock compensation and interest [USD]."""
         return self.cash_cost_usd + self.depreciation_usd + self.stock_comp_usd + self.interest_usd
 
     @property
@@ -207,7 +213,24 @@ class CostStack:
 
 
 def cost_stack(flows: MiningFlows, costs: FixedCosts, days: float) -> CostStack:
-    """Sum ``flows`` over all their elements and add ``days`` worth of the fixed monthly costs."""
+    """Sum ``flows`` over all their elements and add ``days`` worth of the fixed monthly costs.
+
+    The cost lines are the industry's energy, cash and all-in costs (see :class:`CostStack`).
+
+    Parameters
+    ----------
+    flows : MiningFlows
+        From :func:`mining_flows`.
+    costs : FixedCosts
+        The site's monthly fixed costs [USD/month].
+    days : float
+        Length of the period [day]; fixed costs count ``days / DAYS_PER_MONTH`` months.
+
+    Returns
+    -------
+    CostStack
+        Totals over the period [BTC, USD, MWh] and the cost per BTC of each line [USD/BTC].
+    """
     require_positive("days", days)
     btc = float(np.sum(flows.btc_mined))
     if not btc > 0:
@@ -319,7 +342,22 @@ class SiteEconomics:
 
 
 def site_economics(site: Site, market: MarketSeries) -> SiteEconomics:
-    """The cost stack of ``site`` over the days of ``market`` (one element per day)."""
+    """The cost stack of ``site`` over the days of ``market`` (one element per day).
+
+    Parameters
+    ----------
+    site : Site
+        The site (fleet, power, fixed costs).
+    market : MarketSeries
+        Network state per day (from :func:`hashpivot.bitcoin.history.network_over_period`, or a
+        single day).
+
+    Returns
+    -------
+    SiteEconomics
+        The cost stack, the fleet's hashrate [TH/s], power [MW] and wall efficiency [J/TH], and
+        the BTC [BTC/PH/day] and hashprice [USD/PH/day] it earned.
+    """
     flows = mining_flows(
         hashrate_th_s=site.hashrate_th_s,
         facility_power_mw=site.facility_power_mw,
@@ -384,10 +422,31 @@ def breakeven_power_usd_per_kwh(
     pue: float = 1.0,
     pool_fee: float = 0.0,
 ) -> FloatArray | float:
-    """Breakeven power price [USD/kWh]: ``hashprice/TH/day · (1 − fee) / (J/TH · PUE · 0.024)``.
+    """Breakeven power price: ``hashprice/TH/day · (1 − fee) / (J/TH · PUE · 0.024)``.
 
     1 TH/s at ``e`` J/TH draws ``e`` W, i.e. ``e · 24 / 1000`` kWh a day; divide a TH/s-day's
     revenue by it.
+
+    Parameters
+    ----------
+    hashprice_usd_per_ph_day : array_like of float
+        Hashprice [USD/PH/day].
+    efficiency_j_per_th : array_like of float
+        Fleet efficiency at the chips [J/TH], > 0.
+    pue : float
+        Power usage effectiveness of the site [-].
+    pool_fee : float
+        Pool fee as a share of gross revenue [-].
+
+    Returns
+    -------
+    numpy.ndarray of float or float
+        Power price at which revenue equals the power bill [USD/kWh].
+
+    Raises
+    ------
+    InputError
+        A non-positive efficiency or a fee outside [0, 1].
     """
     require_fraction("pool_fee", pool_fee)
     e = np.asarray(efficiency_j_per_th, dtype=np.float64)

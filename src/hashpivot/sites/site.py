@@ -85,6 +85,7 @@ class Site:
 
     @property
     def hashrate_th_s(self) -> float:
+        """The fleet's hashrate [TH/s]."""
         return self.fleet.hashrate_th_s
 
     @property
