@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Self
 
+import yaml
 from pydantic import Field, model_validator
 
 from ..errors import ConfigError, present
@@ -269,8 +270,6 @@ def load_campaign(path: str, overrides: list[str] | None = None) -> tuple[Campai
     ConfigError
         One line per invalid field, with its path.
     """
-    import yaml
-
     data = _overridden(read_yaml(path), overrides)
     plan = _mining_sites_plan(data)
     if isinstance(plan, str) and not Path(plan).is_absolute():
