@@ -88,7 +88,10 @@ def mutated_plans(draw: st.DrawFn) -> str:
     for _ in range(draw(st.integers(2, 5)) if kind == "several" else 1):
         p = draw(st.sampled_from(paths))
         try:
-            data = _set(data, p, draw(WEIRD), delete=(kind == "delete") or draw(st.booleans()))
+            # A copy: st.just() hands out one shared object, and a later mutation inside it
+            # would change what the strategy draws next (hypothesis: FlakyStrategyDefinition).
+            value = copy.deepcopy(draw(WEIRD))
+            data = _set(data, p, value, delete=(kind == "delete") or draw(st.booleans()))
         except (KeyError, IndexError, TypeError):
             continue
         paths = [q for q in _paths(data) if q]

@@ -78,7 +78,7 @@ def test_a_plan_cannot_name_a_file_or_url(client: TestClient, market: str) -> No
         assert not listener.connected  # nothing was fetched
     finally:
         listener.close()
-    with pytest.raises(InputError, match="ercot:NODE:YEAR"):
+    with pytest.raises(InputError, match="iso:NODE:da"):
         price_data.hourly_prices("/etc/passwd")
 
 

@@ -97,7 +97,7 @@ def test_network_state_defaults_to_last_day() -> None:
     assert history.network_state().date == history.date_range()[1].isoformat()
 
 
-@pytest.mark.parametrize("bad", ["2009-01-03", "2030-01-01", "2025-09-27"])
+@pytest.mark.parametrize("bad", ["2009-01-03", "2030-01-01", "2026-02-01"])
 def test_dates_outside_data_are_named_errors(bad: str) -> None:
     with pytest.raises(DataRangeError) as err:
         history.network_state(bad)
@@ -122,4 +122,4 @@ def test_power_prices_shape_and_dst_gap() -> None:
 
 
 def test_date_range() -> None:
-    assert history.date_range() == (dt.date(2010, 7, 18), dt.date(2025, 9, 26))
+    assert history.date_range() == (dt.date(2010, 7, 18), dt.date(2026, 1, 31))

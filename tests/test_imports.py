@@ -15,7 +15,18 @@ PKG = Path(__file__).resolve().parents[1] / "src" / "hashpivot"
 #: anything on a lower tier, never a package beside it on the same tier nor anything above.
 TIERS: dict[str, int] = {
     **dict.fromkeys(
-        ("errors", "units", "_numba", "fmt", "workspace", "locations", "files", "version"), 0
+        (
+            "errors",
+            "units",
+            "_numba",
+            "fmt",
+            "workspace",
+            "locations",
+            "files",
+            "version",
+            "clock",
+        ),
+        0,
     ),
     "data": 1,
     **dict.fromkeys(("bitcoin", "finance", "ledger"), 2),

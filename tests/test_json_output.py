@@ -70,6 +70,7 @@ def _samples(tmp: Path) -> dict[tuple[str, ...], list[str]]:
         ("ledger", "head"): ["--db", led],
         ("ledger", "verify"): ["--db", led],
         ("ledger", "verify-proof"): ["--proof", str(tmp / "proof.json"), "--public-key", "@key"],
+        ("data", "status"): [],
     }
 
 
@@ -95,6 +96,7 @@ def test_every_json_command_prints_only_json(tmp_path: Path) -> None:
     assert outputs[("dispatch",)]["status"] == "optimal"
     assert outputs[("runs", "verify")]["verified"] is True
     assert outputs[("ledger", "verify-proof")]["valid"] is True
+    assert {d["name"] for d in outputs[("data", "status")]["datasets"]} >= {"btc_daily_2025_2026"}
 
 
 def test_version() -> None:

@@ -220,8 +220,12 @@ def test_site_cost_per_btc_identities() -> None:
     s = r.sites[0]
     c = s.cost_usd_per_btc
     assert c["energy"] <= c["cash"] <= c["all_in"]
-    # The stack is the cost lines of the median path: it adds up to (within one path of) the median.
-    assert sum(v for v in s.stack_usd_per_btc.values()) == pytest.approx(c["all_in"], rel=1e-3)
+    # The stack is the cost lines of the lower-median path (paths come in even numbers, so the
+    # median is the mean of the two middle paths): never above the median, and one path's gap
+    # from it — small, but set by the data's spacing of neighbouring paths, not by the code.
+    stack = sum(v for v in s.stack_usd_per_btc.values())
+    assert stack <= c["all_in"] * (1 + 1e-12)
+    assert stack == pytest.approx(c["all_in"], rel=1e-2)
 
 
 def test_fixed_costs_match_months() -> None:

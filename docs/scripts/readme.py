@@ -14,6 +14,10 @@ columns and no colour. The block gets stdout, and stderr too when the command ex
 (the one-line errors a user sees). Run ids become ``RUNID`` and the scratch folder ``.``, so a
 block depends only on the code and the data.
 
+Outputs say how old the data are against today; the README records the day its blocks were made
+(``*Outputs below made on YYYY-MM-DD``) and every command runs with ``HASHPIVOT_TODAY`` pinned to
+it, so ``--check`` gives the same answer next month. ``--write`` moves the day to today.
+
 ``--check`` exits 1 and names the stale blocks instead of writing (the tests run it);
 ``--write`` rewrites README.md atomically.
 """
@@ -21,6 +25,7 @@ block depends only on the code and the data.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import subprocess
@@ -34,12 +39,13 @@ MARKER = re.compile(
     r"^<!-- output: (?P<cmd>.+?) -->\n```(?P<lang>\w*)\n(?P<body>.*?)^```$", re.M | re.S
 )
 RUN_ID = re.compile(r"\b\d{8}T\d{6}-[0-9a-f]{6}\b")
+TODAY = re.compile(r"^\*Outputs below made on (\d{4}-\d{2}-\d{2})", re.M)
 
 
-def run_block(cmd: str, scratch: Path) -> str:
+def run_block(cmd: str, scratch: Path, today: str) -> str:
     """What ``cmd`` prints, normalised."""
     env = dict(os.environ)
-    env.update(COLUMNS="100", NO_COLOR="1", TERM="dumb", PYTHONHASHSEED="0")
+    env.update(COLUMNS="100", NO_COLOR="1", TERM="dumb", PYTHONHASHSEED="0", HASHPIVOT_TODAY=today)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     r = subprocess.run(
         ["bash", "-o", "pipefail", "-c", cmd],
@@ -54,7 +60,7 @@ def run_block(cmd: str, scratch: Path) -> str:
     return "\n".join(line.rstrip() for line in text.rstrip("\n").splitlines()) + "\n"
 
 
-def render(readme: str) -> tuple[str, list[str]]:
+def render(readme: str, today: str) -> tuple[str, list[str]]:
     """README text with every block regenerated, and the commands whose block changed."""
     stale: list[str] = []
     with tempfile.TemporaryDirectory(prefix="hashpivot-readme-") as tmp:
@@ -63,7 +69,7 @@ def render(readme: str) -> tuple[str, list[str]]:
 
         def one(m: re.Match[str]) -> str:
             cmd = m["cmd"]
-            body = f"$ {cmd}\n" + run_block(cmd, scratch)
+            body = f"$ {cmd}\n" + run_block(cmd, scratch, today)
             if body != m["body"]:
                 stale.append(cmd)
             return f"<!-- output: {cmd} -->\n```{m['lang']}\n{body}```"
@@ -78,7 +84,15 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--write", action="store_true", help="rewrite README.md")
     args = p.parse_args(argv)
     text = README.read_text(encoding="utf-8")
-    new, stale = render(text)
+    m = TODAY.search(text)
+    if m is None:
+        sys.exit("README.md: no '*Outputs below made on YYYY-MM-DD' line")
+    if args.check:
+        today = m[1]
+    else:
+        today = dt.datetime.now(dt.UTC).date().isoformat()
+        text = TODAY.sub(f"*Outputs below made on {today}", text)
+    new, stale = render(text, today)
     if args.check:
         for cmd in stale:
             print(f"stale README block: {cmd} (run: make readme)")

@@ -16,7 +16,7 @@ from ..dispatch import site_file as dispatch_site
 from . import answers
 from .bodies import MAX_BODY_BYTES, ApiError, StrictBody
 
-PRICE_SPEC = re.compile(r"^ercot:[A-Z_]+:\d{4}$")
+PRICE_SPEC = re.compile(price_data.MARKET_NAME_PATTERN)
 
 
 class CampaignBody(StrictBody):
@@ -80,7 +80,7 @@ def add_tool_routes(app: FastAPI, reader: Any) -> None:
                     {
                         "loc": ["body", "prices"],
                         "msg": f"{body.prices!r} is not allowed; allowed: "
-                        "ercot:NODE:YEAR from the shipped data",
+                        + price_data.market_vocabulary(),
                     }
                 ],
             )

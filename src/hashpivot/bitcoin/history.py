@@ -1,6 +1,9 @@
 """The shipped real datasets as pandas objects, with units in column names.
 
 * ``btc_daily.csv`` — Coin Metrics community data (CC BY-NC 4.0), daily 2010-07-18 .. 2025-09-26;
+* ``btc_daily_2025_2026.csv`` — its continuation with the same columns and conventions: blocks,
+  fees and subsidy from per-block ``getblockstats`` (to 2026-01-31), difficulty from the epochs,
+  hashrate estimated from difficulty × blocks, and the Bitstamp close (to 2026-08-21);
 * ``btc_difficulty_epochs.csv`` — difficulty of every retarget epoch 0..473 (Electrum checkpoints);
 * ``power_prices_hourly.csv`` — ERCOT real-time load-zone prices, LZ_WEST and LZ_NORTH, 2023.
 
@@ -35,11 +38,24 @@ from . import network
 BLOCKS_BEFORE_FIRST_DAY = 68_784
 
 
+#: The columns a day needs for a complete network state.
+NETWORK_COLUMNS = ("price_usd", "difficulty", "blocks", "fees_btc", "issuance_btc")
+
+
+#: The daily files, oldest first: each continues the one before from the next day.
+DAILY_FILES = ("btc_daily.csv", "btc_daily_2025_2026.csv")
+
+
 @lru_cache(maxsize=1)
-def _btc_daily() -> pd.DataFrame:
-    raw = pd.read_csv(data_path("btc_daily.csv"), parse_dates=["date"])
+def _daily_all() -> pd.DataFrame:
+    parts = [pd.read_csv(data_path(name), parse_dates=["date"]) for name in DAILY_FILES]
+    raw = pd.concat(parts, ignore_index=True)
     df = raw.rename(columns={"hashrate_ehs": "hashrate_eh_s"}).set_index("date")
     df.index.name = "date"
+    steps = df.index.to_series().diff().dropna()
+    if not (steps == pd.Timedelta(days=1)).all():  # a broken rebuild must not pass silently
+        bad = steps[steps != pd.Timedelta(days=1)].index[0]
+        raise DataRangeError("btc daily files", str(bad.date()), "one row per day, no gaps")
     df["height_end_of_day"] = BLOCKS_BEFORE_FIRST_DAY + df["blocks"].cumsum() - 6
     blocks = df["blocks"].where(df["blocks"] > 0)
     df["subsidy_btc_per_block"] = df["issuance_btc"] / blocks
@@ -47,15 +63,53 @@ def _btc_daily() -> pd.DataFrame:
     return df
 
 
-def btc_daily() -> pd.DataFrame:
-    """Daily Bitcoin network data, indexed by UTC date.
+@lru_cache(maxsize=1)
+def _btc_daily() -> pd.DataFrame:
+    df = _daily_all()
+    return df.loc[: df.dropna(subset=list(NETWORK_COLUMNS)).index[-1]]
 
-    Columns: ``price_usd`` (Coin Metrics end-of-day reference rate), ``difficulty``,
-    ``hashrate_eh_s`` (one-day estimator ``blocks·D·2^32/86400``, noisy), ``blocks``, ``fees_btc``,
-    ``issuance_btc``, ``fees_usd``, ``issuance_usd``, and derived ``height_end_of_day``,
+
+def btc_daily() -> pd.DataFrame:
+    """Daily Bitcoin network data, indexed by UTC date, through the last complete day.
+
+    Columns: ``price_usd`` (end-of-day: Coin Metrics' reference rate to 2025-09-26, then the
+    Bitstamp close), ``difficulty`` (mean over the day's blocks), ``hashrate_eh_s`` (one-day
+    estimator ``blocks·D·2^32/86400``, noisy), ``blocks``, ``fees_btc``, ``issuance_btc``,
+    ``fees_usd``, ``issuance_usd``, and derived ``height_end_of_day``,
     ``subsidy_btc_per_block`` and ``fees_btc_per_block``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per day, every column present, to :func:`date_range`'s last day (the
+        columns' own last dates are in :func:`column_last_dates`; prices run further, see
+        :func:`btc_price_daily`).
     """
     return _btc_daily().copy()
+
+
+def btc_price_daily() -> pd.Series:
+    """BTC end-of-day price [USD] to its own last day (past the last complete network day).
+
+    Returns
+    -------
+    pandas.Series
+        ``price_usd`` by UTC date.
+    """
+    return _daily_all()["price_usd"].dropna().copy()
+
+
+def column_last_dates() -> dict[str, dt.date]:
+    """The last day each column of the daily data has a value.
+
+    Returns
+    -------
+    dict of str to datetime.date
+        Column name → last date (e.g. ``price_usd`` runs past ``blocks``).
+    """
+    df = _daily_all()
+    cols = ["price_usd", "difficulty", "hashrate_eh_s", "blocks", "fees_btc", "issuance_btc"]
+    return {c: df[c].dropna().index[-1].date() for c in cols}
 
 
 @lru_cache(maxsize=1)
@@ -72,9 +126,51 @@ def difficulty_epochs() -> pd.DataFrame:
     return _difficulty_epochs().copy()
 
 
+def difficulty_at_end_of_day(date: str | dt.date) -> float:
+    """The consensus difficulty in force at the end of a UTC day, from the retarget epochs.
+
+    Past the daily data this still answers, up to the last epoch whose start is dated (the
+    epochs after it have no date in the shipped sources).
+
+    Parameters
+    ----------
+    date : str or datetime.date
+        The day (ISO date).
+
+    Returns
+    -------
+    float
+        Difficulty of the last epoch that started on or before that day [-].
+
+    Raises
+    ------
+    InputError
+        A malformed date.
+    DataRangeError
+        A day before the first epoch or after the last dated one (later retargets have no
+        date in the shipped sources).
+    """
+    ts = _parse_date("date", date)
+    ep = _difficulty_epochs().dropna(subset=["date"])
+    if ts < ep["date"].iloc[0] or ts > ep["date"].iloc[-1]:
+        raise DataRangeError(
+            "date",
+            str(date),
+            f"a date from {ep['date'].iloc[0].date()} to {ep['date'].iloc[-1].date()} (the dated "
+            "retarget epochs)",
+        )
+    return float(ep.loc[ep["date"] <= ts, "difficulty"].iloc[-1])
+
+
 # --------------------------------------------------------------------------- derived views
 def date_range() -> tuple[dt.date, dt.date]:
-    """First and last date of the daily data."""
+    """First and last date of the daily data on which every network column is present.
+
+    Returns
+    -------
+    tuple of (datetime.date, datetime.date)
+        The first and the last complete day.
+    """
     idx = _btc_daily().index
     return idx[0].date(), idx[-1].date()
 

@@ -6,6 +6,7 @@ line naming the field, the value and what is allowed, and exits with code 2 — 
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -545,8 +546,10 @@ def dispatch_cmd(
         str,
         typer.Option(
             "--prices",
-            help="A market name, ercot:NODE:YEAR (shipped: LZ_WEST, LZ_NORTH, 2023), "
-            "or a local CSV file with timestamp_utc, price_usd_per_mwh (never a URL).",
+            help="A market name: ercot:LZ_WEST:2023 or ercot:LZ_NORTH:2023 (real time), or "
+            "ISO:NODE:da[:YEAR] day ahead (ercot HB_*, caiso NP15/SP15/ZP26, nordpool SE1-SE4, "
+            "entsoe DE_LU; see `hashpivot data status`); or a local CSV file with "
+            "timestamp_utc, price_usd_per_mwh (never a URL).",
         ),
     ] = "ercot:LZ_WEST:2023",
     month: Annotated[
@@ -567,7 +570,7 @@ def dispatch_cmd(
     # A market name, or a local file the user names here (the CLI only: never a URL).
     series = (
         price_data.hourly_prices(prices)
-        if prices.startswith("ercot:")
+        if re.match(price_data.MARKET_NAME_PATTERN, prices)
         else price_data.hourly_prices_file(prices)
     )
     if month is not None:
@@ -601,6 +604,35 @@ def dispatch_cmd(
     table.add_row("strike policy loses", fmt_usd(accounts["strike_policy_value_lost_usd"]))
     console.print(table)
     console.print(f"chart: {chart}")
+
+
+# --------------------------------------------------------------------------- data
+data_app = typer.Typer(help="Datasets: what ships (and, later, what you import or update).")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("status")
+def data_status(as_json: JsonFlag = False) -> None:
+    """Every dataset: source, licence, range, rows, content hash and how old its data are."""
+    from ..clock import today
+    from ..data import catalog
+
+    now = today()
+    rows = catalog.status(now)
+    if as_json:
+        print_json({"today": now.isoformat(), "datasets": rows})
+        return
+    table = Table(title=f"Datasets (today {now})")
+    for col in ("dataset", "kind", "range", "rows", "age", "licence", "sha256"):
+        table.add_column(col, justify="right" if col in ("rows", "age") else "left")
+    for r in rows:
+        span = f"{r['first_date']} .. {r['last_date']}" if r["first_date"] else "catalogue"
+        if r["column_last_dates"].get("blocks") not in (None, r["last_date"]):
+            span += f" (blocks to {r['column_last_dates']['blocks']})"
+        age = "" if r["months_old"] is None else f"{r['months_old']} mo"
+        licence = r["licence"] + ("" if r["commercial_use"] else " — non-commercial")
+        table.add_row(r["name"], r["kind"], span, f"{r['rows']:,}", age, licence, r["sha256"][:12])
+    console.print(table)
 
 
 # --------------------------------------------------------------------------- runs

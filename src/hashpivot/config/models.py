@@ -575,7 +575,7 @@ class PlanSiteConfig(SiteConfig):
         if self.power_market is not None and self.power_market not in price_data.market_names():
             raise ValueError(
                 f"power_market {self.power_market!r} is not a market name; allowed: "
-                + ", ".join(price_data.market_names())
+                + price_data.market_vocabulary()
             )
         if self.power_market is not None:
             if self.type != "mining":

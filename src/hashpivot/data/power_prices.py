@@ -67,6 +67,8 @@ class HourlyPrices:
     price_usd_per_mwh: np.ndarray
     filled_hours_utc: tuple[str, ...]  # hours filled explicitly (the DST fall-back hour)
     tz_local: str = "UTC"  # the market's clock: months and days are taken in it
+    missing_hours_utc: tuple[str, ...] = ()  # hours the source lacks (left out, never filled)
+    currency_note: str = ""  # how prices in another currency were turned into USD
 
     @property
     def index_local(self) -> pd.DatetimeIndex:
@@ -88,12 +90,49 @@ class HourlyPrices:
                 "month", month, f"a month within the prices ({first:%Y-%m} .. {last:%Y-%m})"
             )
         filled = tuple(h for h in self.filled_hours_utc if start <= pd.Timestamp(h) < end)
+        missing = tuple(h for h in self.missing_hours_utc if start <= pd.Timestamp(h) < end)
         return HourlyPrices(
             f"{self.source} {month}",
             self.index_utc[keep],
             self.price_usd_per_mwh[keep],
             filled,
             self.tz_local,
+            missing,
+            self.currency_note,
+        )
+
+    def require_complete(self, field: str = "prices") -> HourlyPrices:
+        """This series if no hour is missing, else a named error (the hourly LP needs them all).
+
+        Parameters
+        ----------
+        field : str
+            The field or flag named in the error.
+
+        Returns
+        -------
+        HourlyPrices
+            ``self``.
+
+        Raises
+        ------
+        DataRangeError
+            Hours are missing: the error gives how many, the first, and the complete months.
+        """
+        if not self.missing_hours_utc:
+            return self
+        local = self.index_local
+        months = sorted({f"{t:%Y-%m}" for t in local})
+        gaps = {
+            f"{pd.Timestamp(h).tz_convert(self.tz_local):%Y-%m}" for h in self.missing_hours_utc
+        }
+        complete = [m for m in months if m not in gaps]
+        raise DataRangeError(
+            field,
+            f"{self.source} ({len(self.missing_hours_utc)} hours missing from "
+            f"{self.missing_hours_utc[0]})",
+            "a period with every hour (the hourly LP needs them all); complete months in this "
+            "series: " + (", ".join(complete[:24]) or "none"),
         )
 
 
@@ -142,14 +181,162 @@ def validate_hourly(index_utc: pd.DatetimeIndex, prices: np.ndarray, source: str
 
 #: Market names a plan, a request or ``--prices`` may use: ``ercot:NODE:YEAR`` of the shipped
 #: data. Names only: no plan or request ever makes hashpivot read a file or fetch a URL.
-MARKET_NAME_PATTERN = r"^ercot:[A-Z0-9_]+:[0-9]{4}$"
+MARKET_NAME_PATTERN = r"^[a-z]+:[A-Z0-9_]+(:da)?(:[0-9]{4})?$"
+
+
+@dataclass(frozen=True)
+class PriceMarket:
+    """A shipped day-ahead market family: one file, one column per node, one clock, one currency."""
+
+    iso: str
+    file: str
+    tz_local: str
+    currency: str
+    nodes: tuple[str, ...]
+
+
+#: The shipped day-ahead markets (``data/SOURCES.md``), named ``iso:NODE:da[:YEAR]``.
+DAY_AHEAD = {
+    m.iso: m
+    for m in (
+        PriceMarket(
+            "ercot",
+            "power_ercot_da.csv.gz",
+            "America/Chicago",
+            "USD",
+            ("HB_HOUSTON", "HB_NORTH", "HB_PAN", "HB_SOUTH", "HB_WEST", "HB_HUBAVG", "HB_BUSAVG"),
+        ),
+        PriceMarket(
+            "caiso", "power_caiso_da.csv.gz", "America/Los_Angeles", "USD", ("NP15", "SP15", "ZP26")
+        ),
+        PriceMarket(
+            "nordpool",
+            "power_nordpool_se_da.csv.gz",
+            "Europe/Stockholm",
+            "EUR",
+            ("SE1", "SE2", "SE3", "SE4"),
+        ),
+        PriceMarket("entsoe", "power_entsoe_de_lu_da.csv.gz", "Europe/Berlin", "EUR", ("DE_LU",)),
+    )
+}
+
+
+@lru_cache(maxsize=len(DAY_AHEAD))
+def _day_ahead(iso: str) -> pd.DataFrame:
+    df = pd.read_csv(data_path(DAY_AHEAD[iso].file), index_col="timestamp_utc")
+    df.index = pd.to_datetime(df.index, utc=True)
+    return df
+
+
+@lru_cache(maxsize=1)
+def _fx() -> pd.DataFrame:
+    df = pd.read_csv(data_path("fx_usd_daily.csv"), index_col="date", parse_dates=True)
+    return df
+
+
+def fx_usd_daily() -> pd.DataFrame:
+    """Daily units of EUR, BRL, INR, ZAR, CNY and RUB per US dollar (ECB, then CNB fixings).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by fixing day; one column per currency [unit/USD] and ``source`` (``ecb`` or
+        ``cnb``). RUB ends 2022-03-01.
+    """
+    return _fx().copy()
+
+
+def to_usd(
+    values: np.ndarray, index_utc: pd.DatetimeIndex, currency: str, tz_local: str
+) -> np.ndarray:
+    """Convert hourly prices in ``currency`` to USD at the fixing of each hour's local day.
+
+    The rate of a day is the last ECB/CNB fixing on or before it (weekends and holidays take the
+    fixing before them).
+
+    Parameters
+    ----------
+    values : numpy.ndarray of float
+        Prices per hour [currency/MWh].
+    index_utc : pandas.DatetimeIndex
+        The hours (UTC).
+    currency : str
+        ``USD`` or a column of :func:`fx_usd_daily`.
+    tz_local : str
+        The market's time zone (its days pick the fixing).
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Prices per hour [USD/MWh].
+
+    Raises
+    ------
+    DataRangeError
+        An hour before the first or after the last fixing of ``currency``.
+    """
+    if currency == "USD":
+        return np.asarray(values, dtype=np.float64)
+    rate = _fx()[currency].dropna()
+    days = index_utc.tz_convert(tz_local).tz_localize(None).normalize()
+    k = rate.index.searchsorted(days, side="right") - 1
+    if (k < 0).any() or days[-1] > rate.index[-1] + pd.Timedelta(days=7):
+        raise DataRangeError(
+            "prices",
+            f"{days[0]:%Y-%m-%d} .. {days[-1]:%Y-%m-%d}",
+            f"days within the {currency} fixings ({rate.index[0]:%Y-%m-%d} .. "
+            f"{rate.index[-1]:%Y-%m-%d})",
+        )
+    return np.asarray(values, dtype=np.float64) / rate.to_numpy()[k]
+
+
 #: Largest price file the CLI reads [bytes] (a year of hourly rows is about 0.5 MB).
 MAX_PRICE_FILE_BYTES = 64 * 1024 * 1024
 
 
 def market_names() -> tuple[str, ...]:
-    """Every market name of the shipped data."""
-    return tuple(f"ercot:{node}:2023" for node in POWER_NODES)
+    """Every market name of the shipped data, each year of a day-ahead market included.
+
+    Returns
+    -------
+    tuple of str
+        ``ercot:LZ_WEST:2023`` (real time, 2023), then ``iso:NODE:da`` and ``iso:NODE:da:YEAR``
+        for each shipped day-ahead node and local calendar year.
+    """
+    return _market_names()
+
+
+@lru_cache(maxsize=1)
+def _market_names() -> tuple[str, ...]:
+    names = [f"ercot:{node}:2023" for node in POWER_NODES]
+    for m in DAY_AHEAD.values():
+        years = sorted(set(_day_ahead(m.iso).index.tz_convert(m.tz_local).year))
+        for node in m.nodes:
+            names.append(f"{m.iso}:{node}:da")
+            names += [f"{m.iso}:{node}:da:{y}" for y in years]
+    return tuple(names)
+
+
+def _day_ahead_prices(spec: str) -> HourlyPrices:
+    iso, node, _, *year = spec.split(":")
+    m = DAY_AHEAD[iso]
+    s = _day_ahead(iso)[node].dropna()
+    local = s.index.tz_convert(m.tz_local)
+    if year:
+        s = s[local.year == int(year[0])]
+        start = pd.Timestamp(f"{year[0]}-01-01", tz=m.tz_local).tz_convert("UTC")
+        end = pd.Timestamp(f"{int(year[0]) + 1}-01-01", tz=m.tz_local).tz_convert("UTC")
+        full = pd.date_range(start, end, freq="h", inclusive="left")
+    else:
+        full = pd.date_range(s.index[0], s.index[-1], freq="h")
+    missing = tuple(t.isoformat().replace("+00:00", "Z") for t in full.difference(s.index))
+    usd = to_usd(s.to_numpy(), s.index, m.currency, m.tz_local)
+    note = (
+        ""
+        if m.currency == "USD"
+        else f"{m.currency} converted to USD at the ECB/CNB fixing of each local day"
+    )
+    return HourlyPrices(spec, s.index, usd, (), m.tz_local, missing, note)
 
 
 def check_market_name(name: str, field: str = "power_market") -> str:
@@ -173,8 +360,41 @@ def check_market_name(name: str, field: str = "power_market") -> str:
         An unknown market, listing the shipped ones.
     """
     if name not in market_names():
-        raise InputError(field, name, "a market name: " + ", ".join(market_names()))
+        raise InputError(field, name, "a market name: " + market_vocabulary())
     return name
+
+
+def market_files(name: str) -> tuple[str, ...]:
+    """The shipped files a market name reads (its prices, and the FX fixings for EUR markets).
+
+    Parameters
+    ----------
+    name : str
+        A market name of :func:`market_names`.
+
+    Returns
+    -------
+    tuple of str
+        File names in the package's data folder.
+    """
+    check_market_name(name, "market")
+    iso, _, *rest = name.split(":")
+    if rest[:1] != ["da"]:
+        return ("power_prices_hourly.csv",)
+    m = DAY_AHEAD[iso]
+    return (m.file,) if m.currency == "USD" else (m.file, "fx_usd_daily.csv")
+
+
+def market_vocabulary() -> str:
+    """The market names in brief, for errors and help.
+
+    Returns
+    -------
+    str
+        The name patterns with the shipped nodes and an example each.
+    """
+    day_ahead = "; ".join(f"{m.iso}:{{{','.join(m.nodes)}}}:da[:YEAR]" for m in DAY_AHEAD.values())
+    return "ercot:LZ_WEST:2023, ercot:LZ_NORTH:2023 (real time), or day-ahead " + day_ahead
 
 
 def hourly_prices(spec: str) -> HourlyPrices:
@@ -201,8 +421,16 @@ def hourly_prices(spec: str) -> HourlyPrices:
     InputError
         An unknown market name.
     """
+    if spec in market_names() and spec.split(":")[2:3] == ["da"]:
+        return _day_ahead_prices(spec)
     if not spec.startswith("ercot:") or len(spec.split(":")) != 3:
-        raise InputError("prices", spec, "ercot:NODE:YEAR, e.g. ercot:LZ_WEST:2023")
+        raise InputError(
+            "prices",
+            spec,
+            "a market name: ercot:LZ_WEST:2023, or iso:NODE:da[:YEAR] with iso one of "
+            + ", ".join(DAY_AHEAD)
+            + " (e.g. ercot:HB_WEST:da:2021, caiso:NP15:da, nordpool:SE1:da:2022)",
+        )
     _, node, year = spec.split(":")
     df = power_prices_hourly(node)
     if year != "2023":
@@ -248,7 +476,7 @@ def hourly_prices_file(path: str | Path) -> HourlyPrices:
         st = p.stat()
     except FileNotFoundError:
         raise InputError(
-            "prices", spec, "a market name (" + ", ".join(market_names()) + ") or a CSV file"
+            "prices", spec, "a market name (see `hashpivot data status`) or a CSV file"
         ) from None
     except OSError as exc:
         raise InputError("prices", spec, f"a readable file ({exc.strerror})") from None

@@ -142,6 +142,7 @@ def run_site_file(
     """
     if site_file.dispatch is None:
         raise InputError("dispatch", None, "a 'dispatch' section in the site file")
+    prices.require_complete()  # the hourly LP (ramps above all) needs every hour
     market = market_prices(site_file, prices)
     problem = site_problem(site_file, prices)
     result = solve(problem, market)

@@ -28,8 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from .. import clock
 from .._numba import needs_compiling
+from ..bitcoin import history
 from ..config.models import PlanConfig, PlanSiteConfig
+from ..data import catalog
 from ..data import power_prices as price_data
 from ..dispatch import curve
 from ..errors import InputError, present
@@ -520,7 +523,10 @@ def market_assumptions(model: PlanModel) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``data_end``, ``start_month``, ``start_btc_price_usd`` [USD], ``start_hashrate_eh_s``
+        ``data_end``, ``data_used`` (file and SHA-256 of every dataset read),
+        ``data_last_dates`` (each daily column's last day), ``today`` (pinned by
+        ``HASHPIVOT_TODAY``), ``data_age_months``,
+        ``start_month``, ``start_btc_price_usd`` [USD], ``start_hashrate_eh_s``
         [EH/s], ``btc_model``, ``mu_annual`` [1/yr], ``sigma_annual`` [1/√yr], the drift rule
         (and its text), ``stochastic``, ``discount_rate_annual`` [1/yr] and the flags.
     """
@@ -532,13 +538,31 @@ def market_assumptions(model: PlanModel) -> dict[str, Any]:
             f"(window from {plan.market.window_start}); the median price grows "
             f"{np.expm1(market.mu_annual - market.sigma_annual**2 / 2):.0%} a year"
         )
+    today = clock.today()
+    age = None if market.data_end is None else clock.data_age_note(market.data_end.date(), today)
+    if age is not None:
+        flags.append(age)
     rules = {
         "median_flat": "median_flat (μ = σ²/2: the median BTC price stays at the start price)",
         "historical": "historical (estimated from the window; flagged)",
         "explicit": "explicit (the plan's mu_annual)",
     }
+    files = [*history.DAILY_FILES, "btc_difficulty_epochs.csv"]
+    for name in sorted({s.power_market for s in plan.sites if s.power_market is not None}):
+        files += [f for f in price_data.market_files(name) if f not in files]
+    last = history.column_last_dates()
+    data_used = {}
+    for f in files:
+        dataset = catalog.dataset_of_file(f)
+        data_used[dataset] = {"file": f, "sha256": catalog.file_sha256(dataset)}
     return {
         "data_end": str(market.data_end.date()) if market.data_end is not None else None,
+        "data_used": data_used,
+        "data_last_dates": {k: v.isoformat() for k, v in last.items()},
+        "today": today.isoformat(),
+        "data_age_months": (
+            None if market.data_end is None else clock.months_between(market.data_end.date(), today)
+        ),
         "start_month": str(market.start.date())[:7],
         "start_btc_price_usd": market.price0_usd,
         "start_hashrate_eh_s": market.hashrate0_eh_s,
