@@ -70,9 +70,14 @@ def test_workspace_run_reuses_arrays_and_changes_nothing() -> None:
 
 @pytest.mark.parametrize("start", ["2025-11-01", "2025-11-15", "2024-02-01", "2023-12-31"])
 def test_month_days_match_pandas_calendar(start: str) -> None:
-    idx = pd.date_range(start, periods=121, freq="MS")
-    expected = np.diff(idx.to_numpy()).astype("timedelta64[D]").astype(np.float64)
-    np.testing.assert_array_equal(scenarios.month_days(pd.Timestamp(start), 120), expected)
+    """Periods run from the start day to its month's end, then whole calendar months."""
+    day = pd.Timestamp(start)
+    edges = pd.DatetimeIndex([day]).append(
+        pd.date_range(day + pd.offsets.MonthBegin(1), periods=120, freq="MS")
+    )
+    expected = np.diff(edges.to_numpy()).astype("timedelta64[D]").astype(np.float64)
+    np.testing.assert_array_equal(scenarios.month_days(day, 120), expected)
+    assert scenarios.month_days(day, 120).sum() == (edges[-1] - day).days
 
 
 @settings(max_examples=300, deadline=None)

@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from ..data import store
 from ..errors import DataRangeError, InputError
 from ..locations import data_path
 from . import network
@@ -46,11 +47,51 @@ NETWORK_COLUMNS = ("price_usd", "difficulty", "blocks", "fees_btc", "issuance_bt
 DAILY_FILES = ("btc_daily.csv", "btc_daily_2025_2026.csv")
 
 
-@lru_cache(maxsize=1)
 def _daily_all() -> pd.DataFrame:
+    return _daily_layered(store.current_sha256(LOCAL_DAILY))
+
+
+#: The store's dataset that extends the daily table (``data import --kind btc_daily`` and
+#: ``data update`` write it); the shipped rows win where both have a value.
+LOCAL_DAILY = "btc_daily"
+
+
+def local_daily_rows(extra: pd.DataFrame) -> pd.DataFrame:
+    """A store's daily rows with the shipped file's derived columns: the hashrate estimated from
+    difficulty × blocks [EH/s] and the USD values of fees and issuance.
+
+    Parameters
+    ----------
+    extra : pandas.DataFrame
+        Daily rows with any of ``price_usd``, ``difficulty``, ``blocks``, ``fees_btc``,
+        ``issuance_btc``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows with ``hashrate_eh_s``, ``fees_usd`` and ``issuance_usd`` where computable.
+    """
+    out = extra.copy()
+    cols = out.columns
+    if {"blocks", "difficulty"} <= set(cols):
+        out["hashrate_eh_s"] = (
+            out["blocks"] * out["difficulty"] * network.TWO_32 / network.SECONDS_PER_DAY / 1e18
+        )
+    if "price_usd" in cols:
+        for btc, usd in (("fees_btc", "fees_usd"), ("issuance_btc", "issuance_usd")):
+            if btc in cols:
+                out[usd] = out[btc] * out["price_usd"]
+    return out
+
+
+@lru_cache(maxsize=2)
+def _daily_layered(local_sha: str | None) -> pd.DataFrame:
     parts = [pd.read_csv(data_path(name), parse_dates=["date"]) for name in DAILY_FILES]
     raw = pd.concat(parts, ignore_index=True)
     df = raw.rename(columns={"hashrate_ehs": "hashrate_eh_s"}).set_index("date")
+    if local_sha is not None:
+        extra, _ = store.load(LOCAL_DAILY)
+        df = df.combine_first(local_daily_rows(extra))[df.columns]
     df.index.name = "date"
     steps = df.index.to_series().diff().dropna()
     if not (steps == pd.Timedelta(days=1)).all():  # a broken rebuild must not pass silently
@@ -63,9 +104,13 @@ def _daily_all() -> pd.DataFrame:
     return df
 
 
-@lru_cache(maxsize=1)
 def _btc_daily() -> pd.DataFrame:
-    df = _daily_all()
+    return _complete_days(store.current_sha256(LOCAL_DAILY))
+
+
+@lru_cache(maxsize=2)
+def _complete_days(local_sha: str | None) -> pd.DataFrame:
+    df = _daily_layered(local_sha)
     return df.loc[: df.dropna(subset=list(NETWORK_COLUMNS)).index[-1]]
 
 

@@ -6,6 +6,7 @@ line naming the field, the value and what is allowed, and exits with code 2 — 
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -44,7 +45,16 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", help="Show the version and exit.", is_eager=True)
     ] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="The local data store (default: $HASHPIVOT_DATA_DIR, else the user data folder).",
+        ),
+    ] = None,
 ) -> None:
+    if data_dir is not None:
+        os.environ["HASHPIVOT_DATA_DIR"] = str(data_dir)
     if version:
         typer.echo(f"hashpivot {__version__}")
         raise typer.Exit()
@@ -381,6 +391,14 @@ def plan_cmd(
         int | None, typer.Option("--months", help="Override the plan's horizon [months].")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Override the plan's seed.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Place the plan at a past day YYYY-MM-DD (market.as_of): fits read data up to "
+            "it only and the simulation starts the day after.",
+        ),
+    ] = None,
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", help="Paths per chunk (a multiple of 64).")
     ] = 2048,
@@ -413,8 +431,11 @@ def plan_cmd(
 
     if max_memory_gb is not None and not max_memory_gb > 0:
         raise InputError("--max-memory-gb", max_memory_gb, "a number of GiB > 0")
+    sets = list(overrides or [])
+    if as_of is not None:
+        sets.append(f"market.as_of={as_of}")
     cfg, plan_yaml = config.load_plan(
-        plan_file, list(overrides or []), paths=paths, horizon_months=months, seed=seed
+        plan_file, sets, paths=paths, horizon_months=months, seed=seed
     )
     progress_console = Console(stderr=True)
     _say_if_compiling(progress_console)
@@ -490,7 +511,7 @@ def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
     if m:  # runs stored before these keys existed have none
         head.add_row(
             "market start",
-            f"{m['start_month']} from data to {m['data_end']}: "
+            f"{m.get('start', m['start_month'])} from data to {m['data_end']}: "
             f"BTC {fmt_usd(m['start_btc_price_usd'])}, {m['start_hashrate_eh_s']:,.0f} EH/s",
         )
         head.add_row(
@@ -607,7 +628,9 @@ def dispatch_cmd(
 
 
 # --------------------------------------------------------------------------- data
-data_app = typer.Typer(help="Datasets: what ships (and, later, what you import or update).")
+data_app = typer.Typer(
+    help="Datasets: what ships, what you import, and updates fetched from public sources."
+)
 app.add_typer(data_app, name="data")
 
 
@@ -630,9 +653,61 @@ def data_status(as_json: JsonFlag = False) -> None:
         if r["column_last_dates"].get("blocks") not in (None, r["last_date"]):
             span += f" (blocks to {r['column_last_dates']['blocks']})"
         age = "" if r["months_old"] is None else f"{r['months_old']} mo"
-        licence = r["licence"] + ("" if r["commercial_use"] else " — non-commercial")
+        licence = r["licence"] + (" — non-commercial" if r["commercial_use"] is False else "")
         table.add_row(r["name"], r["kind"], span, f"{r['rows']:,}", age, licence, r["sha256"][:12])
     console.print(table)
+
+
+@data_app.command("import")
+def data_import(
+    file: Annotated[Path, typer.Argument(help="The CSV file to import.")],
+    kind: Annotated[
+        str, typer.Option("--kind", help="hourly_prices, btc_daily or fx.")
+    ] = "hourly_prices",
+    market: Annotated[
+        str | None,
+        typer.Option("--market", help="user:NAME, the name plans and dispatch --prices use."),
+    ] = None,
+    tz: Annotated[
+        str, typer.Option("--tz", help="Clock of times without an offset: UTC or an IANA zone.")
+    ] = "UTC",
+    column_map: Annotated[
+        str | None,
+        typer.Option("--column-map", help="ROLE=COLUMN pairs: time=…,price=… (fx: rate=…)."),
+    ] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option("--currency", help="Prices' currency (default USD); fx: the one quoted."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Validate a file and store it in the local data store (the earlier version stays)."""
+    from ..data import imports, store
+
+    done = imports.import_file(
+        file, kind, market=market, tz=tz, column_map=column_map, currency=currency
+    )
+    v = done.version
+    out = {
+        "dataset": done.dataset,
+        "kind": done.kind,
+        "rows": v["rows"],
+        "first": v["first"],
+        "last": v["last"],
+        "sha256": v["sha256"],
+        "missing": len(done.missing),
+        "data_dir": str(store.data_dir()),
+    }
+    if as_json:
+        print_json(out)
+        return
+    console.print(
+        f"stored {done.dataset} ({done.kind}): {v['rows']:,} rows {v['first']} .. {v['last']}, "
+        f"sha256 {v['sha256'][:12]} in {out['data_dir']}"
+    )
+    if done.missing:
+        shown = ", ".join(done.missing[:5]) + (" …" if len(done.missing) > 5 else "")
+        console.print(f"{len(done.missing)} hours missing in the file (kept missing): {shown}")
 
 
 # --------------------------------------------------------------------------- runs

@@ -617,6 +617,13 @@ class MarketModelConfig(_Strict):
     window_end: dt.date | None = Field(
         None, strict=False, description="Last month (default: end of data)."
     )
+    as_of: dt.date | None = Field(
+        None,
+        strict=False,
+        description="The day the plan is placed at (default: the last complete day of data): "
+        "every fit reads data up to it only, and the simulation starts the day after from the "
+        "state on it.",
+    )
     drift: Literal["median_flat", "historical"] = Field(
         "median_flat",
         description="How the BTC drift is set when mu_annual is not given: median_flat "
@@ -647,15 +654,32 @@ class MarketModelConfig(_Strict):
         "that sites can be indexed to.",
     )
 
+    @field_validator("as_of")
+    @classmethod
+    def _as_of_in_data(cls, v: dt.date | None) -> dt.date | None:
+        first, last = history.date_range()
+        earliest = first.replace(year=first.year + 3)
+        if v is not None and not earliest <= v <= last:
+            raise ValueError(
+                f"{v} is outside the data: allowed {earliest}..{last} (the last complete day "
+                "of network data, with three years before it to fit)"
+            )
+        return v
+
     @model_validator(mode="after")
     def _window(self) -> Self:
         first, last = history.date_range()
-        if not first <= self.window_start <= last:
+        end = self.as_of or last
+        if not first <= self.window_start <= end:
             raise ValueError(
-                f"window_start {self.window_start} is outside the data {first}..{last}"
+                f"window_start {self.window_start} is outside the data {first}..{end}"
+                + (" (as_of)" if self.as_of else "")
             )
-        if self.window_end is not None and not self.window_start < self.window_end <= last:
-            raise ValueError(f"window_end must lie after window_start and by {last}")
+        if self.window_end is not None and not self.window_start < self.window_end <= end:
+            raise ValueError(
+                f"window_end must lie after window_start and by {end}"
+                + (" (as_of)" if self.as_of else "")
+            )
         if self.drift == "historical" and self.mu_annual is not None:
             raise ValueError(
                 "give either drift: historical or mu_annual (an explicit drift), not both"
@@ -784,7 +808,41 @@ class PlanConfig(_Strict):
                     f"sites[{i}].start_month: {site.start_month} is not before horizon_months "
                     f"({self.horizon_months})"
                 )
+        self._released_by_start()
         return self
+
+    def _released_by_start(self) -> None:
+        """Every catalogue model must be on sale by the day its site starts: ``market.as_of``
+        (default: the last day of data) plus the site's ``start_month``."""
+        as_of = self.market.as_of or history.date_range()[1]
+
+        start = as_of + dt.timedelta(days=1)  # the plan's first day
+
+        def month_start(months: int) -> dt.date:  # the first day of plan month ``months``
+            y, m = divmod(start.month - 1 + months, 12)
+            return dt.date(start.year + y, m + 1, 1) if months else start
+
+        for i, site in enumerate(self.sites):
+            used = [
+                (f"fleet[{j}].model", e.model, "asic", site.start_month)
+                for j, e in enumerate(site.fleet)
+            ]
+            if site.gpu_cloud is not None:
+                conv = site.conversion.start_month if site.conversion is not None else 0
+                months = max(site.start_month, conv)
+                used.append(("gpu_cloud.gpu_model", site.gpu_cloud.gpu_model, "gpu", months))
+            for where, model, kind, months in used:
+                if model is None:
+                    continue
+                released = hardware.release_date(model, kind)
+                first = hardware.earliest_release_day(released)
+                starts = month_start(months)
+                if first is not None and starts < first:
+                    raise ValueError(
+                        f"sites[{i}].{where}: {model!r} was released {released}, after it is "
+                        f"used ({starts}, from market.as_of {as_of}); allowed: a model released "
+                        "by then"
+                    )
 
 
 def load_plan(

@@ -21,6 +21,7 @@ import pandas as pd
 from ..clock import months_between, today
 from ..errors import InputError
 from ..locations import data_path
+from . import store
 
 
 @dataclass(frozen=True)
@@ -135,15 +136,51 @@ def status(now: dt.date | None = None) -> list[dict[str, Any]]:
         ``months_old`` [month] (whole months from the last date to today).
     """
     day = today() if now is None else now
-    out = []
-    for ds in SHIPPED:
-        row = dict(_describe(ds.name))
+    out = [dict(_describe(ds.name)) for ds in SHIPPED] + local_rows()
+    for row in out:
         last = row["last_date"]
         row["months_old"] = (
             None if last is None else months_between(dt.date.fromisoformat(last), day)
         )
-        out.append(row)
     return out
+
+
+def local_rows() -> list[dict[str, Any]]:
+    """The local store's datasets, described like the shipped ones (``layer`` = ``local``).
+
+    Returns
+    -------
+    list of dict
+        Per dataset: the keys of :func:`status` (without ``months_old``) plus ``versions``.
+    """
+    rows = []
+    cat = store.read_catalog()
+    for name in sorted(cat["datasets"]):
+        entry = cat["datasets"][name]
+        v = store.current(name)
+        if v is None:
+            continue
+        meta = v["meta"]
+        first = None if v["first"] is None else v["first"][:10]
+        last = None if v["last"] is None else v["last"][:10]
+        rows.append(
+            {
+                "name": name,
+                "file": v["path"],
+                "kind": entry["kind"],
+                "layer": "local",
+                "source": meta.get("source", f"imported from {meta.get('origin', '?')}"),
+                "licence": meta.get("licence", "the user's (imported)"),
+                "commercial_use": meta.get("commercial_use"),
+                "first_date": first,
+                "last_date": last,
+                "rows": v["rows"],
+                "column_last_dates": meta.get("column_last_dates", {}),
+                "sha256": v["sha256"],
+                "versions": len(entry["versions"]),
+            }
+        )
+    return rows
 
 
 @lru_cache(maxsize=len(SHIPPED))
@@ -186,3 +223,22 @@ def dataset_of_file(file: str) -> str:
         Its dataset name.
     """
     return next(d.name for d in SHIPPED if d.file == file)
+
+
+def shipped_last_day(kind: str) -> dt.date:
+    """The last day any shipped dataset of ``kind`` covers (``btc_daily``: the price's end).
+
+    Parameters
+    ----------
+    kind : str
+        A dataset kind (``btc_daily``, ``fx``, ``hourly_prices``).
+
+    Returns
+    -------
+    datetime.date
+        The latest ``last_date`` of the shipped datasets of that kind.
+    """
+    days = [_describe(d.name)["last_date"] for d in SHIPPED if d.kind == kind]
+    if not days:
+        raise InputError("kind", kind, "a kind of the shipped datasets")
+    return dt.date.fromisoformat(max(days))

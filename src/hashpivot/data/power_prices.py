@@ -14,6 +14,7 @@ import pandas as pd
 
 from ..errors import DataRangeError, InputError
 from ..locations import data_path
+from . import store
 
 #: Price nodes in the shipped hourly file.
 POWER_NODES = ("LZ_WEST", "LZ_NORTH")
@@ -181,7 +182,9 @@ def validate_hourly(index_utc: pd.DatetimeIndex, prices: np.ndarray, source: str
 
 #: Market names a plan, a request or ``--prices`` may use: ``ercot:NODE:YEAR`` of the shipped
 #: data. Names only: no plan or request ever makes hashpivot read a file or fetch a URL.
-MARKET_NAME_PATTERN = r"^[a-z]+:[A-Z0-9_]+(:da)?(:[0-9]{4})?$"
+MARKET_NAME_PATTERN = (
+    r"^([a-z]+:[A-Z0-9_]+(:da)?(:[0-9]{4})?|user:[A-Za-z0-9][A-Za-z0-9._-]{0,63})$"
+)
 
 
 @dataclass(frozen=True)
@@ -229,9 +232,40 @@ def _day_ahead(iso: str) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def _fx() -> pd.DataFrame:
+def _fx_shipped() -> pd.DataFrame:
     df = pd.read_csv(data_path("fx_usd_daily.csv"), index_col="date", parse_dates=True)
     return df
+
+
+@lru_cache(maxsize=4)
+def _fx_layered(versions: tuple[tuple[str, str], ...]) -> pd.DataFrame:
+    df = _fx_shipped()
+    for name, _ in versions:
+        extra, _meta = store.load(name)
+        cur = name.split(":", 1)[1]
+        col = df[cur] if cur in df.columns else pd.Series(np.nan, index=df.index, name=cur)
+        merged = col.combine_first(extra[cur])  # the shipped fixings win where both exist
+        df = df.reindex(df.index.union(merged.index))
+        df[cur] = merged
+        df["source"] = df["source"].fillna("local")
+    return df
+
+
+def _fx() -> pd.DataFrame:
+    """The shipped fixings, extended by the store's ``fx:CUR`` datasets."""
+    versions = tuple((n, store.current_sha256(n) or "") for n in store.names("fx"))
+    return _fx_layered(versions) if versions else _fx_shipped()
+
+
+def fx_currencies() -> tuple[str, ...]:
+    """Currencies with daily fixings: the shipped ones and the store's.
+
+    Returns
+    -------
+    tuple of str
+        ISO 4217 codes.
+    """
+    return tuple(c for c in _fx().columns if c != "source")
 
 
 def fx_usd_daily() -> pd.DataFrame:
@@ -359,6 +393,16 @@ def check_market_name(name: str, field: str = "power_market") -> str:
     InputError
         An unknown market, listing the shipped ones.
     """
+    if name.startswith("user:"):
+        if name not in store.names("hourly_prices"):
+            held = ", ".join(store.names("hourly_prices")) or "none yet"
+            raise InputError(
+                field,
+                name,
+                f"a user market of the local store (it holds: {held}; add one with "
+                "hashpivot data import FILE --kind hourly_prices --market user:NAME)",
+            )
+        return name
     if name not in market_names():
         raise InputError(field, name, "a market name: " + market_vocabulary())
     return name
@@ -378,6 +422,8 @@ def market_files(name: str) -> tuple[str, ...]:
         File names in the package's data folder.
     """
     check_market_name(name, "market")
+    if name.startswith("user:"):
+        return ()  # a store dataset: see user_market_version
     iso, _, *rest = name.split(":")
     if rest[:1] != ["da"]:
         return ("power_prices_hourly.csv",)
@@ -394,7 +440,41 @@ def market_vocabulary() -> str:
         The name patterns with the shipped nodes and an example each.
     """
     day_ahead = "; ".join(f"{m.iso}:{{{','.join(m.nodes)}}}:da[:YEAR]" for m in DAY_AHEAD.values())
-    return "ercot:LZ_WEST:2023, ercot:LZ_NORTH:2023 (real time), or day-ahead " + day_ahead
+    return (
+        "ercot:LZ_WEST:2023, ercot:LZ_NORTH:2023 (real time), day-ahead "
+        + day_ahead
+        + ", or user:NAME (imported with hashpivot data import)"
+    )
+
+
+def user_prices(name: str) -> HourlyPrices:
+    """A user market from the local store, in USD at each local day's fixing.
+
+    Parameters
+    ----------
+    name : str
+        ``user:NAME``.
+
+    Returns
+    -------
+    HourlyPrices
+        The stored hours [USD/MWh], the hours the file lacked, and how its currency was converted.
+
+    Raises
+    ------
+    InputError
+        A name the store does not hold.
+    """
+    check_market_name(name, "prices")
+    frame, v = store.load(name)
+    meta = v["meta"]
+    idx = pd.DatetimeIndex(frame.index)
+    idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+    cur, tz = meta["currency"], meta["tz_local"]
+    usd = to_usd(frame["price_per_mwh"].to_numpy(), idx, cur, tz)
+    note = "" if cur == "USD" else f"{cur} converted to USD at the fixing of each local day"
+    missing = tuple(meta.get("missing_hours_utc", ()))
+    return HourlyPrices(name, idx, usd, (), tz, missing, note)
 
 
 def hourly_prices(spec: str) -> HourlyPrices:
@@ -421,6 +501,8 @@ def hourly_prices(spec: str) -> HourlyPrices:
     InputError
         An unknown market name.
     """
+    if spec.startswith("user:"):
+        return user_prices(spec)
     if spec in market_names() and spec.split(":")[2:3] == ["da"]:
         return _day_ahead_prices(spec)
     if not spec.startswith("ercot:") or len(spec.split(":")) != 3:

@@ -21,6 +21,7 @@ Like pvlib's ``ModelChain.run_model``, this is the one place that runs the steps
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -127,14 +128,25 @@ def _market_site(
     curves: dict[str, Any],
     start: Any,
     n_months: int,
+    as_of: dt.date | None = None,
 ) -> converted.SpecialSite:
-    """A mining site on hourly market power, with the dispatch curve of its market."""
+    """A mining site on hourly market power, with the dispatch curve of its market; a plan
+    placed ``as_of`` a day may only read prices that end by it."""
     market_name = present(cfg.power_market, f"sites[{k}].power_market")
     if market_name not in curves:
         try:
-            curves[market_name] = curve.dispatch_curve(price_data.hourly_prices(market_name))
+            prices = price_data.hourly_prices(market_name)
         except InputError as exc:
             raise InputError(f"sites[{k}].power_market", cfg.power_market, exc.allowed) from None
+        last_local = prices.index_local[-1].date()
+        if as_of is not None and last_local > as_of:
+            raise InputError(
+                f"sites[{k}].power_market",
+                cfg.power_market,
+                f"prices that end by market.as_of {as_of} (these run to {last_local}; "
+                "name a year before it, e.g. ercot:HB_WEST:da:2020)",
+            )
+        curves[market_name] = curve.dispatch_curve(prices)
     months = (np.arange(n_months) + start.month - 1) % 12
     return converted.SpecialSite(
         index=k,
@@ -257,6 +269,7 @@ def build_model(plan: PlanConfig) -> PlanModel:
         btc_model=mc.btc_model,
         window_start=str(mc.window_start),
         window_end=str(mc.window_end) if mc.window_end else None,
+        as_of=str(mc.as_of) if mc.as_of else None,
         drift=mc.drift,
         mu_annual=mc.mu_annual,
         sigma_annual=mc.sigma_annual,
@@ -342,7 +355,9 @@ def build_model(plan: PlanConfig) -> PlanModel:
         )
         if cfg.type == "mining":  # on market power: a mining site always has a fleet
             mined = present(one, f"sites[{k}].fleet")
-            special_sites.append(_market_site(k, cfg, mined, curves, market.start, n_months))
+            special_sites.append(
+                _market_site(k, cfg, mined, curves, market.start, n_months, plan.market.as_of)
+            )
         else:
             special_sites.append(_special_site(k, cfg, one, index_of, n_months, monthly_discount))
     special = tuple(special_sites)
@@ -539,9 +554,16 @@ def market_assumptions(model: PlanModel) -> dict[str, Any]:
             f"{np.expm1(market.mu_annual - market.sigma_annual**2 / 2):.0%} a year"
         )
     today = clock.today()
-    age = None if market.data_end is None else clock.data_age_note(market.data_end.date(), today)
-    if age is not None:
-        flags.append(age)
+    as_of = plan.market.as_of
+    if as_of is not None:
+        flags.append(
+            f"as of {as_of.isoformat()}, a past day ({clock.months_between(as_of, today)} months "
+            f"before today, {today.isoformat()}): the plan reads no data after it"
+        )
+    elif market.data_end is not None:
+        age = clock.data_age_note(market.data_end.date(), today)
+        if age is not None:
+            flags.append(age)
     rules = {
         "median_flat": "median_flat (μ = σ²/2: the median BTC price stays at the start price)",
         "historical": "historical (estimated from the window; flagged)",
@@ -563,6 +585,8 @@ def market_assumptions(model: PlanModel) -> dict[str, Any]:
         "data_age_months": (
             None if market.data_end is None else clock.months_between(market.data_end.date(), today)
         ),
+        "as_of": str(market.data_end.date()) if market.data_end is not None else None,
+        "start": str(market.start.date()),
         "start_month": str(market.start.date())[:7],
         "start_btc_price_usd": market.price0_usd,
         "start_hashrate_eh_s": market.hashrate0_eh_s,

@@ -163,6 +163,7 @@ if HAVE_NUMBA:
     def _network(
         lp_mid,
         days,
+        frac,
         t_years,
         lh0,
         lhp0,
@@ -194,7 +195,8 @@ if HAVE_NUMBA:
             era = min(int(height0 // 210000.0), n_eras - 1)
             era_end = (era + 1) * 210000.0
             for t in range(n_months):
-                growth = a + b * lhp + c * t_years[t] + sig * hash_eh[i, t]
+                f = frac[t]  # < 1 for a partial first period: its share of drift and variance
+                growth = f * (a + b * lhp + c * t_years[t]) + np.sqrt(f) * sig * hash_eh[i, t]
                 lh_eff = lh + 0.5 * growth
                 lh = lh + growth
                 half_growth = _exp_near_zero(0.5 * growth)
@@ -278,6 +280,7 @@ def market_recursion_numba(
     _network(
         price,
         coef.days,
+        coef.frac,
         coef.t_years,
         coef.log_hashrate0,
         coef.log_hashprice0,

@@ -42,7 +42,7 @@ import pandas as pd
 
 from .._numba import HAVE_NUMBA
 from ..bitcoin import history, network
-from ..errors import InputError
+from ..errors import DataRangeError, InputError
 from ..units import DAYS_PER_YEAR, FloatArray
 from ..workspace import Workspace, empty
 from . import kernel as market_kernel
@@ -62,7 +62,9 @@ SHOCKS = ("btc", "hashrate", "fees")
 
 
 # --------------------------------------------------------------------------- calibration
-def monthly_history(start: str = "2015-01-01", end: str | None = None) -> pd.DataFrame:
+def monthly_history(
+    start: str = "2015-01-01", end: str | None = None, as_of: str | None = None
+) -> pd.DataFrame:
     """Monthly aggregates of the shipped daily history, whole months only.
 
     Parameters
@@ -71,6 +73,9 @@ def monthly_history(start: str = "2015-01-01", end: str | None = None) -> pd.Dat
         First month kept, an ISO date (``"2015-01-01"``).
     end : str or None
         Last month kept, an ISO date; ``None`` keeps every whole month to the data's end.
+    as_of : str or None
+        Last day of data read, an ISO date; ``None`` reads to the data's end. The month holding
+        ``as_of`` is kept only when ``as_of`` is its last day: no datum after ``as_of`` enters.
 
     Returns
     -------
@@ -83,6 +88,8 @@ def monthly_history(start: str = "2015-01-01", end: str | None = None) -> pd.Dat
     d = history.btc_daily()
     hp = history.hashprice_history()["hashprice_usd_per_ph_day"]
     d = d.assign(hashprice_usd_per_ph_day=hp)
+    if as_of is not None:
+        d = d.loc[:as_of]
     m = d.resample("MS").agg(
         {
             "price_usd": "last",
@@ -93,7 +100,7 @@ def monthly_history(start: str = "2015-01-01", end: str | None = None) -> pd.Dat
             "blocks": "sum",
         }
     )
-    # Only whole months: the last month of the data is partial.
+    # Only whole months: the last month of the data (or of as_of) may be partial.
     last_day = d.index[-1]
     if (last_day + pd.Timedelta(days=1)).month == last_day.month:
         m = m.iloc[:-1]
@@ -103,6 +110,26 @@ def monthly_history(start: str = "2015-01-01", end: str | None = None) -> pd.Dat
     m["fee_share"] = m["fees_btc"] / m["issuance_btc"]
     m["fees_btc_per_block"] = m["fees_btc"] / m["blocks"]
     return m
+
+
+def trailing_month(as_of: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The month of data ending on ``as_of``: its calendar month when ``as_of`` is a month's
+    last day, else the days after the same day of the month before.
+
+    Parameters
+    ----------
+    as_of : pandas.Timestamp
+        The last day [day].
+
+    Returns
+    -------
+    tuple of pandas.Timestamp
+        First and last day of the window (inclusive).
+    """
+    day = pd.Timestamp(as_of).normalize()
+    if (day + pd.Timedelta(days=1)).day == 1:
+        return day.replace(day=1), day
+    return day - pd.DateOffset(months=1) + pd.Timedelta(days=1), day
 
 
 @dataclass(frozen=True)
@@ -371,11 +398,17 @@ def calibrate(
     antithetic: bool = True,
     indices: tuple[PriceIndex, ...] = (),
     stochastic: bool = True,
+    as_of: str | None = None,
 ) -> MarketModel:
-    """Calibrate the market model from the shipped history.
+    """Calibrate the market model from the shipped history, as of a day.
 
-    The simulation starts the month after the data end, from the last day's price, 7-day
-    hashrate, height and hashprice. The BTC drift follows ``drift`` (see :data:`DRIFT_RULES`)
+    Every fit reads only data up to ``as_of`` (whole months ending by it), and the simulation
+    starts the day after, from the state on ``as_of``: that day's price, height and 7-day
+    hashrate, and the hashprice and fees per block of the month ending on it
+    (:func:`trailing_month`). When ``as_of`` is not a month's last day the first simulated
+    period is the rest of its month (see :func:`month_days`), so no day is skipped.
+
+    The BTC drift follows ``drift`` (see :data:`DRIFT_RULES`)
     unless ``mu_annual`` is given (rule ``explicit``). A bootstrap resamples the window's
     log-returns re-centred on the chosen drift's mean log-return ``(μ − σ²/2)/12``, so under
     ``median_flat`` it carries the window's shapes (fat tails, clustering) but not its trend.
@@ -408,6 +441,8 @@ def calibrate(
         Power-price indices simulated beside the network (AR(1) in logs, correlated).
     stochastic : bool
         ``False`` switches every shock off (one median path).
+    as_of : str or None
+        The day the plan is placed at, an ISO date; ``None`` for the last complete day of data.
 
     Returns
     -------
@@ -417,7 +452,10 @@ def calibrate(
     Raises
     ------
     InputError
-        An unknown ``btc_model`` or ``drift``, or ``mu_annual`` with ``drift="historical"``.
+        An unknown ``btc_model`` or ``drift``, ``mu_annual`` with ``drift="historical"``, or a
+        BTC window with fewer than 12 whole months before ``as_of``.
+    DataRangeError
+        An ``as_of`` outside the daily data.
     """
     if btc_model not in ("gbm", "bootstrap"):
         raise InputError("market.btc_model", btc_model, "gbm or bootstrap")
@@ -427,9 +465,25 @@ def calibrate(
         raise InputError(
             "market.mu_annual", mu_annual, "no mu_annual together with drift: historical"
         )
-    m_all = monthly_history("2015-01-01")
+    daily = history.btc_daily()
+    day = daily.index[-1] if as_of is None else pd.Timestamp(as_of).normalize()
+    if not daily.index[0] + pd.DateOffset(years=3) <= day <= daily.index[-1]:
+        raise DataRangeError(
+            "market.as_of",
+            str(as_of),
+            f"a date from {(daily.index[0] + pd.DateOffset(years=3)).date()} to "
+            f"{daily.index[-1].date()} (the network data, with three years before it to fit)",
+        )
+    m_all = monthly_history("2015-01-01", as_of=str(day.date()))
     window = m_all.loc[window_start:window_end] if window_end else m_all.loc[window_start:]
     returns = window["log_return"].dropna().to_numpy()
+    if returns.size < 12:
+        raise InputError(
+            "market.window_start",
+            window_start,
+            f"a BTC window with at least 12 whole months before as_of {day.date()} "
+            f"(it has {returns.size})",
+        )
     gbm = fit_gbm(returns)
     hr = fit_hashrate(m_all.loc[hashrate_window_start:])
     fees = fit_fees(m_all.loc[fee_window_start:])
@@ -444,9 +498,11 @@ def calibrate(
         axis=1,
     ).dropna()
     corr = np.corrcoef(common.to_numpy().T)
-    state = history.network_state()
-    daily = history.btc_daily()
-    start = (daily.index[-1] + pd.offsets.MonthBegin(1)).normalize()
+    state = history.network_state(day.date())
+    lo, hi = trailing_month(day)
+    month = daily.loc[lo:hi]
+    hashprice0 = history.hashprice_history(lo.date(), hi.date())["hashprice_usd_per_ph_day"]
+    start = day + pd.Timedelta(days=1)
     sigma = gbm.sigma_annual if sigma_annual is None else float(sigma_annual)
     if mu_annual is not None:
         rule, mu = "explicit", float(mu_annual)
@@ -462,8 +518,8 @@ def calibrate(
         price0_usd=state.price_usd,
         hashrate0_eh_s=state.hashrate_eh_s,
         height0=state.height,
-        log_hashprice0=float(np.log(m_all["hashprice_usd_per_ph_day"].iloc[-1])),
-        log_fees_btc_per_block0=float(np.log(m_all["fees_btc_per_block"].iloc[-1])),
+        log_hashprice0=float(np.log(hashprice0.mean())),
+        log_fees_btc_per_block0=float(np.log(month["fees_btc"].sum() / month["blocks"].sum())),
         btc_model=btc_model,
         mu_annual=mu,
         sigma_annual=sigma,
@@ -475,7 +531,7 @@ def calibrate(
         antithetic=antithetic,
         indices=tuple(indices),
         drift_rule=rule,
-        data_end=daily.index[-1],
+        data_end=day,
     )
     return model if stochastic else deterministic(model)
 
@@ -505,26 +561,50 @@ def deterministic(model: MarketModel) -> MarketModel:
 
 # --------------------------------------------------------------------------- simulation
 def month_days(start: pd.Timestamp, n_months: int) -> FloatArray:
-    """Days in each calendar month from the first month start on or after ``start``.
+    """Days in each simulated period: from ``start`` to the end of its month, then whole months.
+
+    A ``start`` on the first of a month gives calendar months; a later day gives a partial
+    first period (the rest of that month), so a plan placed on any day skips none.
 
     Parameters
     ----------
     start : pandas.Timestamp
-        Start of the simulation.
+        First day simulated.
     n_months : int
-        Number of months [month].
+        Number of periods [month].
 
     Returns
     -------
     numpy.ndarray of float
-        Days in each month [day], shape ``(n_months,)``.
+        Days in each period [day], shape ``(n_months,)``.
     """
     day = np.datetime64(pd.Timestamp(start).date(), "D")
     first = day.astype("datetime64[M]")
-    if first.astype("datetime64[D]") < day:
-        first = first + 1
     edges = (first + np.arange(n_months + 1)).astype("datetime64[D]")
+    edges[0] = day
     return np.diff(edges).astype(np.float64)
+
+
+def month_fractions(start: pd.Timestamp, n_months: int) -> FloatArray:
+    """Each period's share of its calendar month: below 1 only for a partial first period.
+
+    Parameters
+    ----------
+    start : pandas.Timestamp
+        First day simulated.
+    n_months : int
+        Number of periods [month].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Fractions [-], shape ``(n_months,)``.
+    """
+    frac = np.ones(n_months)
+    day = pd.Timestamp(start)
+    if n_months and day.day != 1:
+        frac[0] = (day.days_in_month - day.day + 1) / day.days_in_month
+    return frac
 
 
 def average_subsidy_btc(height_from: FloatArray, height_to: FloatArray) -> FloatArray:
@@ -629,6 +709,10 @@ def draw_shocks(
             if model.antithetic:
                 # Antithetic pairs reflect the resampled returns about their mean.
                 boot = np.concatenate([boot, 2 * returns.mean() - boot], axis=0)
+            f0 = month_fractions(model.start, 1)[0] if n_months else 1.0
+            if f0 < 1.0:  # a partial first period: its share of the mean and the variance
+                mean = returns.mean()
+                boot[:, 0] = mean * f0 + (boot[:, 0] - mean) * np.sqrt(f0)
             boots[j] = boot
 
     def draw_range(lo: int, hi: int) -> None:
@@ -736,6 +820,7 @@ def recursion_coefficients(model: MarketModel, n_months: int) -> RecursionCoeffi
     hr, ff = model.hashrate, model.fees
     return RecursionCoefficients(
         days=days,
+        frac=month_fractions(model.start, n_months),
         t_years=years_since_2016(model.start) + np.cumsum(dt) - dt,
         t_mid=np.cumsum(dt) - dt / 2,
         drift=(model.mu_annual - 0.5 * sig**2) * dt,
@@ -816,8 +901,12 @@ def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
     out = {k: np.empty((n, n_months)) for k in ("h", "d", "blocks", "sub", "fees", "bpt")}
     for t in range(n_months):
         log_fee = fee_mean + fee_phi * (log_fee - fee_mean) + fee_innov * inp.z_fees[:, t]
+        # A partial first period takes its share of the month's drift and variance.
+        f = inp.coef.frac[t]
         log_h_now = (
-            log_h_prev + a + b * lhp_prev + c * inp.coef.t_years[t] + sig * inp.z_hashrate[:, t]
+            log_h_prev
+            + f * (a + b * lhp_prev + c * inp.coef.t_years[t])
+            + np.sqrt(f) * sig * inp.z_hashrate[:, t]
         )
         log_h_eff = 0.5 * (log_h_prev + log_h_now)
         difficulty = np.exp(log_h_eff) * 1e18 * network.TARGET_SPACING_S / network.TWO_32

@@ -97,6 +97,7 @@ class RecursionCoefficients:
     """Everything the monthly recursions need besides the shocks."""
 
     days: FloatArray
+    frac: FloatArray  # each period's share of its calendar month (< 1: a partial first period)
     t_years: FloatArray  # years since 2016 at each month's start
     t_mid: FloatArray  # years since the plan start at each month's middle
     drift: FloatArray  # GBM log-drift of each month

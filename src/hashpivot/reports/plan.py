@@ -392,7 +392,7 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
     market = [
         (
             "market start",
-            f"{m['start_month']}, from data to {m['data_end']}: BTC "
+            f"{m.get('start', m['start_month'])}, from data to {m['data_end']}: BTC "
             f"{_usd(m['start_btc_price_usd'])}, {m['start_hashrate_eh_s']:,.0f} EH/s",
         ),
         (

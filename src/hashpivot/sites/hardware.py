@@ -7,6 +7,7 @@ of catalogue models, each either a number of units or a share of a site's IT pow
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -55,6 +56,7 @@ class AsicModel:
     power_w: float
     efficiency_j_per_th: float
     cooling: str
+    release_date: str = ""  # "YYYY-MM" or "YYYY" as sourced; "" when no source gave it
 
     @property
     def has_unit_specs(self) -> bool:
@@ -93,7 +95,62 @@ def asic(model: str, field: str = "model") -> AsicModel:
         power_w=float(row["power_w"]),
         efficiency_j_per_th=float(row["efficiency_j_per_th"]),
         cooling=str(row["cooling"]),
+        release_date=_release_text(row["release_date"]),
     )
+
+
+def _release_text(cell: object) -> str:
+    if cell is None or (isinstance(cell, float) and np.isnan(cell)):
+        return ""
+    return str(int(cell)) if isinstance(cell, (int, float, np.integer)) else str(cell)
+
+
+def earliest_release_day(release_date: str) -> dt.date | None:
+    """The first day a catalogue release date allows (``"2021-06"`` → 2021-06-01, ``"2022"`` →
+    2022-01-01); ``None`` when the release is unknown.
+
+    Parameters
+    ----------
+    release_date : str
+        ``"YYYY-MM"``, ``"YYYY"`` or ``""``.
+
+    Returns
+    -------
+    datetime.date or None
+        The earliest day the model can have been on sale.
+    """
+    if not release_date:
+        return None
+    year, _, month = release_date.partition("-")
+    return dt.date(int(year), int(month) if month else 1, 1)
+
+
+def release_date(model: str, kind: str = "asic") -> str:
+    """A catalogue model's release date as sourced (``"YYYY-MM"`` or ``"YYYY"``; ``""`` unknown).
+
+    Parameters
+    ----------
+    model : str
+        The catalogue name.
+    kind : str
+        ``"asic"`` or ``"gpu"``.
+
+    Returns
+    -------
+    str
+        The release date.
+
+    Raises
+    ------
+    InputError
+        An unknown model or kind.
+    """
+    if kind not in ("asic", "gpu"):
+        raise InputError("kind", kind, "asic or gpu")
+    cat = _asics() if kind == "asic" else _gpus()
+    if model not in cat.index:
+        raise InputError("model", model, "one of the catalogue models: " + ", ".join(cat.index))
+    return _release_text(cat.loc[model, "release_date"])
 
 
 # --------------------------------------------------------------------------- fleets
