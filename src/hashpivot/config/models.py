@@ -572,11 +572,14 @@ class PlanSiteConfig(SiteConfig):
                 raise ValueError("a hybrid site needs a 'lease' or a 'gpu_cloud' section")
             if self.conversion is not None and self.conversion.share >= 1:
                 raise ValueError("a hybrid site converts a share < 1 (conversion.share)")
-        if self.power_market is not None and self.power_market not in price_data.market_names():
-            raise ValueError(
-                f"power_market {self.power_market!r} is not a market name; allowed: "
-                + price_data.market_vocabulary()
-            )
+        if self.power_market is not None:
+            try:
+                price_data.check_market_name(self.power_market)
+            except InputError as exc:
+                raise ValueError(
+                    f"power_market {self.power_market!r} is not a market name; allowed: "
+                    + exc.allowed
+                ) from None
         if self.power_market is not None:
             if self.type != "mining":
                 raise ValueError("power_market applies to mining sites only")

@@ -337,8 +337,7 @@ def import_btc_daily(
         if c == "fees_btc" and (frame[c] < 0).any():
             i = int(np.flatnonzero((frame[c] < 0).to_numpy())[0])
             raise InputError(_where(path, i, name), df[name].iloc[i], "a number ≥ 0")
-    step = np.diff(idx.asi8) if len(idx) > 1 else np.array([], dtype=np.int64)
-    gap = step != pd.Timedelta(days=1).value
+    gap = np.asarray(idx[1:] - idx[:-1] != pd.Timedelta(days=1))
     if gap.any():
         i = int(np.flatnonzero(gap)[0]) + 1
         raise InputError(
