@@ -25,6 +25,10 @@ def data_path(name: str) -> str:
     return str(resources.files("hashpivot").joinpath("data", name))
 
 
+#: The shipped daily network files, oldest first: each continues the one before from the next day.
+DAILY_FILES = ("btc_daily.csv", "btc_daily_2025_2026.csv")
+
+
 #: The run store, in the working directory.
 DEFAULT_DB = "hashpivot.duckdb"
 

@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from .. import locations
 from ..data import store
 from ..errors import DataRangeError, InputError
 from ..locations import data_path
@@ -43,8 +44,8 @@ BLOCKS_BEFORE_FIRST_DAY = 68_784
 NETWORK_COLUMNS = ("price_usd", "difficulty", "blocks", "fees_btc", "issuance_btc")
 
 
-#: The daily files, oldest first: each continues the one before from the next day.
-DAILY_FILES = ("btc_daily.csv", "btc_daily_2025_2026.csv")
+#: The daily files, oldest first (defined beside the other file locations).
+DAILY_FILES = locations.DAILY_FILES
 
 
 def _daily_all() -> pd.DataFrame:

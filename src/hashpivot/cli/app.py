@@ -6,10 +6,12 @@ line naming the field, the value and what is allowed, and exits with code 2 — 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -64,6 +66,31 @@ def _root(
 
 
 # --------------------------------------------------------------------------- network
+def _network_cache(date: str | None, value: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Read (or, with ``value``, write) ``hashpivot network``'s answer for ``date``, kept under the
+    data store's ``cache/`` and keyed by the daily files (size, mtime), the store's daily version,
+    the date and the version — so a warm call needs no pandas. Any problem: no cache."""
+    import hashlib
+    import json
+
+    from ..data import store
+    from ..locations import DAILY_FILES, data_path
+
+    try:
+        stats = [(f, os.stat(data_path(f)).st_size, os.stat(data_path(f)).st_mtime_ns)
+                 for f in DAILY_FILES]  # fmt: skip
+        key_src = [stats, store.current_sha256("btc_daily"), date, __version__]
+        key = hashlib.sha256(json.dumps(key_src).encode()).hexdigest()[:32]
+        path = store.data_dir() / "cache" / f"network-{key}.json"
+        if value is not None:
+            write_atomic(path, json.dumps(value))
+            return value
+        cached: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return cached
+    except (OSError, ValueError, HashpivotError):
+        return None
+
+
 @app.command()
 def network(
     date: Annotated[
@@ -73,10 +100,17 @@ def network(
     as_json: JsonFlag = False,
 ) -> None:
     """Network state on a day: height, subsidy, difficulty, hashrate, fees, price, hashprice."""
-    from ..bitcoin import history
+    from .. import clock
 
-    state = history.network_state(date)
-    d = state.to_dict()
+    cached = _network_cache(date)
+    if cached is None:  # the first call on these data: compute (pandas) and keep the answer
+        from ..bitcoin import history
+
+        d = history.network_state(date).to_dict()
+        first, last = (x.isoformat() for x in history.date_range())
+        _network_cache(date, {"state": d, "first": first, "last": last})
+    else:
+        d, first, last = cached["state"], cached["first"], cached["last"]
     keys = [
         "date",
         "height",
@@ -89,14 +123,18 @@ def network(
         "hashprice_btc_per_ph_day",
     ]
     out = {k: d[k] for k in keys} | {k: v for k, v in d.items() if k not in keys}
+    age = clock.data_age_note(dt.date.fromisoformat(last)) if date is None else None
+    out["data_age"] = age
     if as_json:
         print_json(out)
         return
-    first, last = history.date_range()
+    state = SimpleNamespace(**d)
     title = f"Bitcoin network on {state.date}"
     if date is None:
-        title += f" (latest day in the shipped data, {first} .. {last})"
+        title += f" (latest day in the data, {first} .. {last})"
     table = Table(title=title, show_header=False)
+    if age:
+        table.add_row("[bold red]FLAG[/bold red]", age)
     table.add_row("block height (end of day)", f"{state.height:,}")
     table.add_row("subsidy", f"{state.subsidy_btc:g} BTC")
     table.add_row("difficulty", f"{state.difficulty / 1e12:,.2f} T")
@@ -580,6 +618,7 @@ def dispatch_cmd(
     as_json: JsonFlag = False,
 ) -> None:
     """Hour-by-hour mining against power prices: an LP on HiGHS (curtailment, sell-back, DR)."""
+    from .. import clock
     from ..config import models as config
     from ..data import power_prices as price_data
     from ..dispatch import site_file as dispatch_site
@@ -601,11 +640,16 @@ def dispatch_cmd(
     chart = out / safe_name(f"dispatch-{sf.site.name}-{month or Path(prices).name}.html")
     write_atomic(chart, report.render_dispatch(result, accounts, series, label))
     accounts["chart_path"] = str(chart)
+    accounts["data_age"] = clock.data_age_note(series.index_local[-1].date())
+    if accounts["data_age"]:
+        accounts["data_age"] = "prices: " + accounts["data_age"]
     if as_json:
         print_json(accounts)
         return
     table = Table(title=f"Dispatch — {label} ({accounts['hours']:,} hours)", show_header=False)
     table.add_row("status", accounts["status"])
+    if accounts["data_age"]:
+        table.add_row("[bold red]FLAG[/bold red]", accounts["data_age"])
     for key, unit in (("mwh_mined", "MWh"), ("mwh_curtailed", "MWh"), ("mwh_sold_back", "MWh")):
         table.add_row(key.replace("_", " "), f"{accounts[key]:,.0f} {unit}")
     for key in (
@@ -656,6 +700,38 @@ def data_status(as_json: JsonFlag = False) -> None:
         licence = r["licence"] + (" — non-commercial" if r["commercial_use"] is False else "")
         table.add_row(r["name"], r["kind"], span, f"{r['rows']:,}", age, licence, r["sha256"][:12])
     console.print(table)
+
+
+@data_app.command("update")
+def data_update(
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="chain (mempool.space-compatible API) or price (Bitstamp)."),
+    ] = None,
+    chain_url: Annotated[
+        str | None, typer.Option("--chain-url", help="API root for chain data.")
+    ] = None,
+    price_url: Annotated[
+        str | None, typer.Option("--price-url", help="API root for BTC/USD daily candles.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fetch what is new since the data end (needs the internet; resumable, incremental)."""
+    from ..bitcoin import updates
+
+    urls = {k: v for k, v in (("chain", chain_url), ("price", price_url)) if v}
+    say = None if as_json else (lambda line: console.print(line))
+    try:
+        done = updates.update(tuple(source or updates.SOURCES), urls, say)
+    except KeyboardInterrupt:
+        say_interrupted("what was stored before the interrupt is kept; run it again to resume")
+        raise typer.Exit(INTERRUPTED) from None
+    if as_json:
+        print_json({"updates": done})
+        return
+    for d in done:
+        span = f"{d['from']} .. {d['to']}" if d["days"] else "nothing new"
+        console.print(f"{d['source']}: {span} ({d['days']} days, {d['requests']} requests)")
 
 
 @data_app.command("import")

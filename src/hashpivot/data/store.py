@@ -7,11 +7,11 @@ hash, and ``catalog.json`` naming each dataset's current version::
     <data dir>/catalog.json
     <data dir>/datasets/<dataset>/<sha256>.parquet
 
-The content hash is the SHA-256 of the dataset's canonical CSV text (sorted rows, fixed number
-format), so it does not depend on the Parquet library's version. A version's file is written and
-renamed into place before the catalog is replaced (each step atomic), so an interrupted import or
-update leaves the catalog pointing at the previous version; a stray file of an unfinished write is
-never read. Earlier versions stay on disk, so a run that recorded a hash can be reproduced.
+The content hash is the SHA-256 of the dataset's canonical bytes (:func:`canonical_bytes`:
+sorted times and float64 columns), so it does not depend on the Parquet library's version. A
+version's file is written and renamed into place before the catalog is replaced (each step
+atomic), so an interrupted import or update leaves the catalog pointing at the previous version;
+a stray file of an unfinished write is never read. Earlier versions stay on disk, so a run that recorded a hash can be reproduced.
 
 Datasets: ``user:NAME`` (hourly prices, kind ``hourly_prices``), ``btc_daily`` (daily network
 rows: extends the shipped table past its end) and ``fx:CUR`` (daily units of CUR per USD: extends
@@ -26,9 +26,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..files import atomic_file, write_atomic
@@ -41,6 +39,9 @@ KINDS = ("hourly_prices", "btc_daily", "fx")
 
 #: Dataset names: ``user:NAME``, ``btc_daily`` or ``fx:CUR``.
 NAME_PATTERN = r"^(user:[A-Za-z0-9][A-Za-z0-9._-]{0,63}|btc_daily|fx:[A-Z]{3})$"
+
+if TYPE_CHECKING:  # pandas loads only when a dataset is read or written: `hashpivot network`
+    import pandas as pd  # (a warm cache) and `--help` stay fast
 
 CATALOG = "catalog.json"
 FORMAT = 1
@@ -126,19 +127,36 @@ def read_catalog(root: Path | None = None) -> dict[str, Any]:
 
 
 def canonical_bytes(frame: pd.DataFrame) -> bytes:
-    """The canonical CSV text of a dataset frame: what its content hash is taken over.
+    """The canonical bytes of a dataset frame: what its content hash is taken over.
+
+    A format tag, the column names, the times (sorted; int64 nanoseconds since 1970 UTC, little
+    endian) and each column as little-endian float64 with one NaN pattern — independent of the
+    Parquet or pandas version that wrote or read it.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        The dataset, indexed by time.
+        The dataset, indexed by time, numeric columns.
 
     Returns
     -------
     bytes
-        UTF-8 CSV with sorted rows and 17 significant digits.
+        The canonical bytes.
     """
-    return frame.sort_index().to_csv(float_format="%.17g", lineterminator="\n").encode()
+    import numpy as np
+    import pandas as pd
+
+    f = frame.sort_index()
+    idx = pd.DatetimeIndex(f.index)
+    if idx.tz is not None:
+        idx = idx.tz_convert("UTC").tz_localize(None)
+    parts = [b"hashpivot-dataset-v1\n", "\x1f".join(map(str, f.columns)).encode() + b"\n"]
+    parts.append(idx.as_unit("ns").asi8.astype("<i8").tobytes())
+    for col in f.columns:
+        values = f[col].to_numpy(dtype="<f8", copy=True)
+        values[np.isnan(values)] = np.nan
+        parts.append(values.tobytes())
+    return b"".join(parts)
 
 
 def _dataset_dir(root: Path, name: str) -> Path:
@@ -246,6 +264,8 @@ def load(name: str, root: Path | None = None) -> tuple[pd.DataFrame, dict[str, A
     InputError
         A dataset the store does not hold, naming those it does.
     """
+    import pandas as pd
+
     v = current(name, root)
     if v is None:
         held = ", ".join(sorted(read_catalog(root)["datasets"])) or "none yet"

@@ -33,7 +33,7 @@ from .. import clock
 from .._numba import needs_compiling
 from ..bitcoin import history
 from ..config.models import PlanConfig, PlanSiteConfig
-from ..data import catalog
+from ..data import catalog, store
 from ..data import power_prices as price_data
 from ..dispatch import curve
 from ..errors import InputError, present
@@ -577,6 +577,13 @@ def market_assumptions(model: PlanModel) -> dict[str, Any]:
     for f in files:
         dataset = catalog.dataset_of_file(f)
         data_used[dataset] = {"file": f, "sha256": catalog.file_sha256(dataset)}
+    local = [history.LOCAL_DAILY, *store.names("fx")]
+    markets = {s.power_market for s in plan.sites if s.power_market is not None}
+    local += sorted(m for m in markets if m.startswith("user:"))
+    for name in local:  # the local store's datasets this run read, by version
+        v = store.current(name)
+        if v is not None:
+            data_used[name] = {"file": v["path"], "sha256": v["sha256"], "layer": "local"}
     return {
         "data_end": str(market.data_end.date()) if market.data_end is not None else None,
         "data_used": data_used,

@@ -67,7 +67,13 @@ def check_ledger_writable(ledger_path: Path) -> None:
 
 
 def log_run(
-    ledger_path: Path, run_id: str, plan_sha256: str, seed: int, version: str, results_sha256: str
+    ledger_path: Path,
+    run_id: str,
+    plan_sha256: str,
+    seed: int,
+    version: str,
+    results_sha256: str,
+    data_sha256: dict[str, str] | None = None,
 ) -> ledger.SignedTreeHead:
     """Append the run's record (creating the ledger and its key on first use) and sign.
 
@@ -85,6 +91,8 @@ def log_run(
         The hashpivot version that made the run.
     results_sha256 : str
         The results hash (:func:`~hashpivot.runs.store.results_sha256`), in hex.
+    data_sha256 : dict of str to str or None
+        Dataset → SHA-256 of the data the run read (shipped files and local store versions).
 
     Returns
     -------
@@ -107,7 +115,8 @@ def log_run(
                 "seed": seed,
                 "version": version,
                 "results_sha256": results_sha256,
-            },
+            }
+            | ({"data_sha256": data_sha256} if data_sha256 else {}),
         )
         lg.append([data], ["plan_run"])
         return lg.sign_head(ledger.load_key(kp))

@@ -165,10 +165,11 @@ def record(sim: Simulated, plan_yaml: str, *, db: Path, ledger_path: Path) -> Pl
     """
     run_id, result, summary, report_path = sim.run_id, sim.result, sim.summary, sim.report_path
     results_hash = store.results_sha256(result)
+    used = summary.get("market_assumptions", {}).get("data_used", {})
     try:
         head = audit.log_run(
             ledger_path, run_id, store.sha256_text(plan_yaml), result.seed, result.version,
-            results_hash,
+            results_hash, {name: d["sha256"] for name, d in used.items()},
         )  # fmt: skip
     except (HashpivotError, OSError) as exc:
         raise StorageError(
