@@ -11,7 +11,8 @@ The content hash is the SHA-256 of the dataset's canonical bytes (:func:`canonic
 sorted times and float64 columns), so it does not depend on the Parquet library's version. A
 version's file is written and renamed into place before the catalog is replaced (each step
 atomic), so an interrupted import or update leaves the catalog pointing at the previous version;
-a stray file of an unfinished write is never read. Earlier versions stay on disk, so a run that recorded a hash can be reproduced.
+a stray file of an unfinished write is never read. Earlier versions stay on disk, so a run that
+recorded a hash can be reproduced.
 
 Datasets: ``user:NAME`` (hourly prices, kind ``hourly_prices``), ``btc_daily`` (daily network
 rows: extends the shipped table past its end) and ``fx:CUR`` (daily units of CUR per USD: extends
