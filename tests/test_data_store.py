@@ -295,3 +295,35 @@ def test_a_killed_import_leaves_the_previous_version(tmp_path: Path, data_dir: P
     assert proc.returncode == -signal.SIGKILL, "the import finished before the kill: enlarge it"
     assert store.read_catalog()["datasets"]["user:big"]["current"] == first
     assert pp.hourly_prices("user:big").price_usd_per_mwh.tolist() == [10.0]
+
+
+def test_a_run_records_the_data_it_read_in_the_store_and_the_ledger(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    from hashpivot import locations
+    from hashpivot.config import models as config
+    from hashpivot.ledger import log as ledger
+    from hashpivot.runs import audit, runner
+    from hashpivot.runs import store as runs_store
+
+    f = _write(tmp_path / "rub.csv", ["date,rate", "2023-01-02,70", "2023-01-03,71"])
+    fx_sha = imports.import_file(f, "fx", currency="RUB").version["sha256"]
+    cfg, text = config.load_plan(
+        ROOT / "examples" / "texas_miner.yaml", ["paths=64", "horizon_months=12"]
+    )
+    db = tmp_path / "runs.duckdb"
+    done = runner.execute_plan(cfg, text, db=db, out=tmp_path / "out")
+    used = done.summary["market_assumptions"]["data_used"]
+    assert used["fx:RUB"] == {"file": str(Path(used["fx:RUB"]["file"])), "sha256": fx_sha,
+                              "layer": "local"}  # fmt: skip
+    assert used["btc_daily_2025_2026"]["sha256"] == catalog.file_sha256("btc_daily_2025_2026")
+    with runs_store.connect(db) as con:
+        stored = runs_store.get_run(con, done.run_id)["summary"]["market_assumptions"]
+    assert stored["data_used"] == used and stored["data_last_dates"]["price_usd"] == "2026-08-21"
+    lg = ledger.Ledger(locations.default_ledger_path(db), read_only=True)
+    try:
+        found = audit.find_run_record(lg, done.run_id)
+    finally:
+        lg.close()
+    assert found is not None
+    assert found[1]["data_sha256"] == {k: v["sha256"] for k, v in used.items()}

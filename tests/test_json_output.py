@@ -50,6 +50,8 @@ def _samples(tmp: Path) -> dict[tuple[str, ...], list[str]]:
     unlogged = str(_store_without_record(tmp / "unlogged.duckdb"))
     record = tmp / "record.json"
     record.write_text(json.dumps({"type": "spending", "fields": {"amount_usd": 12.5}}))
+    prices = tmp / "prices.csv"
+    prices.write_text("timestamp_utc,price\n2024-01-01T00:00Z,10\n2024-01-01T01:00Z,11\n")
     return {
         ("network",): ["--date", "2024-04-20"],
         ("cost",): [str(EX / "industry_average_2025.yaml")],
@@ -71,10 +73,17 @@ def _samples(tmp: Path) -> dict[tuple[str, ...], list[str]]:
         ("ledger", "verify"): ["--db", led],
         ("ledger", "verify-proof"): ["--proof", str(tmp / "proof.json"), "--public-key", "@key"],
         ("data", "status"): [],
+        ("data", "import"): [str(prices), "--market", "user:json-sample"],
+        # Pinned today (the day after the shipped prices end): nothing to fetch, no network.
+        ("data", "update"): ["--source", "price"],
     }
 
 
-def test_every_json_command_prints_only_json(tmp_path: Path) -> None:
+def test_every_json_command_prints_only_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HASHPIVOT_TODAY", "2026-08-22")
+    monkeypatch.setenv("HASHPIVOT_DATA_DIR", str(tmp_path / "data"))
     samples = _samples(tmp_path)
     assert set(samples) == json_commands(), "add a sample for each new --json command"
     outputs = {}
@@ -97,6 +106,8 @@ def test_every_json_command_prints_only_json(tmp_path: Path) -> None:
     assert outputs[("runs", "verify")]["verified"] is True
     assert outputs[("ledger", "verify-proof")]["valid"] is True
     assert {d["name"] for d in outputs[("data", "status")]["datasets"]} >= {"btc_daily_2025_2026"}
+    assert outputs[("data", "import")]["rows"] == 2
+    assert outputs[("data", "update")]["updates"][0]["days"] == 0
 
 
 def test_version() -> None:

@@ -16,7 +16,8 @@ block depends only on the code and the data.
 
 Outputs say how old the data are against today; the README records the day its blocks were made
 (``*Outputs below made on YYYY-MM-DD``) and every command runs with ``HASHPIVOT_TODAY`` pinned to
-it, so ``--check`` gives the same answer next month. ``--write`` moves the day to today.
+it, so ``--check`` gives the same answer next month. ``--write`` moves the day to today. The
+local data store is an empty folder inside the scratch folder.
 
 ``--check`` exits 1 and names the stale blocks instead of writing (the tests run it);
 ``--write`` rewrites README.md atomically.
@@ -46,6 +47,8 @@ def run_block(cmd: str, scratch: Path, today: str) -> str:
     """What ``cmd`` prints, normalised."""
     env = dict(os.environ)
     env.update(COLUMNS="100", NO_COLOR="1", TERM="dumb", PYTHONHASHSEED="0", HASHPIVOT_TODAY=today)
+    # An empty local data store of the scratch folder: a reader's own imports never show here.
+    env["HASHPIVOT_DATA_DIR"] = str(scratch / ".hashpivot-data")
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     r = subprocess.run(
         ["bash", "-o", "pipefail", "-c", cmd],

@@ -90,7 +90,7 @@ def update_chain(
     progress : callable or None
         Called with a line of progress.
     max_requests : int or None
-        Stop after this many block requests (the rest on the next call).
+        Stop after this many block requests [-] (the rest on the next call).
 
     Returns
     -------

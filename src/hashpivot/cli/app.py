@@ -281,7 +281,10 @@ def _quick_site(
         raise type(exc)(option, exc.value, exc.allowed) from None
     label = sf.market.describe()
     if latest is not None:
-        label += " (the latest day of the shipped data)"
+        from .. import clock
+
+        age = clock.data_age_note(dt.date.fromisoformat(str(latest)))
+        label += " (the latest day of the shipped data" + (f"; {age})" if age else ")")
     return sf.site.to_site(), market_series, label
 
 

@@ -161,7 +161,7 @@ def daily_closes(base: str, start: pd.Timestamp, limit: int = 1000) -> pd.Series
     start : pandas.Timestamp
         The first UTC day wanted.
     limit : int
-        Most candles per request (Bitstamp allows 1000).
+        Most candles per request [-] (Bitstamp allows 1000).
 
     Returns
     -------

@@ -194,7 +194,11 @@ def relog_run(con: duckdb.DuckDBPyConnection, run_id: str, ledger_path: Path) ->
             "was written: not logging them)",
         )
     plan_yaml = stored_plan_yaml(con, run_id)
-    head = log_run(ledger_path, run_id, sha256_text(plan_yaml), run["seed"], run["version"], now)
+    used = (run.get("summary") or {}).get("market_assumptions", {}).get("data_used", {})
+    data = {name: d["sha256"] for name, d in used.items()}
+    head = log_run(
+        ledger_path, run_id, sha256_text(plan_yaml), run["seed"], run["version"], now, data
+    )
     return head.size - 1
 
 

@@ -174,6 +174,13 @@ def connect(
         except duckdb.Error as exc:
             con.close()
             raise StorageError(f"--db: cannot write {str(p)!r}: {_first_line(exc)}") from None
+        except RuntimeError as exc:
+            # DuckDB answers a Ctrl-C inside a query with RuntimeError("Query interrupted"):
+            # it is the user's interrupt, so it travels as one (the CLI reports it, exit 130).
+            con.close()
+            if "interrupted" in str(exc).lower():
+                raise KeyboardInterrupt from None
+            raise
     return con
 
 
