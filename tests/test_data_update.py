@@ -179,3 +179,78 @@ def test_an_unknown_source_is_named() -> None:
     with pytest.raises(Exception, match="--source"):
         updates.update(("gridstatus",))
     assert network.COIN_SATS == 100_000_000
+
+
+def _gridstatus_frame(start: str, end: str) -> pd.DataFrame:
+    """Real ERCOT HB_WEST day-ahead hours (the shipped EIA copy) in the frame gridstatus returns
+    from ``Ercot().get_spp(..., market="DAY_AHEAD_HOURLY", location_type="Trading Hub")``."""
+    from hashpivot.data import power_prices as pp
+
+    real = pp.hourly_prices("ercot:HB_WEST:da:2021")
+    local = real.index_utc.tz_convert("America/Chicago")
+    keep = (local >= pd.Timestamp(start, tz="America/Chicago")) & (
+        local < pd.Timestamp(end, tz="America/Chicago") + pd.Timedelta(days=1)
+    )
+    t = local[keep]
+    return pd.DataFrame(
+        {
+            "Time": t,
+            "Interval Start": t,
+            "Interval End": t + pd.Timedelta(hours=1),
+            "Location": "HB_WEST",
+            "Location Type": "Trading Hub",
+            "Market": "DAY_AHEAD_HOURLY",
+            "SPP": real.price_usd_per_mwh[keep],
+        }
+    )
+
+
+def test_iso_update_without_the_extra_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(store.DATA_DIR_ENV, str(tmp_path / "s"))
+    try:
+        import gridstatus  # noqa: F401
+    except ImportError:
+        with pytest.raises(fetch.FetchError, match=r"hashpivot\[iso\]"):
+            updates.update(("iso",), market="ercot:HB_WEST")
+    with pytest.raises(Exception, match="--market"):
+        updates.update(("iso",))
+    with pytest.raises(Exception, match="iso:LOCATION"):
+        updates.update(("iso",), market="pjm:WEST")
+
+
+def test_iso_update_stores_recorded_gridstatus_rows_incrementally(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hashpivot.data import power_prices as pp
+
+    monkeypatch.setenv(store.DATA_DIR_ENV, str(tmp_path / "s"))
+    asked: list[tuple[str, str]] = []
+
+    def recorded(iso: str, location: str, start: str, end: str) -> pd.DataFrame:
+        asked.append((start, end))
+        return _gridstatus_frame(start, end)
+
+    monkeypatch.setattr(fetch, "gridstatus_day_ahead", recorded)
+    first = updates.update_iso(
+        "ercot:HB_WEST", start="2021-02-01", today=pd.Timestamp("2021-03-01")
+    )
+    assert first["dataset"] == "user:ercot-HB_WEST-da" and asked == [("2021-02-01", "2021-02-28")]
+    stored_last = pd.Timestamp(store.current("user:ercot-HB_WEST-da")["last"])
+    resume = (stored_last.tz_convert("America/Chicago") + pd.Timedelta(days=1)).date()
+    second = updates.update_iso("ercot:HB_WEST", today=pd.Timestamp("2021-03-11"))
+    assert asked[-1] == (str(resume), "2021-03-10")  # from the day after the stored last hour
+    got = pp.hourly_prices("user:ercot-HB_WEST-da")
+    ref = pp.hourly_prices("ercot:HB_WEST:da:2021")
+    local = ref.index_utc.tz_convert("America/Chicago")
+    keep = (local >= pd.Timestamp("2021-02-01", tz="America/Chicago")) & (
+        local < pd.Timestamp("2021-03-11", tz="America/Chicago")
+    )
+    assert (got.index_utc == ref.index_utc[keep]).all()
+    assert (got.price_usd_per_mwh == ref.price_usd_per_mwh[keep]).all()
+    # Winter Storm Uri's missing hours stay missing, and are named.
+    assert len(got.missing_hours_utc) > 0 and set(got.missing_hours_utc) <= set(
+        ref.missing_hours_utc
+    )
+    assert second["hours"] == len(_gridstatus_frame(str(resume), "2021-03-10"))

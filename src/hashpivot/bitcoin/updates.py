@@ -26,8 +26,11 @@ from ..data import fetch, store
 from ..errors import InputError
 from . import history, network
 
-#: The sources ``data update`` knows.
-SOURCES = ("chain", "price")
+#: The sources ``data update`` knows (``iso`` needs the ``gridstatus`` extra and a market).
+SOURCES = ("chain", "price", "iso")
+
+#: What ``data update`` runs when no ``--source`` is given (``iso`` needs ``--market``).
+DEFAULT_SOURCES = ("chain", "price")
 
 #: Days of chain data fetched between saves (resumable progress).
 DAYS_PER_SAVE = 10
@@ -200,10 +203,75 @@ def update_price(
     }
 
 
+def update_iso(
+    market: str, start: str | None = None, today: pd.Timestamp | None = None
+) -> dict[str, Any]:
+    """ISO day-ahead prices through ``gridstatus`` into ``user:ISO-LOCATION-da``, continuing after
+    the stored last hour (or from ``start``) up to yesterday.
+
+    Parameters
+    ----------
+    market : str
+        ``iso:LOCATION`` (``ercot:HB_WEST``, ``caiso:TH_NP15_GEN-APND``).
+    start : str or None
+        First day when the store has none of this market yet (default: 90 days ago).
+    today : pandas.Timestamp or None
+        Today (UTC); the fetch ends the day before.
+
+    Returns
+    -------
+    dict
+        ``source``, ``dataset``, ``from``, ``to``, ``hours``.
+    """
+    from ..clock import today as clock_today
+
+    iso, sep, location = market.partition(":")
+    if not sep or iso not in fetch.GRIDSTATUS_ISOS or not location:
+        raise InputError(
+            "--market", market, "iso:LOCATION with iso one of " + ", ".join(fetch.GRIDSTATUS_ISOS)
+        )
+    name = store.check_name(f"user:{iso}-{location}-da", "--market")
+    now = pd.Timestamp(today if today is not None else clock_today()).normalize()
+    have = store.current(name)
+    if have is not None:
+        old, _ = store.load(name)
+        first = pd.Timestamp(have["last"]).tz_convert(fetch.ISO_TZ[iso]).normalize().tz_localize(
+            None
+        ) + pd.Timedelta(days=1)
+    else:
+        old = None
+        first = pd.Timestamp(start) if start else now - pd.Timedelta(days=90)
+    last = now - pd.Timedelta(days=1)
+    if first > last:
+        return {"source": "iso", "dataset": name, "from": None, "to": None, "hours": 0}
+    frame = fetch.gridstatus_day_ahead(iso, location, str(first.date()), str(last.date()))
+    new = fetch.gridstatus_to_hourly(frame, iso, location).to_frame()
+    merged = new if old is None else new.combine_first(old)
+    full = pd.date_range(merged.index[0], merged.index[-1], freq="h")
+    missing = [t.isoformat().replace("+00:00", "Z") for t in full.difference(merged.index)]
+    meta = {
+        "source": f"gridstatus {iso} day-ahead {location}",
+        "licence": "the ISO's public market data terms",
+        "commercial_use": None,
+        "tz_local": fetch.ISO_TZ[iso],
+        "currency": "USD",
+        "missing_hours_utc": missing,
+    }
+    store.put(name, "hourly_prices", merged, meta)
+    return {
+        "source": "iso",
+        "dataset": name,
+        "from": str(new.index[0]),
+        "to": str(new.index[-1]),
+        "hours": len(new),
+    }
+
+
 def update(
-    sources: tuple[str, ...] = SOURCES,
+    sources: tuple[str, ...] = DEFAULT_SOURCES,
     urls: dict[str, str] | None = None,
     progress: Callable[[str], None] | None = None,
+    market: str | None = None,
 ) -> list[dict[str, Any]]:
     """Run the named sources in order.
 
@@ -215,6 +283,8 @@ def update(
         Source → API root, overriding :data:`hashpivot.data.fetch.DEFAULT_URLS`.
     progress : callable or None
         Called with lines of progress.
+    market : str or None
+        ``iso:LOCATION`` for the ``iso`` source.
 
     Returns
     -------
@@ -231,14 +301,18 @@ def update(
             raise InputError(
                 "--source",
                 s,
-                "one of " + ", ".join(SOURCES) + " (ISO power prices: export them and use "
-                "hashpivot data import --kind hourly_prices)",
+                "one of " + ", ".join(SOURCES) + " (or export a file and use hashpivot data "
+                "import --kind hourly_prices)",
             )
+    if "iso" in sources and market is None:
+        raise InputError("--market", None, "iso:LOCATION for --source iso (e.g. ercot:HB_WEST)")
     base = fetch.DEFAULT_URLS | (urls or {})
     out = []
     for s in sources:
         if s == "chain":
             out.append(update_chain(base["chain"], progress))
-        else:
+        elif s == "price":
             out.append(update_price(base["price"]))
+        else:
+            out.append(update_iso(str(market)))
     return out

@@ -709,7 +709,15 @@ def data_status(as_json: JsonFlag = False) -> None:
 def data_update(
     source: Annotated[
         list[str] | None,
-        typer.Option("--source", help="chain (mempool.space-compatible API) or price (Bitstamp)."),
+        typer.Option(
+            "--source",
+            help="chain (mempool.space-compatible API), price (Bitstamp) or iso (day-ahead "
+            "prices through the gridstatus extra; needs --market). Default: chain and price.",
+        ),
+    ] = None,
+    market: Annotated[
+        str | None,
+        typer.Option("--market", help="iso:LOCATION for --source iso, e.g. ercot:HB_WEST."),
     ] = None,
     chain_url: Annotated[
         str | None, typer.Option("--chain-url", help="API root for chain data.")
@@ -725,7 +733,7 @@ def data_update(
     urls = {k: v for k, v in (("chain", chain_url), ("price", price_url)) if v}
     say = None if as_json else (lambda line: console.print(line))
     try:
-        done = updates.update(tuple(source or updates.SOURCES), urls, say)
+        done = updates.update(tuple(source or updates.DEFAULT_SOURCES), urls, say, market)
     except KeyboardInterrupt:
         say_interrupted("what was stored before the interrupt is kept; run it again to resume")
         raise typer.Exit(INTERRUPTED) from None
@@ -733,6 +741,10 @@ def data_update(
         print_json({"updates": done})
         return
     for d in done:
+        if d["source"] == "iso":
+            span = f"{d['from']} .. {d['to']}" if d["hours"] else "nothing new"
+            console.print(f"iso: {d['dataset']} {span} ({d['hours']} hours)")
+            continue
         span = f"{d['from']} .. {d['to']}" if d["days"] else "nothing new"
         console.print(f"{d['source']}: {span} ({d['days']} days, {d['requests']} requests)")
 

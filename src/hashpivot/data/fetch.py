@@ -180,3 +180,97 @@ def daily_closes(base: str, start: pd.Timestamp, limit: int = 1000) -> pd.Series
             url, "another shape", 'a {"data": {"ohlc": [{"timestamp", "close", …}]}} body'
         ) from None
     return pd.Series(close, index=pd.DatetimeIndex(days, name="date"), name="price_usd")
+
+
+#: ISO day-ahead prices through the optional ``gridstatus`` extra: iso → (client class, method,
+#: price column, location type or ``None``).
+GRIDSTATUS_ISOS = {
+    "ercot": ("Ercot", "get_spp", "SPP", "Trading Hub"),
+    "caiso": ("CAISO", "get_lmp", "LMP", None),
+}
+
+#: Each ISO's clock (its days are the ones gridstatus asks for).
+ISO_TZ = {"ercot": "America/Chicago", "caiso": "America/Los_Angeles"}
+
+
+def gridstatus_day_ahead(iso: str, location: str, start: str, end: str) -> pd.DataFrame:
+    """Day-ahead hourly prices of one location from ``gridstatus`` (``pip install
+    'hashpivot[iso]'``), in its documented frame shape.
+
+    Parameters
+    ----------
+    iso : str
+        A key of :data:`GRIDSTATUS_ISOS`.
+    location : str
+        The ISO's location name (``HB_WEST``; CAISO ``TH_NP15_GEN-APND``).
+    start : str
+        First day (ISO date, the ISO's local calendar).
+    end : str
+        Last day (ISO date), included.
+
+    Returns
+    -------
+    pandas.DataFrame
+        gridstatus's rows: ``Interval Start`` (tz-aware), ``Location`` and the price column.
+
+    Raises
+    ------
+    FetchError
+        The extra is not installed, or the ISO cannot be reached.
+    """
+    if iso not in GRIDSTATUS_ISOS:
+        raise InputError("--market", iso, "an ISO of " + ", ".join(GRIDSTATUS_ISOS))
+    try:
+        import gridstatus
+    except ImportError:
+        raise FetchError(
+            "--source iso", "gridstatus not installed", "pip install 'hashpivot[iso]' first"
+        ) from None
+    cls, method, _, location_type = GRIDSTATUS_ISOS[iso]
+    client = getattr(gridstatus, cls)()
+    kwargs: dict[str, Any] = {"end": end, "market": "DAY_AHEAD_HOURLY", "locations": [location]}
+    if location_type is not None:
+        kwargs["location_type"] = location_type
+    try:
+        frame: pd.DataFrame = getattr(client, method)(start, **kwargs)
+    except Exception as exc:  # requests' and the ISO sites' many failures: one named error
+        raise FetchError(
+            f"gridstatus {cls}.{method}",
+            f"{type(exc).__name__}: {str(exc).splitlines()[0][:120] if str(exc) else ''}",
+            "a reachable ISO (data update needs the internet)",
+        ) from None
+    return frame
+
+
+def gridstatus_to_hourly(frame: pd.DataFrame, iso: str, location: str) -> pd.Series:
+    """gridstatus rows → one hourly price series in UTC.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        From :func:`gridstatus_day_ahead` (``Interval Start``, ``Location``, price column).
+    iso : str
+        A key of :data:`GRIDSTATUS_ISOS`.
+    location : str
+        The location kept.
+
+    Returns
+    -------
+    pandas.Series
+        Price [USD/MWh] by UTC hour start.
+
+    Raises
+    ------
+    FetchError
+        A frame without the documented columns, or with a duplicated hour.
+    """
+    price_col = GRIDSTATUS_ISOS[iso][2]
+    need = {"Interval Start", "Location", price_col}
+    if not need <= set(frame.columns):
+        raise FetchError("gridstatus", sorted(map(str, frame.columns)), f"columns {sorted(need)}")
+    rows = frame[frame["Location"] == location]
+    start = pd.DatetimeIndex(pd.to_datetime(rows["Interval Start"], utc=True), name="time_utc")
+    s = pd.Series(rows[price_col].to_numpy(dtype=float), index=start, name="price_per_mwh")
+    if s.index.duplicated().any():
+        raise FetchError("gridstatus", str(s.index[s.index.duplicated()][0]), "each hour once")
+    return s.sort_index()
