@@ -1,0 +1,257 @@
+"""Rolling-origin hindcasts of the market model: calibrate as of each origin, simulate forward,
+and line the fans up with what happened (the engine of ``hashpivot backtest``).
+
+An origin is the last day of a month. At each origin the model is calibrated with
+``scenarios.calibrate(as_of=origin)`` — nothing after it is read — and simulated for the longest
+horizon. At horizon ``h`` months the fan of each process is the simulated value of the ``h``-th
+calendar month after the origin, and the outcome is that month's realised value, both in logs:
+
+* ``btc_price`` — the month's mean price [USD] (the simulation's month price is the geometric
+  mean of its start and end);
+* ``hashrate`` — the month's mean hashrate [EH/s] (simulated: the month's effective hashrate, the
+  one its difficulty follows);
+* ``hashprice`` — the month's mean hashprice [USD/PH/day];
+* ``fees`` — fees per block over the month [BTC].
+
+The two naive baselines of :mod:`hashpivot.market.backtest` are built from the same monthly
+history up to the origin, so every score has its comparison in the same run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..bitcoin import history, network
+from ..errors import InputError
+from ..units import FloatArray
+from . import backtest, scenarios
+
+#: The processes scored, in order.
+PROCESSES = ("btc_price", "hashrate", "hashprice", "fees")
+
+
+def realised_monthly() -> pd.DataFrame:
+    """Monthly realised values of the processes, whole months of the daily data only.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by month start: ``btc_price`` [USD], ``hashrate`` [EH/s], ``hashprice``
+        [USD/PH/day] (means over the month's days) and ``fees`` [BTC/block] (the month's fees
+        over its blocks).
+    """
+    d = history.btc_daily()
+    hp = history.hashprice_history()["hashprice_usd_per_ph_day"]
+    m = pd.DataFrame(
+        {
+            "btc_price": d["price_usd"].resample("MS").mean(),
+            "hashrate": d["hashrate_eh_s"].resample("MS").mean(),
+            "hashprice": hp.resample("MS").mean(),
+            "fees": d["fees_btc"].resample("MS").sum() / d["blocks"].resample("MS").sum(),
+        }
+    )
+    last = d.index[-1]
+    if (last + pd.Timedelta(days=1)).month == last.month:  # a partial last month
+        m = m.iloc[:-1]
+    return m
+
+
+def month_end_origins(first: str, last: str, step_months: int = 1) -> list[pd.Timestamp]:
+    """Origins on the last day of every ``step``-th month from ``first`` to ``last``.
+
+    Parameters
+    ----------
+    first : str
+        First origin month, ``YYYY-MM``.
+    last : str
+        Last origin month, ``YYYY-MM``.
+    step_months : int
+        Months between origins [month].
+
+    Returns
+    -------
+    list of pandas.Timestamp
+        The origins (month-end days).
+    """
+    if step_months < 1:
+        raise InputError("--step", step_months, "a whole number of months ≥ 1")
+    try:
+        months = pd.period_range(first, last, freq="M")[::step_months]
+    except (ValueError, TypeError):
+        raise InputError("--origins", f"{first}:{last}", "YYYY-MM:YYYY-MM") from None
+    if not len(months):
+        raise InputError("--origins", f"{first}:{last}", "a first month on or before the last")
+    return [p.to_timestamp(how="end").normalize() for p in months]
+
+
+@dataclass(frozen=True)
+class Hindcast:
+    """Fans and outcomes by process and horizon: ``fans[p][h]`` is ``[origin, member]`` and
+    ``outcomes[p][h]`` ``[origin]``, in logs, over the origins whose outcome is known."""
+
+    origins: tuple[pd.Timestamp, ...]
+    horizons: tuple[int, ...]
+    fans: dict[str, dict[int, FloatArray]] = field(repr=False)
+    outcomes: dict[str, dict[int, FloatArray]] = field(repr=False)
+    scored: dict[int, tuple[int, ...]] = field(repr=False)  # horizon → origin indices scored
+    baseline_rw: dict[str, dict[int, FloatArray]] = field(repr=False)
+    baseline_flat: dict[str, dict[int, FloatArray]] = field(repr=False)
+
+
+def _simulated_logs(paths: scenarios.MarketPaths, month: int) -> dict[str, FloatArray]:
+    hashrate = paths.difficulty[:, month] * network.TWO_32 / network.TARGET_SPACING_S / 1e18
+    return {
+        "btc_price": np.log(paths.price_usd[:, month]),
+        "hashrate": np.log(hashrate),
+        "hashprice": np.log(paths.btc_per_th_day[:, month] * paths.price_usd[:, month] * 1000.0),
+        "fees": np.log(paths.fees_btc_per_block[:, month]),
+    }
+
+
+def run(
+    origins: list[pd.Timestamp],
+    horizons: tuple[int, ...] = (3, 6, 12, 24),
+    n_paths: int = 4000,
+    seed: int = 1,
+    **calibration: object,
+) -> Hindcast:
+    """Calibrate as of each origin, simulate, and collect fans, outcomes and baselines.
+
+    Parameters
+    ----------
+    origins : list of pandas.Timestamp
+        Month-end days (:func:`month_end_origins`).
+    horizons : tuple of int
+        Months ahead scored [month].
+    n_paths : int
+        Paths per origin [-].
+    seed : int
+        Seed of the run; each origin draws from ``SeedSequence([seed, month])``, so its fan does
+        not depend on which origins run together.
+    **calibration
+        Passed to :func:`hashpivot.market.scenarios.calibrate` (``btc_model``, ``window_start``,
+        ``drift`` …).
+
+    Returns
+    -------
+    Hindcast
+        Log fans, outcomes and the two baselines by process and horizon.
+    """
+    if not horizons or min(horizons) < 1:
+        raise InputError("--horizons", list(horizons), "whole months ≥ 1")
+    real = realised_monthly()
+    logs = np.log(real)
+    n_months = max(horizons)
+    fans: dict[str, dict[int, list[FloatArray]]] = {p: {h: [] for h in horizons} for p in PROCESSES}
+    outs: dict[str, dict[int, list[float]]] = {p: {h: [] for h in horizons} for p in PROCESSES}
+    rw: dict[str, dict[int, list[FloatArray]]] = {p: {h: [] for h in horizons} for p in PROCESSES}
+    flat: dict[str, dict[int, list[FloatArray]]] = {p: {h: [] for h in horizons} for p in PROCESSES}
+    scored: dict[int, list[int]] = {h: [] for h in horizons}
+    for k, origin in enumerate(origins):
+        # The origin's own seed, keyed by its month: the same fan whichever origins run with it.
+        child = np.random.SeedSequence([seed, origin.year * 12 + origin.month - 1])
+        month0 = (origin + pd.Timedelta(days=1)).normalize()  # the first simulated month
+        model = scenarios.calibrate(as_of=str(origin.date()), **calibration)  # type: ignore[arg-type]
+        run_seed = int(child.generate_state(1)[0])
+        seeds = scenarios.block_seeds(run_seed, n_paths)
+        paths = scenarios.simulate(model, n_months, seeds, 0, len(seeds), n_paths)
+        past = logs.loc[: origin - pd.offsets.MonthBegin(1)]  # whole months up to the origin
+        rng = np.random.default_rng(child.spawn(1)[0])
+        for h in horizons:
+            target = month0 + pd.DateOffset(months=h - 1)
+            if target not in logs.index:
+                continue  # the outcome is not in the data yet
+            scored[h].append(k)
+            sim = _simulated_logs(paths, h - 1)
+            for p in PROCESSES:
+                fans[p][h].append(sim[p])
+                outs[p][h].append(float(logs.loc[target, p]))
+                x = past[p].to_numpy()
+                rw[p][h].append(backtest.random_walk_fan(x, h, n_paths, rng))
+                flat[p][h].append(backtest.flat_fan(x, h))
+
+    def stack(
+        d: dict[str, dict[int, list]], ragged: bool = False
+    ) -> dict[str, dict[int, FloatArray]]:
+        out: dict[str, dict[int, FloatArray]] = {}
+        for p, by_h in d.items():
+            out[p] = {}
+            for h, rows in by_h.items():
+                if not rows:
+                    out[p][h] = np.empty((0, 2))
+                elif ragged:  # flat fans differ in length between origins: trim to the shortest
+                    n = min(len(r) for r in rows)
+                    out[p][h] = np.stack([np.quantile(r, (np.arange(n) + 0.5) / n) for r in rows])
+                else:
+                    out[p][h] = np.stack(rows)
+        return out
+
+    return Hindcast(
+        origins=tuple(origins),
+        horizons=tuple(horizons),
+        fans=stack(fans),
+        outcomes={p: {h: np.asarray(v) for h, v in by.items()} for p, by in outs.items()},
+        scored={h: tuple(v) for h, v in scored.items()},
+        baseline_rw=stack(rw),
+        baseline_flat=stack(flat, ragged=True),
+    )
+
+
+def scores(hc: Hindcast, step_months: int = 1, seed: int = 0) -> dict[str, object]:
+    """The backtest's figures by process and horizon (keys of ``hashpivot backtest --json``).
+
+    Parameters
+    ----------
+    hc : Hindcast
+        From :func:`run`.
+    step_months : int
+        Months between origins [month] (for the independent-window counts and bootstrap blocks).
+    seed : int
+        Seed of the bootstrap intervals [-].
+
+    Returns
+    -------
+    dict
+        ``coverage_90``, ``coverage_50`` (each ``{"rate", "below", "above", "interval_90"}``),
+        ``pit_deciles``, ``pit_mean``, ``crps``, ``spread_skill``, ``baseline_crps``
+        (``{"random_walk", "flat"}``), ``origins`` and ``independent_windows`` — each
+        ``{process: {"h": …}}``.
+    """
+    out: dict[str, dict[str, dict[str, object]]] = {
+        k: {p: {} for p in PROCESSES}
+        for k in (
+            "coverage_90", "coverage_50", "pit_deciles", "pit_mean", "crps", "spread_skill",
+            "baseline_crps", "origins", "independent_windows",
+        )
+    }  # fmt: skip
+    for p in PROCESSES:
+        for h in hc.horizons:
+            fan, y = hc.fans[p][h], hc.outcomes[p][h]
+            key = str(h)
+            n = len(y)
+            out["origins"][p][key] = n
+            out["independent_windows"][p][key] = backtest.independent_windows(n, step_months, h)
+            if n < 2:
+                continue
+            block = max(1, h // step_months)
+            for level, name in ((0.9, "coverage_90"), (0.5, "coverage_50")):
+                cov = backtest.band_coverage(fan, y, level)
+                out[name][p][key] = {
+                    "rate": float(cov.inside.mean()),
+                    "below": float(cov.below.mean()),
+                    "above": float(cov.above.mean()),
+                    "interval_90": backtest.block_bootstrap_interval(cov.inside, block, seed=seed),
+                }
+            pits = backtest.pit(fan, y)
+            out["pit_deciles"][p][key] = backtest.pit_deciles(pits).tolist()
+            out["pit_mean"][p][key] = float(pits.mean())
+            out["crps"][p][key] = float(backtest.crps_ensemble(fan, y).mean())
+            out["spread_skill"][p][key] = backtest.spread_skill(fan, y)
+            out["baseline_crps"][p][key] = {
+                "random_walk": float(backtest.crps_ensemble(hc.baseline_rw[p][h], y).mean()),
+                "flat": float(backtest.crps_ensemble(hc.baseline_flat[p][h], y).mean()),
+            }
+    return dict(out)
