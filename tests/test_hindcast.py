@@ -67,3 +67,25 @@ def test_origins_whose_outcome_is_beyond_the_data_are_not_scored() -> None:
     s = hindcast.scores(hc)
     assert s["origins"]["hashprice"] == {"3": 1, "12": 0}
     assert pd.Timestamp("2025-09") in hindcast.realised_monthly().index
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--origins", "2021-01"], "--origins"),
+        (["--origins", "2021-05:2021-01"], "--origins"),
+        (["--horizons", "3,x"], "--horizons"),
+        (["--horizons", "0"], "--horizons"),
+        (["--paths", "8"], "--paths"),
+        (["--step", "0"], "--step"),
+        (["--origins", "2010-01:2010-03"], "market.as_of"),
+    ],
+)
+def test_backtest_bad_input_is_named(args: list[str], field: str) -> None:
+    from typer.testing import CliRunner
+
+    from hashpivot.cli import app
+
+    r = CliRunner().invoke(app.app, ["backtest", *args, "--paths", "64", *args])
+    assert isinstance(r.exception, InputError), r.output
+    assert field in str(r.exception)

@@ -62,6 +62,7 @@ def _samples(tmp: Path) -> dict[tuple[str, ...], list[str]]:
         ],
         ("dispatch",): [str(EX / "texas_ppa_2023.yaml"), "--month", "2023-08", "--out", str(tmp)],
         ("screen",): [str(EX / "public_miners_2025.csv"), "--paths", "128"],
+        ("backtest",): ["--origins", "2021-01:2021-03", "--horizons", "3", "--paths", "64"],
         ("buildout",): [str(EX / "openai_16gw.yaml"), "--out", str(tmp)],
         ("runs",): ["--db", db],
         ("runs", "show"): ["latest", "--db", db],
@@ -107,6 +108,10 @@ def test_every_json_command_prints_only_json(
     assert outputs[("ledger", "verify-proof")]["valid"] is True
     assert {d["name"] for d in outputs[("data", "status")]["datasets"]} >= {"btc_daily_2025_2026"}
     assert outputs[("data", "import")]["rows"] == 2
+    bt = outputs[("backtest",)]
+    for key in ("coverage_90", "coverage_50", "pit_deciles", "crps", "spread_skill"):
+        assert set(bt[key]) == {"btc_price", "hashrate", "hashprice", "fees"}
+    assert bt["baseline_crps"]["hashprice"]["3"].keys() == {"random_walk", "flat"}
     assert outputs[("data", "update")]["updates"][0]["days"] == 0
 
 

@@ -977,6 +977,98 @@ def runs_export(
         console.print(str(f))
 
 
+# --------------------------------------------------------------------------- backtest
+@app.command(name="backtest")
+def backtest_cmd(
+    plan_file: Annotated[
+        Path | None,
+        typer.Argument(help="A plan whose market section is tested (default: the defaults)."),
+    ] = None,
+    origins: Annotated[
+        str, typer.Option("--origins", help="First and last origin month, YYYY-MM:YYYY-MM.")
+    ] = "2018-06:2024-12",
+    step: Annotated[int, typer.Option("--step", help="Months between origins.")] = 1,
+    horizons: Annotated[
+        str, typer.Option("--horizons", help="Months ahead scored, comma-separated.")
+    ] = "3,6,12,24",
+    paths: Annotated[int, typer.Option("--paths", help="Paths per origin.")] = 4000,
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="BTC model: gbm or bootstrap (default: the plan's)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 1,
+    as_json: JsonFlag = False,
+) -> None:
+    """Score the market model's fans out of sample: calibrate as of each origin, simulate, and
+    compare with what happened (coverage, PIT, CRPS, spread-skill, two naive baselines)."""
+    from ..config import models as config
+    from ..market import hindcast
+
+    first, sep, last = origins.partition(":")
+    if not sep:
+        raise InputError("--origins", origins, "YYYY-MM:YYYY-MM")
+    try:
+        hs = tuple(int(h) for h in horizons.split(","))
+    except ValueError:
+        raise InputError("--horizons", horizons, "whole months separated by commas") from None
+    if paths < 64:
+        raise InputError("--paths", paths, "at least 64 paths per origin")
+    calibration: dict[str, Any] = {}
+    if plan_file is not None:
+        cfg, _ = config.load_plan(plan_file)
+        mc = cfg.market
+        calibration = {
+            "btc_model": mc.btc_model,
+            "window_start": str(mc.window_start),
+            "drift": mc.drift,
+            "mu_annual": mc.mu_annual,
+            "sigma_annual": mc.sigma_annual,
+            "bootstrap_block_months": mc.bootstrap_block_months,
+            "antithetic": mc.antithetic,
+        }
+    if model is not None:
+        calibration["btc_model"] = model
+    ors = hindcast.month_end_origins(first, last, step)
+    hc = hindcast.run(ors, hs, n_paths=paths, seed=seed, **calibration)
+    out: dict[str, Any] = {
+        "origin_days": [str(o.date()) for o in ors],
+        "horizons": list(hs),
+        "paths": paths,
+        "seed": seed,
+        "calibration": calibration,
+    } | hindcast.scores(hc, step_months=step, seed=seed)
+    if as_json:
+        print_json(out)
+        return
+    table = Table(title=f"Backtest: {len(ors)} origins {first} .. {last}, {paths:,} paths each")
+    for col in ("process", "horizon", "origins (indep.)", "90% band", "50% band", "spread-skill",
+                "CRPS", "CRPS random walk", "CRPS flat"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "process" else "right")
+    for p in hindcast.PROCESSES:
+        for h in hs:
+            k = str(h)
+            c90 = out["coverage_90"][p].get(k)
+            if c90 is None:
+                continue
+            c50, base = out["coverage_50"][p][k], out["baseline_crps"][p][k]
+            table.add_row(
+                p,
+                f"{h} m",
+                f"{out['origins'][p][k]} ({out['independent_windows'][p][k]})",
+                f"{c90['rate']:.0%} [{c90['interval_90'][0]:.0%}–{c90['interval_90'][1]:.0%}]",
+                f"{c50['rate']:.0%}",
+                f"{out['spread_skill'][p][k]:.2f}",
+                f"{out['crps'][p][k]:.3f}",
+                f"{base['random_walk']:.3f}",
+                f"{base['flat']:.3f}",
+            )
+    console.print(table)
+    console.print(
+        "Nominal: 90% and 50% of outcomes inside the bands, spread-skill 1; CRPS on logs, lower "
+        "is better. Origins overlap: the count in brackets is of independent windows."
+    )
+
+
 # --------------------------------------------------------------------------- screen
 @app.command()
 def screen(
