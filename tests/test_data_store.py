@@ -88,12 +88,17 @@ def test_a_reimport_is_a_new_version_and_the_old_one_stays(tmp_path: Path, data_
     assert entry["current"] == v2["sha256"] and len(entry["versions"]) == 2
     assert (data_dir / "datasets" / "user+u" / f"{v1['sha256']}.parquet").exists()
     assert pp.hourly_prices("user:u").price_usd_per_mwh.tolist() == [10.0, 12.0]
-    # The same content again is the same version (the hash is of the content, not the file).
-    c = _write(
-        tmp_path / "c.csv", ["timestamp_utc,price", "2024-01-01T01:00Z,12", "2024-01-01T00:00Z,10"]
+    # The same content again is the same version: the hash is of the content, not the file.
+    c = _write(tmp_path / "c.csv", ["time,price", "2024-01-01 00:00,10.0", "2024-01-01 01:00,12"])
+    v3 = imports.import_file(c, "hourly_prices", market="user:u", column_map="time=time").version
+    assert v3["sha256"] == v2["sha256"]
+    assert len(store.read_catalog()["datasets"]["user:u"]["versions"]) == 2
+    # Rows out of time order are refused.
+    d = _write(
+        tmp_path / "d.csv", ["timestamp_utc,price", "2024-01-01T01:00Z,12", "2024-01-01T00:00Z,10"]
     )
     with pytest.raises(InputError, match="time order"):
-        imports.import_file(c, "hourly_prices", market="user:u")
+        imports.import_file(d, "hourly_prices", market="user:u")
 
 
 @pytest.mark.parametrize(
@@ -314,8 +319,11 @@ def test_a_run_records_the_data_it_read_in_the_store_and_the_ledger(
     db = tmp_path / "runs.duckdb"
     done = runner.execute_plan(cfg, text, db=db, out=tmp_path / "out")
     used = done.summary["market_assumptions"]["data_used"]
-    assert used["fx:RUB"] == {"file": str(Path(used["fx:RUB"]["file"])), "sha256": fx_sha,
-                              "layer": "local"}  # fmt: skip
+    assert used["fx:RUB"] == {
+        "file": str(data_dir / "datasets" / "fx+RUB" / f"{fx_sha}.parquet"),
+        "sha256": fx_sha,
+        "layer": "local",
+    }
     assert used["btc_daily_2025_2026"]["sha256"] == catalog.file_sha256("btc_daily_2025_2026")
     with runs_store.connect(db) as con:
         stored = runs_store.get_run(con, done.run_id)["summary"]["market_assumptions"]

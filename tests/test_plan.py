@@ -317,10 +317,15 @@ def test_average_subsidy_equals_integer_sums_on_whole_heights() -> None:
             "antithetic": False,
             "indices": [{"name": "x", "volatility": 0.3, "half_life_months": 4, "corr_btc": 0.5}],
         },
+        # A mid-month as_of: a partial first period (its share of drift and variance).
+        {"btc_model": "gbm", "as_of": "2021-12-15"},
+        {"btc_model": "bootstrap", "as_of": "2021-12-15"},
     ],
 )
 def test_fused_market_recursion_equals_numpy_reference(market: dict) -> None:
     data = with_(ONE_SITE, paths=200, market=market)
+    if "as_of" in market:  # a fleet on sale then
+        data["sites"][0]["fleet"] = [{"model": "Antminer S19j Pro", "share_of_power": 1.0}]
     cfg = make_plan(data)
     model = plan.build_model(cfg).market
     seeds = scenarios.block_seeds(3, 200)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat as stat_mod
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+from .errors import InputError
 
 
 @contextmanager
@@ -99,3 +102,50 @@ def write_folder(
         return written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def read_local_file(path: str | Path, field: str, max_bytes: int, missing: str) -> bytes:
+    """The bytes of a file a user named: a regular local file of at most ``max_bytes``.
+
+    Never a URL, a device, a pipe or a folder; each refusal is a named error.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    field : str
+        The option or argument named in errors (``--prices``, ``FILE``).
+    max_bytes : int
+        Largest size accepted [byte].
+    missing : str
+        What is allowed, said when the file does not exist.
+
+    Returns
+    -------
+    bytes
+        The file's content.
+
+    Raises
+    ------
+    InputError
+        A URL, a missing or unreadable file, not a regular file, or too large.
+    """
+    spec = str(path)
+    if "://" in spec or spec.startswith(("http:", "https:", "ftp:", "file:")):
+        raise InputError(field, spec, "a local file (never a URL)")
+    p = Path(spec)
+    try:
+        st = p.stat()
+    except FileNotFoundError:
+        raise InputError(field, spec, missing) from None
+    except OSError as exc:
+        raise InputError(field, spec, f"a readable file ({exc.strerror})") from None
+    if not stat_mod.S_ISREG(st.st_mode):
+        raise InputError(field, spec, "a regular file (not a device, pipe or folder)")
+    if st.st_size > max_bytes:
+        raise InputError(field, f"{st.st_size:,} bytes", f"at most {max_bytes:,}")
+    try:
+        with p.open("rb") as fh:
+            return fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(field, spec, f"a readable file ({exc.strerror})") from None

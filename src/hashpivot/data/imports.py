@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import stat as stat_mod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..files import read_local_file
 from . import catalog, store
 
 #: Largest file imported [bytes] (ten years of hourly rows is about 5 MB).
@@ -91,19 +91,7 @@ def parse_column_map(text: str | None, kind: str) -> dict[str, str]:
 
 def _read_table(path: Path) -> tuple[pd.DataFrame, bytes]:
     spec = str(path)
-    if "://" in spec:
-        raise InputError("FILE", spec, "a local file (never a URL)")
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise InputError("FILE", spec, "an existing CSV file") from None
-    except OSError as exc:
-        raise InputError("FILE", spec, f"a readable file ({exc.strerror})") from None
-    if not stat_mod.S_ISREG(st.st_mode):
-        raise InputError("FILE", spec, "a regular file (not a device, pipe or folder)")
-    if st.st_size > MAX_IMPORT_BYTES:
-        raise InputError("FILE", f"{st.st_size:,} bytes", f"at most {MAX_IMPORT_BYTES:,}")
-    raw = path.read_bytes()
+    raw = read_local_file(path, "FILE", MAX_IMPORT_BYTES, "an existing CSV file")
     try:
         df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
@@ -130,23 +118,26 @@ def _where(path: Path, i: int, col: str) -> str:
 
 
 def _numbers(
-    s: pd.Series, path: Path, col: str, *, positive: bool = False, blank_ok: bool = True
+    s: pd.Series, path: Path, col: str, *, lowest: float | None = None, strict: bool = False
 ) -> np.ndarray:
+    """A column of numbers (thousands separators allowed); an empty cell is no data (NaN).
+
+    ``lowest`` bounds the values (``strict``: above it, else at or above it)."""
     values = pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce")
-    blank = s == ""
-    bad = values.isna() & ~blank if blank_ok else values.isna()
-    if not bad.any():
-        finite = np.isfinite(values.fillna(0.0))
-        bad = ~finite
+    blank = (s == "").to_numpy()
+    x = values.to_numpy(dtype=np.float64)
+    bad = ~blank & ~np.isfinite(x)
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        i = int(np.flatnonzero(bad)[0])
         raise InputError(_where(path, i, col), s.iloc[i], "a number (or an empty cell: no data)")
-    if positive:
-        neg = (values <= 0).to_numpy() & ~blank.to_numpy()
-        if neg.any():
-            i = int(np.flatnonzero(neg)[0])
-            raise InputError(_where(path, i, col), s.iloc[i], "a number above 0")
-    return values.to_numpy(dtype=np.float64)
+    if lowest is not None:
+        with np.errstate(invalid="ignore"):
+            low = ~blank & ((x <= lowest) if strict else (x < lowest))
+        if low.any():
+            i = int(np.flatnonzero(low)[0])
+            bound = "above" if strict else "at least"
+            raise InputError(_where(path, i, col), s.iloc[i], f"a number {bound} {lowest:g}")
+    return x
 
 
 def _zone(tz: str) -> ZoneInfo | None:
@@ -293,10 +284,10 @@ def import_hourly(
 
 def _days(s: pd.Series, path: Path, col: str) -> pd.DatetimeIndex:
     parsed = pd.to_datetime(s, errors="coerce", format="mixed")
-    bad = parsed.isna().to_numpy()
-    if not bad.any():
-        bad = (parsed.dt.tz is not None) | (parsed != parsed.dt.normalize()).to_numpy()
-        bad = np.broadcast_to(bad, len(s))
+    if parsed.dt.tz is not None:  # one offset anywhere makes the column tz-aware
+        i = int(np.flatnonzero(s.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$").to_numpy())[0])
+        raise InputError(_where(path, i, col), s.iloc[i], "a UTC day as YYYY-MM-DD")
+    bad = (parsed.isna() | (parsed != parsed.dt.normalize())).to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(_where(path, i, col), s.iloc[i], "a UTC day as YYYY-MM-DD")
@@ -333,10 +324,8 @@ def import_btc_daily(
     frame = pd.DataFrame(index=idx)
     for c in present:
         name = cols.get(c, c)
-        frame[c] = _numbers(df[name].str.strip(), path, name, positive=c != "fees_btc")
-        if c == "fees_btc" and (frame[c] < 0).any():
-            i = int(np.flatnonzero((frame[c] < 0).to_numpy())[0])
-            raise InputError(_where(path, i, name), df[name].iloc[i], "a number ≥ 0")
+        # Fees may be zero; blocks, issuance, difficulty and price may not.
+        frame[c] = _numbers(df[name].str.strip(), path, name, lowest=0.0, strict=c != "fees_btc")
     gap = np.asarray(idx[1:] - idx[:-1] != pd.Timedelta(days=1))
     if gap.any():
         i = int(np.flatnonzero(gap)[0]) + 1
@@ -391,7 +380,9 @@ def import_fx(
     days_s = _column(df, path, "time", cols["time"])
     idx = _days(days_s, path, cols["time"])
     _require_sorted_unique(idx, days_s, path, cols["time"])
-    rates = _numbers(_column(df, path, "rate", cols["rate"]), path, cols["rate"], positive=True)
+    rates = _numbers(
+        _column(df, path, "rate", cols["rate"]), path, cols["rate"], lowest=0.0, strict=True
+    )
     frame = pd.DataFrame({currency: rates}, index=idx).dropna()
     meta = {
         "origin": path.name,

@@ -4,7 +4,6 @@ series (:class:`HourlyPrices`), named in one vocabulary (``ercot:LZ_WEST:2023``)
 from __future__ import annotations
 
 import io
-import stat as stat_mod
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataRangeError, InputError
+from ..files import read_local_file
 from ..locations import data_path
 from . import store
 
@@ -551,25 +551,13 @@ def hourly_prices_file(path: str | Path) -> HourlyPrices:
         Not a regular file, too large, missing columns, or a gap, duplicate or NaN.
     """
     spec = str(path)
-    if "://" in spec or spec.startswith(("http:", "https:", "ftp:", "file:")):
-        raise InputError("prices", spec, "a market name or a local file (never a URL)")
-    p = Path(spec)
+    raw = read_local_file(
+        spec,
+        "prices",
+        MAX_PRICE_FILE_BYTES,
+        "a market name (see `hashpivot data status`) or a CSV file",
+    )
     try:
-        st = p.stat()
-    except FileNotFoundError:
-        raise InputError(
-            "prices", spec, "a market name (see `hashpivot data status`) or a CSV file"
-        ) from None
-    except OSError as exc:
-        raise InputError("prices", spec, f"a readable file ({exc.strerror})") from None
-
-    if not stat_mod.S_ISREG(st.st_mode):
-        raise InputError("prices", spec, "a regular file (not a device, pipe or folder)")
-    if st.st_size > MAX_PRICE_FILE_BYTES:
-        raise InputError("prices", f"{st.st_size:,} bytes", f"at most {MAX_PRICE_FILE_BYTES:,}")
-    try:
-        with p.open("rb") as fh:
-            raw = fh.read(MAX_PRICE_FILE_BYTES + 1)
         df = pd.read_csv(io.BytesIO(raw))
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputError("prices", spec, f"a readable CSV ({exc})") from None

@@ -53,10 +53,7 @@ def realised_monthly() -> pd.DataFrame:
             "fees": d["fees_btc"].resample("MS").sum() / d["blocks"].resample("MS").sum(),
         }
     )
-    last = d.index[-1]
-    if (last + pd.Timedelta(days=1)).month == last.month:  # a partial last month
-        m = m.iloc[:-1]
-    return m
+    return scenarios.whole_months(m, d.index[-1])
 
 
 def month_end_origins(first: str, last: str, step_months: int = 1) -> list[pd.Timestamp]:

@@ -100,16 +100,31 @@ def monthly_history(
             "blocks": "sum",
         }
     )
-    # Only whole months: the last month of the data (or of as_of) may be partial.
-    last_day = d.index[-1]
-    if (last_day + pd.Timedelta(days=1)).month == last_day.month:
-        m = m.iloc[:-1]
-    m = m.loc[start:end] if end else m.loc[start:]
+    m = whole_months(m, d.index[-1]).loc[start:end]  # a None end keeps every month
     m["log_return"] = np.log(m["price_usd"]).diff()
     m["hashrate_growth"] = np.log(m["hashrate_eh_s"]).diff()
     m["fee_share"] = m["fees_btc"] / m["issuance_btc"]
     m["fees_btc_per_block"] = m["fees_btc"] / m["blocks"]
     return m
+
+
+def whole_months(monthly: pd.DataFrame, last_day: pd.Timestamp) -> pd.DataFrame:
+    """Monthly rows without the last one when the data end before that month's last day.
+
+    Parameters
+    ----------
+    monthly : pandas.DataFrame
+        Rows by month start, from ``resample("MS")`` of daily data.
+    last_day : pandas.Timestamp
+        The daily data's last day.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The whole months only.
+    """
+    partial = (last_day + pd.Timedelta(days=1)).month == last_day.month
+    return monthly.iloc[:-1] if partial else monthly
 
 
 def trailing_month(as_of: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -601,9 +616,8 @@ def month_fractions(start: pd.Timestamp, n_months: int) -> FloatArray:
         Fractions [-], shape ``(n_months,)``.
     """
     frac = np.ones(n_months)
-    day = pd.Timestamp(start)
-    if n_months and day.day != 1:
-        frac[0] = (day.days_in_month - day.day + 1) / day.days_in_month
+    if n_months:
+        frac[0] = month_days(start, 1)[0] / pd.Timestamp(start).days_in_month
     return frac
 
 
