@@ -13,7 +13,7 @@ LATEST     := .venv-latest
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test test-latest lock lint format clean chromium bench docs readme
+.PHONY: demo test test-latest lock lint format clean chromium bench docs readme backtest-scores
 
 # uv itself, pinned, in a folder of its own (the only thing not installed from the lock).
 $(UV):
@@ -69,6 +69,10 @@ docs: $(STAMP)
 # Every output block in README.md regenerated from real runs (tests fail when one is stale).
 readme: $(STAMP)
 	$(BIN)/python docs/scripts/readme.py --write
+
+# The shipped backtest records and the table in docs/scenarios.md, from full backtests (~1 min).
+backtest-scores: $(STAMP)
+	$(BIN)/python docs/scripts/backtest_scores.py --write
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(PYDIRS)

@@ -57,7 +57,7 @@ def loop_model(model: plan.PlanModel, inp: scenarios.RecursionInputs, rate: floa
     zp = inp.z_power.tolist()
     c0 = inp.coef
     days, t_years, t_mid = c0.days.tolist(), c0.t_years.tolist(), c0.t_mid.tolist()
-    a, b, c, sig = c0.hashrate_coef.tolist()
+    a, b, c, sig, rho, eps0 = c0.hashrate_coef.tolist()
     f_mean, f_phi, f_innov = c0.fee_coef.tolist()
     pc = c0.power_coef.tolist()
     era_sub = scenarios.ERA_SUBSIDY_BTC.tolist()
@@ -89,13 +89,15 @@ def loop_model(model: plan.PlanModel, inp: scenarios.RecursionInputs, rate: floa
             c0.log_fees_btc_per_block0,
         )
         x = [0.0] * len(pc)
+        eps = eps0
         total = 0.0
         for t in range(n_months):
             lp_new = lp + r[i][t]
             price = math.exp(0.5 * (lp + lp_new))
             lp = lp_new
             lf = f_mean + f_phi * (lf - f_mean) + f_innov * zf[i][t]
-            lh_new = lh + a + b * lhp + c * t_years[t] + sig * zh[i][t]
+            eps = rho * eps + sig * zh[i][t]
+            lh_new = lh + a + b * lhp + c * t_years[t] + eps
             l_eff = 0.5 * (lh + lh_new)
             d = math.exp(l_eff) * 1e18 * 600.0 / 4294967296.0
             blk = days[t] * 144.0 * math.exp(lh_new - l_eff)

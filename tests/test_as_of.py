@@ -138,18 +138,21 @@ def _paths(model: scenarios.MarketModel, n_months: int) -> scenarios.MarketPaths
 
 
 def test_a_partial_first_period_takes_its_share_of_the_monthly_growth() -> None:
-    """Median path: the first 16 days of a month grow log hashrate by 16/31 of what the whole
-    month would (the step is scaled to the period), and blocks follow the period's days."""
+    """Median path: the first 16 days of a month grow log hashrate by 16/31 of the whole month's
+    response (the step is scaled to the period) and by √(16/31) of the error carried from the
+    last month (ρ·ε₀, a shock's share of the variance), and blocks follow the period's days."""
     model = scenarios.calibrate(as_of="2021-12-15", stochastic=False)
     part = _paths(model, 2)
     assert part.days.tolist() == [16.0, 31.0]
     hr = model.hashrate
+    assert hr.rho > 0 and hr.eps0 != 0  # the carried error is there to test
     growth_month = (
         hr.a + hr.b * model.log_hashprice0 + hr.c * float(scenarios.years_since_2016(model.start))
     )
-    expected = model.hashrate0_eh_s * np.exp(16 / 31 * growth_month)
+    growth = 16 / 31 * growth_month + np.sqrt(16 / 31) * hr.rho * hr.eps0
+    expected = model.hashrate0_eh_s * np.exp(growth)
     assert part.hashrate_eh_s[0, 0] == pytest.approx(expected, rel=1e-9)
-    assert part.blocks[0, 0] == pytest.approx(16 * 144 * np.exp(8 / 31 * growth_month), rel=1e-9)
+    assert part.blocks[0, 0] == pytest.approx(16 * 144 * np.exp(growth / 2), rel=1e-9)
 
 
 def test_a_bootstrap_first_period_has_its_share_of_the_variance() -> None:
@@ -157,7 +160,7 @@ def test_a_bootstrap_first_period_has_its_share_of_the_variance() -> None:
     seeds = scenarios.block_seeds(5, 64 * 200)
     shocks = scenarios.draw_shocks(model, seeds, 0, 200, 64 * 200, 2)
     assert shocks.boot is not None
-    ratio = shocks.boot[:, 0].var() / shocks.boot[:, 1].var()
+    ratio = shocks.boot[0, :, 0].var() / shocks.boot[0, :, 1].var()
     assert ratio == pytest.approx(16 / 31, rel=0.1)
 
 

@@ -51,7 +51,18 @@ def test_bootstrap_draws_continue_the_block_generator() -> None:
         rng, half, 24, model.bootstrap_returns.size, model.bootstrap_block_months
     )
     blk = scenarios.PATH_BLOCK
-    np.testing.assert_array_equal(shocks.boot[blk : blk + half], model.bootstrap_returns[idx])
+    np.testing.assert_array_equal(shocks.boot[0, blk : blk + half], model.bootstrap_returns[idx])
+    # the same months' hashrate and fee innovations, drawn with the returns
+    inn = scenarios.bootstrap_innovations(model)
+    np.testing.assert_array_equal(shocks.boot[1:, blk : blk + half], inn[:, idx])
+    # antithetic twins: BTC reflected about its mean, the centred innovations negated
+    r = model.bootstrap_returns
+    np.testing.assert_allclose(
+        shocks.boot[0, blk + half : blk + 2 * half], 2 * r.mean() - r[idx], rtol=1e-15
+    )
+    np.testing.assert_allclose(
+        shocks.boot[1:, blk + half : blk + 2 * half], -inn[:, idx], rtol=0, atol=1e-15
+    )
 
 
 def test_workspace_run_reuses_arrays_and_changes_nothing() -> None:

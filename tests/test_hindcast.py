@@ -78,14 +78,16 @@ def test_origins_whose_outcome_is_beyond_the_data_are_not_scored() -> None:
         (["--horizons", "0"], "--horizons"),
         (["--paths", "8"], "--paths"),
         (["--step", "0"], "--step"),
+        (["--model", "garch"], "--model"),
         (["--origins", "2010-01:2010-03"], "market.as_of"),
     ],
 )
-def test_backtest_bad_input_is_named(args: list[str], field: str) -> None:
+def test_backtest_bad_input_is_named(args: list[str], field: str, tmp_path) -> None:
     from typer.testing import CliRunner
 
     from hashpivot.cli import app
 
-    r = CliRunner().invoke(app.app, ["backtest", *args, "--paths", "64", *args])
+    out = ["--db", str(tmp_path / "s.duckdb"), "--out", str(tmp_path / "out")]
+    r = CliRunner().invoke(app.app, ["backtest", *args, "--paths", "64", *out, *args])
     assert isinstance(r.exception, InputError), r.output
     assert field in str(r.exception)

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import ConfigError, HashpivotError, InputError
+from ..errors import ConfigError, HashpivotError, InputError, StorageError
 from ..files import write_atomic
 from ..fmt import usd_compact
 from ..locations import DEFAULT_DB, safe_name
@@ -560,6 +560,8 @@ def _print_plan_table(run_id: str, report_path: str, s: dict[str, Any]) -> None:
             f"μ {m['mu_annual']:.1%}/yr, σ {m['sigma_annual']:.1%}/√yr — {m['drift_rule_text']}",
         )
         head.add_row("discount rate", f"{m['discount_rate_annual']:.1%}/yr")
+        if "backtest_text" in m:
+            head.add_row("backtest of the model", m["backtest_text"])
         for flag in m.get("flags", []):
             head.add_row("[bold red]FLAG[/bold red]", flag)
     if "npv_definition" in s:
@@ -997,12 +999,18 @@ def backtest_cmd(
         typer.Option("--model", help="BTC model: gbm or bootstrap (default: the plan's)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 1,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML report.")] = Path("out"),
+    db: Annotated[Path, typer.Option("--db", help="DuckDB run store.")] = Path(DEFAULT_DB),
     as_json: JsonFlag = False,
 ) -> None:
     """Score the market model's fans out of sample: calibrate as of each origin, simulate, and
-    compare with what happened (coverage, PIT, CRPS, spread-skill, two naive baselines)."""
+    compare with what happened (coverage, PIT, CRPS, spread-skill, two naive baselines); write
+    the HTML report and store the scores."""
     from ..config import models as config
+    from ..engine.run import market_calibration
     from ..market import hindcast
+    from ..reports import backtest as report
+    from ..runs import store
 
     first, sep, last = origins.partition(":")
     if not sep:
@@ -1013,33 +1021,38 @@ def backtest_cmd(
         raise InputError("--horizons", horizons, "whole months separated by commas") from None
     if paths < 64:
         raise InputError("--paths", paths, "at least 64 paths per origin")
-    calibration: dict[str, Any] = {}
-    if plan_file is not None:
-        cfg, _ = config.load_plan(plan_file)
-        mc = cfg.market
-        calibration = {
-            "btc_model": mc.btc_model,
-            "window_start": str(mc.window_start),
-            "drift": mc.drift,
-            "mu_annual": mc.mu_annual,
-            "sigma_annual": mc.sigma_annual,
-            "bootstrap_block_months": mc.bootstrap_block_months,
-            "antithetic": mc.antithetic,
-        }
+    mc = config.MarketModelConfig() if plan_file is None else config.load_plan(plan_file)[0].market
+    if not mc.stochastic:
+        raise InputError(
+            "market.stochastic", False, "true: a backtest scores fans, one median path has none"
+        )
+    calibration = market_calibration(mc)
     if model is not None:
+        if model not in ("gbm", "bootstrap"):
+            raise InputError("--model", model, "gbm or bootstrap")
         calibration["btc_model"] = model
     ors = hindcast.month_end_origins(first, last, step)
+    store.check_writable(db)  # a bad --db fails now, not after the simulation
     hc = hindcast.run(ors, hs, n_paths=paths, seed=seed, **calibration)
-    out: dict[str, Any] = {
-        "origin_days": [str(o.date()) for o in ors],
-        "horizons": list(hs),
-        "paths": paths,
-        "seed": seed,
-        "calibration": calibration,
-    } | hindcast.scores(hc, step_months=step, seed=seed)
+    rec = hindcast.record(hc, calibration, n_paths=paths, seed=seed, step_months=step)
+    backtest_id = store.new_run_id()
+    report_path = out / backtest_id / "backtest.html"
+    try:
+        write_atomic(report_path, report.render(rec, hc, backtest_id))
+    except OSError as exc:
+        raise StorageError(
+            f"--out: the backtest's report {report_path} could not be written ({exc.strerror}); "
+            "nothing was stored"
+        ) from None
+    con = store.connect(db)
+    try:
+        store.save_backtest(con, backtest_id, rec, hindcast.data_sha256(), str(report_path))
+    finally:
+        con.close()
     if as_json:
-        print_json(out)
+        print_json({"backtest_id": backtest_id, "report_path": str(report_path)} | rec)
         return
+    out_rec: dict[str, Any] = rec
     table = Table(title=f"Backtest: {len(ors)} origins {first} .. {last}, {paths:,} paths each")
     for col in ("process", "horizon", "origins (indep.)", "90% band", "50% band", "spread-skill",
                 "CRPS", "CRPS random walk", "CRPS flat"):  # fmt: skip
@@ -1047,18 +1060,18 @@ def backtest_cmd(
     for p in hindcast.PROCESSES:
         for h in hs:
             k = str(h)
-            c90 = out["coverage_90"][p].get(k)
+            c90 = out_rec["coverage_90"][p].get(k)
             if c90 is None:
                 continue
-            c50, base = out["coverage_50"][p][k], out["baseline_crps"][p][k]
+            c50, base = out_rec["coverage_50"][p][k], out_rec["baseline_crps"][p][k]
             table.add_row(
                 p,
                 f"{h} m",
-                f"{out['origins'][p][k]} ({out['independent_windows'][p][k]})",
+                f"{out_rec['origins'][p][k]} ({out_rec['independent_windows'][p][k]})",
                 f"{c90['rate']:.0%} [{c90['interval_90'][0]:.0%}–{c90['interval_90'][1]:.0%}]",
                 f"{c50['rate']:.0%}",
-                f"{out['spread_skill'][p][k]:.2f}",
-                f"{out['crps'][p][k]:.3f}",
+                f"{out_rec['spread_skill'][p][k]:.2f}",
+                f"{out_rec['crps'][p][k]:.3f}",
                 f"{base['random_walk']:.3f}",
                 f"{base['flat']:.3f}",
             )
@@ -1067,6 +1080,7 @@ def backtest_cmd(
         "Nominal: 90% and 50% of outcomes inside the bands, spread-skill 1; CRPS on logs, lower "
         "is better. Origins overlap: the count in brackets is of independent windows."
     )
+    console.print(f"backtest {backtest_id}: report {report_path}, stored in {db}")
 
 
 # --------------------------------------------------------------------------- screen

@@ -608,9 +608,11 @@ class MarketModelConfig(_Strict):
     """Choice and calibration of the stochastic market model."""
 
     btc_model: Literal["gbm", "bootstrap"] = Field(
-        "gbm",
-        description="BTC price: 'gbm' (geometric Brownian motion) or 'bootstrap' "
-        "(circular block bootstrap of real monthly log-returns).",
+        "bootstrap",
+        description="Market shocks: 'bootstrap' (circular block bootstrap of whole real months: "
+        "the BTC log-return, hashrate and fee innovations of the same month together) or 'gbm' "
+        "(geometric Brownian motion for BTC, correlated normal hashrate and fee shocks). "
+        "docs/scenarios.md gives the backtest scores of both.",
     )
     window_start: dt.date = Field(
         dt.date(2016, 1, 1),
@@ -641,9 +643,30 @@ class MarketModelConfig(_Strict):
         "re-centred on it.",
     )
     sigma_annual: float | None = Field(
-        None, gt=0, le=5, description="BTC volatility [1/√yr] overriding the estimate (gbm only)."
+        None,
+        gt=0,
+        le=5,
+        description="BTC volatility [1/√yr] overriding the estimate (under bootstrap the "
+        "resampled returns are scaled to it).",
     )
     bootstrap_block_months: int = Field(6, ge=1, le=60, description="Bootstrap block [months].")
+    hashrate_window_start: dt.date = Field(
+        dt.date(2016, 1, 1),
+        strict=False,
+        description="First month of the hashrate-response fit (AR(1) errors).",
+    )
+    fee_window_start: dt.date = Field(
+        dt.date(2016, 1, 1),
+        strict=False,
+        description="First month of the fee AR(1) fit.",
+    )
+    fee_mean_months: int | None = Field(
+        24,
+        ge=1,
+        le=240,
+        description="Months of the trailing mean the fees per block revert to [months] "
+        "(null: the fee window's mean).",
+    )
     antithetic: bool = Field(True, description="Antithetic variates (pairs of mirrored shocks).")
     stochastic: bool = Field(
         True,
@@ -678,6 +701,14 @@ class MarketModelConfig(_Strict):
                 f"window_start {self.window_start} is outside the data {first}..{end}"
                 + (" (as_of)" if self.as_of else "")
             )
+        for name in ("hashrate_window_start", "fee_window_start"):
+            day = getattr(self, name)
+            if not first <= day <= end - dt.timedelta(days=365):
+                raise ValueError(
+                    f"{name} {day} is outside the data: allowed {first}.."
+                    f"{end - dt.timedelta(days=365)} (a year of months before "
+                    + ("as_of)" if self.as_of else "the data's end)")
+                )
         if self.window_end is not None and not self.window_start < self.window_end <= end:
             raise ValueError(
                 f"window_end must lie after window_start and by {end}"

@@ -32,14 +32,14 @@ import numpy as np
 from .. import clock
 from .._numba import needs_compiling
 from ..bitcoin import history
-from ..config.models import PlanConfig, PlanSiteConfig
+from ..config.models import MarketModelConfig, PlanConfig, PlanSiteConfig
 from ..data import catalog, store
 from ..data import power_prices as price_data
 from ..dispatch import curve
 from ..errors import InputError, present
 from ..finance import company, metrics
 from ..finance import lsm as conversion
-from ..market import scenarios
+from ..market import hindcast, scenarios
 from ..sites import hardware, hosting
 from ..sites.kernel import SiteParams, site_cashflows
 from ..sites.site import Site
@@ -250,6 +250,36 @@ def _special_site(
     )
 
 
+def market_calibration(mc: MarketModelConfig) -> dict[str, Any]:
+    """The plan's choice of market model as arguments of
+    :func:`hashpivot.market.scenarios.calibrate` (all but the day, the shocks switch and the
+    price indices): what ``hashpivot run`` simulates and ``hashpivot backtest`` scores.
+
+    Parameters
+    ----------
+    mc : MarketModelConfig
+        A plan's ``market`` section.
+
+    Returns
+    -------
+    dict
+        Keyword arguments of ``calibrate``.
+    """
+    return {
+        "btc_model": mc.btc_model,
+        "window_start": str(mc.window_start),
+        "window_end": str(mc.window_end) if mc.window_end else None,
+        "drift": mc.drift,
+        "mu_annual": mc.mu_annual,
+        "sigma_annual": mc.sigma_annual,
+        "bootstrap_block_months": mc.bootstrap_block_months,
+        "hashrate_window_start": str(mc.hashrate_window_start),
+        "fee_window_start": str(mc.fee_window_start),
+        "fee_mean_months": mc.fee_mean_months,
+        "antithetic": mc.antithetic,
+    }
+
+
 def build_model(plan: PlanConfig) -> PlanModel:
     """Calibrate the market and lay out the sites' parameters and schedules.
 
@@ -266,15 +296,8 @@ def build_model(plan: PlanConfig) -> PlanModel:
     """
     mc = plan.market
     market = scenarios.calibrate(
-        btc_model=mc.btc_model,
-        window_start=str(mc.window_start),
-        window_end=str(mc.window_end) if mc.window_end else None,
+        **market_calibration(mc),
         as_of=str(mc.as_of) if mc.as_of else None,
-        drift=mc.drift,
-        mu_annual=mc.mu_annual,
-        sigma_annual=mc.sigma_annual,
-        bootstrap_block_months=mc.bootstrap_block_months,
-        antithetic=mc.antithetic,
         stochastic=mc.stochastic,
         indices=tuple(
             scenarios.PriceIndex(
@@ -543,7 +566,9 @@ def market_assumptions(model: PlanModel) -> dict[str, Any]:
         ``HASHPIVOT_TODAY``), ``data_age_months``,
         ``start_month``, ``start_btc_price_usd`` [USD], ``start_hashrate_eh_s``
         [EH/s], ``btc_model``, ``mu_annual`` [1/yr], ``sigma_annual`` [1/√yr], the drift rule
-        (and its text), ``stochastic``, ``discount_rate_annual`` [1/yr] and the flags.
+        (and its text), ``stochastic``, ``discount_rate_annual`` [1/yr], ``backtest`` (the
+        model's out-of-sample coverage at 12 and 24 months, :func:`hindcast.honesty`, or
+        ``None``) with ``backtest_text``, and the flags (a fan that missed its goal among them).
     """
     market, plan = model.market, model.plan
     flags = []
@@ -564,6 +589,16 @@ def market_assumptions(model: PlanModel) -> dict[str, Any]:
         age = clock.data_age_note(market.data_end.date(), today)
         if age is not None:
             flags.append(age)
+    backtest = hindcast.honesty(hindcast.published_scores(market_calibration(plan.market)))
+    if backtest is not None:
+        for p in hindcast.HONESTY_PROCESSES:
+            for h, rate in backtest["coverage_90"][p].items():
+                if not 0.85 <= rate <= 0.95:
+                    flags.append(
+                        f"{p.replace('_', ' ')} fan {'too narrow' if rate < 0.85 else 'too wide'} "
+                        f"out of sample: its 90% band held {rate:.0%} of realised values at {h} "
+                        "months in the backtest (goal 85–95%)"
+                    )
     rules = {
         "median_flat": "median_flat (μ = σ²/2: the median BTC price stays at the start price)",
         "historical": "historical (estimated from the window; flagged)",
@@ -604,6 +639,13 @@ def market_assumptions(model: PlanModel) -> dict[str, Any]:
         "drift_rule_text": rules[market.drift_rule],
         "stochastic": plan.market.stochastic,
         "discount_rate_annual": plan.discount_rate_annual,
+        "backtest": backtest,
+        "backtest_text": (
+            backtest["text"]
+            if backtest is not None
+            else "this market model is not among the backtested ones shipped: "
+            "run `hashpivot backtest PLAN` to score it"
+        ),
         "flags": flags,
     }
 

@@ -19,14 +19,20 @@ history up to the origin, so every score has its comparison in the same run.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..bitcoin import history, network
+from ..data import catalog, store
 from ..errors import InputError
 from ..units import FloatArray
+from ..version import __version__
 from . import backtest, scenarios
 
 #: The processes scored, in order.
@@ -98,6 +104,41 @@ class Hindcast:
     baseline_flat: dict[str, dict[int, FloatArray]] = field(repr=False)
 
 
+#: The fit windows a backtest moves back when an origin comes too early for them.
+WINDOW_KEYS = ("window_start", "hashrate_window_start", "fee_window_start")
+
+#: Months of data every fit window holds at the least in a backtest [month].
+MIN_WINDOW_MONTHS = 24
+
+
+def windows_at(origin: pd.Timestamp, calibration: dict[str, Any]) -> dict[str, Any]:
+    """The calibration at ``origin``: each fit window starts where the plan says, or
+    :data:`MIN_WINDOW_MONTHS` before the origin when that is earlier.
+
+    A plan fitted from 2020 (``window_start: 2020-01-01``) cannot be placed at 2018; backtested,
+    its windows reach back just far enough to fit, and from 2022 on they are the plan's own.
+
+    Parameters
+    ----------
+    origin : pandas.Timestamp
+        The origin day.
+    calibration : dict
+        ``calibrate`` arguments.
+
+    Returns
+    -------
+    dict
+        The same arguments with the windows moved back where needed (a new dict).
+    """
+    latest = (origin - pd.DateOffset(months=MIN_WINDOW_MONTHS) + pd.Timedelta(days=1)).normalize()
+    out = dict(calibration)
+    for key in WINDOW_KEYS:
+        start = out.get(key)
+        if start is not None and pd.Timestamp(start) > latest:
+            out[key] = str(latest.replace(day=1).date())
+    return out
+
+
 def _simulated_logs(paths: scenarios.MarketPaths, month: int) -> dict[str, FloatArray]:
     hashrate = paths.difficulty[:, month] * network.TWO_32 / network.TARGET_SPACING_S / 1e18
     return {
@@ -130,7 +171,8 @@ def run(
         not depend on which origins run together.
     **calibration
         Passed to :func:`hashpivot.market.scenarios.calibrate` (``btc_model``, ``window_start``,
-        ``drift`` …).
+        ``drift`` …), each fit window moved back where an origin comes too early for it
+        (:func:`windows_at`).
 
     Returns
     -------
@@ -151,7 +193,8 @@ def run(
         # The origin's own seed, keyed by its month: the same fan whichever origins run with it.
         child = np.random.SeedSequence([seed, origin.year * 12 + origin.month - 1])
         month0 = (origin + pd.Timedelta(days=1)).normalize()  # the first simulated month
-        model = scenarios.calibrate(as_of=str(origin.date()), **calibration)  # type: ignore[arg-type]
+        cal = windows_at(origin, calibration)
+        model = scenarios.calibrate(as_of=str(origin.date()), **cal)
         run_seed = int(child.generate_state(1)[0])
         seeds = scenarios.block_seeds(run_seed, n_paths)
         paths = scenarios.simulate(model, n_months, seeds, 0, len(seeds), n_paths)
@@ -252,3 +295,203 @@ def scores(hc: Hindcast, step_months: int = 1, seed: int = 0) -> dict[str, objec
                 "flat": float(backtest.crps_ensemble(hc.baseline_flat[p][h], y).mean()),
             }
     return dict(out)
+
+
+def record(
+    hc: Hindcast,
+    calibration: dict[str, Any],
+    *,
+    n_paths: int,
+    seed: int,
+    step_months: int = 1,
+) -> dict[str, Any]:
+    """A backtest's full record: what was run and its scores (``hashpivot backtest --json``).
+
+    Parameters
+    ----------
+    hc : Hindcast
+        From :func:`run`.
+    calibration : dict
+        The ``calibrate`` arguments it ran with.
+    n_paths : int
+        Paths per origin [-].
+    seed : int
+        The run's seed [-].
+    step_months : int
+        Months between origins [month].
+
+    Returns
+    -------
+    dict
+        ``origin_days``, ``horizons``, ``paths``, ``seed``, ``step_months``, ``version``,
+        ``calibration`` and the keys of :func:`scores`.
+    """
+    return {
+        "origin_days": [str(o.date()) for o in hc.origins],
+        "horizons": list(hc.horizons),
+        "paths": n_paths,
+        "seed": seed,
+        "step_months": step_months,
+        "version": __version__,
+        "calibration": calibration_key(calibration),
+    } | scores(hc, step_months=step_months, seed=seed)
+
+
+def calibration_key(calibration: dict[str, Any]) -> dict[str, Any]:
+    """``calibration`` as plain JSON values with sorted keys, the form records are matched by.
+
+    Parameters
+    ----------
+    calibration : dict
+        ``calibrate`` arguments.
+
+    Returns
+    -------
+    dict
+        The same, JSON-normalised.
+    """
+    return dict(json.loads(json.dumps(calibration, sort_keys=True, default=str)))
+
+
+#: The shipped backtest records (``docs/scripts/backtest_scores.py --write`` rebuilds them).
+PUBLISHED_FILE = "backtest_scores.json"
+
+#: Horizons [month] and processes a run's report quotes from its model's backtest.
+HONESTY_HORIZONS = ("12", "24")
+HONESTY_PROCESSES = ("btc_price", "hashrate", "hashprice")
+
+
+def published_records() -> list[dict[str, Any]]:
+    """The backtest records shipped with the package, one per market model they cover.
+
+    Returns
+    -------
+    list of dict
+        Records as :func:`record` makes them (the HTML-only fields left out).
+    """
+    text = resources.files("hashpivot.market").joinpath(PUBLISHED_FILE).read_text("utf-8")
+    return list(json.loads(text)["records"])
+
+
+def published_scores(calibration: dict[str, Any]) -> dict[str, Any] | None:
+    """The shipped backtest of the model ``calibration`` describes, or ``None`` if not shipped.
+
+    Parameters
+    ----------
+    calibration : dict
+        ``calibrate`` arguments (as :func:`hashpivot.engine.run.market_calibration` gives).
+
+    Returns
+    -------
+    dict or None
+        Its record.
+    """
+    key = calibration_key(calibration)
+    for rec in published_records():
+        if rec["calibration"] == key:
+            return rec
+    return None
+
+
+def honesty(rec: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a run's report says of its model's backtest: 90% and 50% band coverage and the
+    spread-skill at 12 and 24 months for BTC, hashrate and hashprice, against nominal.
+
+    Parameters
+    ----------
+    rec : dict or None
+        A backtest record (:func:`published_scores`).
+
+    Returns
+    -------
+    dict or None
+        ``coverage_90``, ``coverage_50``, ``spread_skill`` (``{process: {"12": …, "24": …}}``),
+        ``origins`` (first and last), ``paths`` and ``text`` (one sentence); ``None`` without a
+        record.
+    """
+    if rec is None:
+        return None
+    out: dict[str, Any] = {
+        name: {
+            p: {h: rec[name][p][h]["rate"] for h in HONESTY_HORIZONS if h in rec[name][p]}
+            for p in HONESTY_PROCESSES
+        }
+        for name in ("coverage_90", "coverage_50")
+    }
+    out["spread_skill"] = {
+        p: {h: rec["spread_skill"][p][h] for h in HONESTY_HORIZONS if h in rec["spread_skill"][p]}
+        for p in HONESTY_PROCESSES
+    }
+    out["origins"] = [rec["origin_days"][0][:7], rec["origin_days"][-1][:7]]
+    out["paths"] = rec["paths"]
+    parts = [
+        f"{p.replace('_', ' ')} {' / '.join(f'{v:.0%}' for v in out['coverage_90'][p].values())}"
+        for p in HONESTY_PROCESSES
+    ]
+    out["text"] = (
+        f"out of sample ({len(rec['origin_days'])} monthly origins {out['origins'][0]} .. "
+        f"{out['origins'][1]}), the 90% band held the realised value at 12 / 24 months: "
+        + ", ".join(parts)
+        + " (nominal 90%)"
+    )
+    return out
+
+
+def data_sha256() -> str:
+    """SHA-256 over the hashes of the daily network data a backtest reads (shipped and local).
+
+    Returns
+    -------
+    str
+        Hex digest: a stored backtest and the data it scored stay tied together.
+    """
+    parts = []
+    for f in history.DAILY_FILES:
+        parts.append(catalog.file_sha256(catalog.dataset_of_file(f)))
+    local = store.current(history.LOCAL_DAILY)
+    if local is not None:
+        parts.append(local["sha256"])
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def path_check(origin: str, n_paths: int = 4000, seed: int = 1, **calibration: Any) -> pd.DataFrame:
+    """The fan of one origin month by month against every realised month after it in the data.
+
+    Parameters
+    ----------
+    origin : str
+        The origin, a month's last day (ISO date).
+    n_paths : int
+        Paths [-].
+    seed : int
+        Seed, used as in :func:`run` (the same fan as a backtest's origin).
+    **calibration
+        ``calibrate`` arguments.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (month, process): ``realised``, ``p5``, ``p25``, ``p50``, ``p75``, ``p95``
+        (levels) and ``inside_90``, ``inside_50``.
+
+    Raises
+    ------
+    InputError
+        No whole month of data after the origin.
+    """
+    day = pd.Timestamp(origin)
+    real = realised_monthly().loc[day + pd.Timedelta(days=1) :]
+    if real.empty:
+        raise InputError("origin", origin, "a day with at least one whole month of data after it")
+    hc = run([day], tuple(range(1, len(real) + 1)), n_paths=n_paths, seed=seed, **calibration)
+    rows = []
+    for h, month in enumerate(real.index, start=1):
+        for p in PROCESSES:
+            q = np.exp(np.quantile(hc.fans[p][h][0], (0.05, 0.25, 0.5, 0.75, 0.95)))
+            y = float(real.loc[month, p])
+            rows.append(
+                {"month": month.strftime("%Y-%m"), "process": p, "realised": y}
+                | dict(zip(("p5", "p25", "p50", "p75", "p95"), q, strict=True))
+                | {"inside_90": bool(q[0] <= y <= q[4]), "inside_50": bool(q[1] <= y <= q[3])}
+            )
+    return pd.DataFrame(rows)

@@ -146,12 +146,16 @@ if HAVE_NUMBA:
                 lp = lp0
                 lf = lf0
                 for t in range(n_months):
-                    r = boot[i, t] if use_boot else drift[t] + vol[t] * sign * z[0, t]
+                    if use_boot:  # the joint bootstrap's months replace the three shocks
+                        r, zh, zf = boot[0, i, t], boot[1, i, t], boot[2, i, t]
+                    else:
+                        r = drift[t] + vol[t] * sign * z[0, t]
+                        zh, zf = sign * z[1, t], sign * z[2, t]
                     lp_o[i, t] = lp + 0.5 * r
                     lp = lp + r
-                    lf = f_mean + f_phi * (lf - f_mean) + f_innov * sign * z[2, t]
+                    lf = f_mean + f_phi * (lf - f_mean) + f_innov * zf
                     lf_o[i, t] = lf
-                    zh_o[i, t] = sign * z[1, t]
+                    zh_o[i, t] = zh
                 for q in range(n_power):
                     phi, innov, esc = pc[q, 0], pc[q, 1] * sign, pc[q, 2]
                     x = 0.0
@@ -182,7 +186,7 @@ if HAVE_NUMBA:
         # and the hashrate shock (hash_eh); each is read before its slot is overwritten with
         # the output.
         n, n_months = lp_mid.shape
-        a, b, c, sig = hc[0], hc[1], hc[2], hc[3]
+        a, b, c, sig, rho, eps0 = hc[0], hc[1], hc[2], hc[3], hc[4], hc[5]
         to_diff = 1e18 * 600.0 / 4294967296.0  # difficulty per EH/s
         k_bpt = 86400.0 * 1e12 / (to_diff * 4294967296.0)  # BTC/TH/day = k (S + fees) / EH/s
         log_k = np.log(1000.0 * k_bpt)
@@ -191,12 +195,14 @@ if HAVE_NUMBA:
             lh = lh0  # log hashrate [EH/s], for the recursion
             level_h = np.exp(lh0)  # the same as a level, for the outputs
             lhp = lhp0
+            eps = eps0  # the hashrate error, AR(1)
             height = height0
             era = min(int(height0 // 210000.0), n_eras - 1)
             era_end = (era + 1) * 210000.0
             for t in range(n_months):
                 f = frac[t]  # < 1 for a partial first period: its share of drift and variance
-                growth = f * (a + b * lhp + c * t_years[t]) + np.sqrt(f) * sig * hash_eh[i, t]
+                eps = rho * eps + sig * hash_eh[i, t]
+                growth = f * (a + b * lhp + c * t_years[t]) + np.sqrt(f) * eps
                 lh_eff = lh + 0.5 * growth
                 lh = lh + growth
                 half_growth = _exp_near_zero(0.5 * growth)
@@ -254,7 +260,7 @@ def market_recursion_numba(
     out = [empty(workspace, f"market.{name}", (n, n_months)) for name in names]
     power = empty(workspace, "market.power", (k, n, n_months))
     use_boot = shocks.boot is not None
-    boot = shocks.boot if use_boot else np.zeros((1, 1))
+    boot = shocks.boot if use_boot else np.zeros((3, 1, 1))
     price, hash_eh, diff, blocks, sub, fees, bpt = out
     _linear(
         shocks.u,

@@ -196,7 +196,9 @@ def fit_gbm(log_returns: npt.ArrayLike, dt_years: float = 1 / 12) -> GbmFit:
 
 @dataclass(frozen=True)
 class HashrateFit:
-    """``Δlog H_t = a + b·log hp_{t−1} + c·years_since_2016_t + ε``, ε ~ N(0, sigma²)."""
+    """``Δlog H_t = a + b·log hp_{t−1} + c·years_since_2016_t + ε_t`` with persistent errors
+    ``ε_t = rho·ε_{t−1} + η_t``, ``η`` of sd ``sigma``; ``eps0`` is the error of the last month
+    fitted (the one the simulation continues from), ``n`` the months used."""
 
     a: float
     b: float
@@ -204,11 +206,18 @@ class HashrateFit:
     sigma: float
     r2: float
     n: int
+    rho: float = 0.0
+    eps0: float = 0.0
 
     @property
     def frontier_decline_per_year(self) -> float:
         """Yearly log decline of the steady-state hashprice implied by the trend (``c/b``)."""
         return self.c / self.b
+
+    @property
+    def sigma_stationary(self) -> float:
+        """Stationary sd of the error ``ε``, ``sigma / √(1 − rho²)`` [-]."""
+        return float(self.sigma / np.sqrt(1.0 - self.rho**2))
 
 
 def years_since_2016(ts: pd.DatetimeIndex | pd.Timestamp) -> FloatArray:
@@ -228,7 +237,13 @@ def years_since_2016(ts: pd.DatetimeIndex | pd.Timestamp) -> FloatArray:
 
 
 def fit_hashrate(m: pd.DataFrame) -> HashrateFit:
-    """OLS fit of the hashrate response ``Δlog H_t = a + b·log hp_{t−1} + c·t + ε``.
+    """Fit the hashrate response ``Δlog H_t = a + b·log hp_{t−1} + c·t + ε_t``, AR(1) errors.
+
+    Two steps: ordinary least squares for ``a, b, c``, then the lag-1 autocorrelation of the
+    residuals (clipped to ``[0, 0.95]``) for ``rho`` and the sd of the innovations
+    ``η_t = ε_t − rho·ε_{t−1}`` for ``sigma``. The errors persist because machines arrive from a
+    pipeline (orders placed months before, sites energised in steps) and leave in waves (the
+    2021 China ban, the 2018 and 2022 capitulations): an error does not vanish the next month.
 
     Parameters
     ----------
@@ -239,13 +254,19 @@ def fit_hashrate(m: pd.DataFrame) -> HashrateFit:
     Returns
     -------
     HashrateFit
-        Coefficients ``a`` [-], ``b`` [-] (per log USD/PH/day), ``c`` [1/yr], the residual sd
-        ``sigma`` [-], ``r2`` [-] and the months used.
+        Coefficients ``a`` [-], ``b`` [-] (per log USD/PH/day), ``c`` [1/yr], the innovation sd
+        ``sigma`` [-], ``r2`` [-] of the regression, the months used, ``rho`` [-] and the last
+        month's error ``eps0`` [-].
 
     Raises
     ------
     InputError
         Fewer than 12 usable months.
+
+    References
+    ----------
+    .. [1] J. D. Hamilton, *Time Series Analysis*, Princeton, 1994, §8.2 (regression with
+       serially correlated errors).
     """
     x = pd.DataFrame(
         {
@@ -262,13 +283,17 @@ def fit_hashrate(m: pd.DataFrame) -> HashrateFit:
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     resid = y - design @ coef
     r2 = 1 - (resid**2).sum() / ((y - y.mean()) ** 2).sum()
+    rho = float(np.clip(np.corrcoef(resid[:-1], resid[1:])[0, 1], 0.0, 0.95))
+    innovations = resid[1:] - rho * resid[:-1]
     return HashrateFit(
         a=float(coef[0]),
         b=float(coef[1]),
         c=float(coef[2]),
-        sigma=float(resid.std(ddof=3)),
+        sigma=float(innovations.std(ddof=4)),
         r2=float(r2),
         n=len(x),
+        rho=rho,
+        eps0=float(resid[-1]),
     )
 
 
@@ -292,6 +317,25 @@ def hashrate_residuals(m: pd.DataFrame, fit: HashrateFit) -> pd.Series:
     return (m["hashrate_growth"] - pred).dropna()
 
 
+def hashrate_innovations(m: pd.DataFrame, fit: HashrateFit) -> pd.Series:
+    """The innovations ``η_t = ε_t − rho·ε_{t−1}`` of the hashrate errors on monthly history.
+
+    Parameters
+    ----------
+    m : pandas.DataFrame
+        Monthly history from :func:`monthly_history`.
+    fit : HashrateFit
+        A fit from :func:`fit_hashrate`.
+
+    Returns
+    -------
+    pandas.Series
+        The month's new hashrate shock [-] (log growth), by month.
+    """
+    eps = hashrate_residuals(m, fit)
+    return (eps - fit.rho * eps.shift(1)).dropna()
+
+
 @dataclass(frozen=True)
 class FeeFit:
     """Log fees per block [BTC]: stationary mean ``mean_log``, sd ``sd_log``, AR(1) ``phi``."""
@@ -307,13 +351,20 @@ class FeeFit:
         return float(np.exp(self.mean_log))
 
 
-def fit_fees(m: pd.DataFrame) -> FeeFit:
+def fit_fees(m: pd.DataFrame, mean_months: int | None = None) -> FeeFit:
     """Fit the AR(1) of log fees per block on monthly history.
+
+    The persistence ``phi`` and the sd come from the whole window; the level the fees revert to
+    is the mean of the last ``mean_months`` months when given (the fee market moves between
+    regimes — the 2017 and 2021 congestion, ordinals in 2023, Runes at the 2024 halving, the
+    quiet 2025 blocks — and a whole-window mean drags every forecast back to an old one).
 
     Parameters
     ----------
     m : pandas.DataFrame
         Monthly history from :func:`monthly_history` (``fees_btc_per_block`` is used).
+    mean_months : int or None
+        Months of the trailing mean [month]; ``None`` for the whole window's mean.
 
     Returns
     -------
@@ -324,14 +375,37 @@ def fit_fees(m: pd.DataFrame) -> FeeFit:
     Raises
     ------
     InputError
-        Fewer than 12 usable months.
+        Fewer than 12 usable months, or ``mean_months`` below 1.
     """
     x = np.log(m["fees_btc_per_block"].to_numpy())
     x = x[np.isfinite(x)]
     if x.size < 12:
         raise InputError("fee window", x.size, "at least 12 months of history")
+    if mean_months is not None and mean_months < 1:
+        raise InputError("market.fee_mean_months", mean_months, "a whole number of months ≥ 1")
     phi = float(np.corrcoef(x[:-1], x[1:])[0, 1])
-    return FeeFit(float(x.mean()), float(x.std(ddof=1)), float(np.clip(phi, 0.0, 0.99)), x.size)
+    level = x[-mean_months:] if mean_months else x
+    return FeeFit(float(level.mean()), float(x.std(ddof=1)), float(np.clip(phi, 0.0, 0.99)), x.size)
+
+
+def fee_innovations(m: pd.DataFrame, fit: FeeFit) -> pd.Series:
+    """The innovations of the fee AR(1), ``x_t − μ − φ·(x_{t−1} − μ)`` with ``x`` the log fees
+    per block, on monthly history.
+
+    Parameters
+    ----------
+    m : pandas.DataFrame
+        Monthly history from :func:`monthly_history`.
+    fit : FeeFit
+        A fit from :func:`fit_fees`.
+
+    Returns
+    -------
+    pandas.Series
+        The month's new log-fee shock [-], by month.
+    """
+    x = np.log(m["fees_btc_per_block"])
+    return (x - fit.mean_log - fit.phi * (x.shift(1) - fit.mean_log)).dropna()
 
 
 # --------------------------------------------------------------------------- model
@@ -375,6 +449,9 @@ class MarketModel:
     indices: tuple[PriceIndex, ...] = field(default_factory=tuple)
     n_events: int = 0  # uniforms per path for company events (cut-offs, expropriation)
     drift_rule: str = "median_flat"  # how mu_annual was set: see DRIFT_RULES
+    #: [2, month] the pool's hashrate and fee innovations in units of their sd, month by month
+    #: beside ``bootstrap_returns`` (the joint bootstrap draws all three together)
+    bootstrap_innovations: FloatArray | None = None
     data_end: pd.Timestamp | None = None  # last day of the history the model starts from
 
     @property
@@ -401,7 +478,7 @@ DRIFT_RULES = ("median_flat", "historical", "explicit")
 
 def calibrate(
     *,
-    btc_model: str = "gbm",
+    btc_model: str = "bootstrap",
     window_start: str = "2016-01-01",
     window_end: str | None = None,
     drift: str = "median_flat",
@@ -410,6 +487,7 @@ def calibrate(
     bootstrap_block_months: int = 6,
     hashrate_window_start: str = "2016-01-01",
     fee_window_start: str = "2016-01-01",
+    fee_mean_months: int | None = 24,
     antithetic: bool = True,
     indices: tuple[PriceIndex, ...] = (),
     stochastic: bool = True,
@@ -424,16 +502,22 @@ def calibrate(
     period is the rest of its month (see :func:`month_days`), so no day is skipped.
 
     The BTC drift follows ``drift`` (see :data:`DRIFT_RULES`)
-    unless ``mu_annual`` is given (rule ``explicit``). A bootstrap resamples the window's
-    log-returns re-centred on the chosen drift's mean log-return ``(μ − σ²/2)/12``, so under
-    ``median_flat`` it carries the window's shapes (fat tails, clustering) but not its trend.
+    unless ``mu_annual`` is given (rule ``explicit``). The bootstrap (the default) resamples
+    whole months of the history jointly — the month's BTC log-return, hashrate innovation and
+    fee innovation, on the months common to the three windows — in circular blocks, so the
+    shocks keep their fat tails, clustering and co-movement; the BTC returns are re-centred on
+    the chosen drift's mean log-return ``(μ − σ²/2)/12``, so under ``median_flat`` it carries the
+    window's shapes but not its trend. ``gbm`` draws the three as correlated normals instead
+    (correlation estimated on the same common months). ``docs/scenarios.md`` gives the
+    out-of-sample scores behind each choice.
     Without shocks (``stochastic=False``) the single path is the median path: flat under
     ``median_flat``, growing at μ otherwise.
 
     Parameters
     ----------
     btc_model : str
-        ``"gbm"`` (lognormal monthly returns) or ``"bootstrap"`` (block bootstrap of the window).
+        ``"bootstrap"`` (joint block bootstrap of whole months) or ``"gbm"`` (lognormal monthly
+        returns, correlated normal hashrate and fee shocks).
     window_start : str
         First month of the BTC calibration window, an ISO date.
     window_end : str or None
@@ -443,13 +527,17 @@ def calibrate(
     mu_annual : float or None
         Explicit BTC drift [1/yr]; not allowed with ``drift="historical"``.
     sigma_annual : float or None
-        Explicit BTC volatility [1/√yr]; ``None`` uses the window's estimate.
+        Explicit BTC volatility [1/√yr]; ``None`` uses the window's estimate (the bootstrap pool's
+        under ``bootstrap``, whose returns are scaled to an explicit value).
     bootstrap_block_months : int
         Block length of the bootstrap [month].
     hashrate_window_start : str
         First month of the hashrate-response fit, an ISO date.
     fee_window_start : str
         First month of the fee AR(1) fit, an ISO date.
+    fee_mean_months : int or None
+        Months of the trailing mean the fees revert to [month] (see :func:`fit_fees`);
+        ``None`` for the fee window's mean.
     antithetic : bool
         Mirror every shock block (variance reduction).
     indices : tuple of PriceIndex
@@ -489,7 +577,7 @@ def calibrate(
             f"a date from {(daily.index[0] + pd.DateOffset(years=3)).date()} to "
             f"{daily.index[-1].date()} (the network data, with three years before it to fit)",
         )
-    m_all = monthly_history("2015-01-01", as_of=str(day.date()))
+    m_all = monthly_history("2010-01-01", as_of=str(day.date()))
     window = m_all.loc[window_start:window_end] if window_end else m_all.loc[window_start:]
     returns = window["log_return"].dropna().to_numpy()
     if returns.size < 12:
@@ -501,16 +589,17 @@ def calibrate(
         )
     gbm = fit_gbm(returns)
     hr = fit_hashrate(m_all.loc[hashrate_window_start:])
-    fees = fit_fees(m_all.loc[fee_window_start:])
-    # Correlations of the monthly shocks, estimated on the common months.
-    resid = hashrate_residuals(m_all.loc[hashrate_window_start:], hr)
+    fees = fit_fees(m_all.loc[fee_window_start:], fee_mean_months)
+    # The months' shocks: BTC log-return, hashrate innovation, fee innovation. Their correlation
+    # (GBM) and the joint bootstrap's pool are both taken on the months common to the windows.
     common = pd.concat(
         [
-            m_all["log_return"].rename("btc"),
-            resid.rename("hashrate"),
-            np.log(m_all["fees_btc_per_block"]).diff().rename("fees"),
+            window["log_return"].rename("btc"),
+            hashrate_innovations(m_all.loc[hashrate_window_start:], hr).rename("hashrate"),
+            fee_innovations(m_all.loc[fee_window_start:], fees).rename("fees"),
         ],
         axis=1,
+        sort=True,
     ).dropna()
     corr = np.corrcoef(common.to_numpy().T)
     state = history.network_state(day.date())
@@ -518,16 +607,29 @@ def calibrate(
     month = daily.loc[lo:hi]
     hashprice0 = history.hashprice_history(lo.date(), hi.date())["hashprice_usd_per_ph_day"]
     start = day + pd.Timedelta(days=1)
-    sigma = gbm.sigma_annual if sigma_annual is None else float(sigma_annual)
+    innovations = None
+    returns_dm = returns - returns.mean()
+    if btc_model == "bootstrap":
+        # One pool of whole months: a month's BTC return, hashrate and fee innovations are drawn
+        # together, so their co-movement (and each one's tails and clustering) is the history's.
+        pool = common["btc"].to_numpy()
+        sample_sigma = float(np.sqrt(pool.var(ddof=1) * 12.0))
+        returns_dm = pool - pool.mean()
+        if sigma_annual is not None:  # the pool's shapes at the plan's volatility
+            returns_dm = returns_dm * (float(sigma_annual) / sample_sigma)
+        sigma = sample_sigma if sigma_annual is None else float(sigma_annual)
+        rest = common[["hashrate", "fees"]].to_numpy().T
+        innovations = (rest - rest.mean(axis=1, keepdims=True)) / rest.std(axis=1, keepdims=True)
+    else:
+        sigma = gbm.sigma_annual if sigma_annual is None else float(sigma_annual)
     if mu_annual is not None:
         rule, mu = "explicit", float(mu_annual)
     elif drift == "historical":
         rule, mu = "historical", gbm.mu_annual
     else:
         rule, mu = "median_flat", 0.5 * sigma**2 if stochastic else 0.0
-    if btc_model == "bootstrap" and returns.size:
-        sample_sigma = float(np.sqrt(returns.var(ddof=1) * 12.0)) if returns.size > 1 else 0.0
-        returns = returns - returns.mean() + (mu - 0.5 * sample_sigma**2) / 12.0
+    if btc_model == "bootstrap":
+        returns = returns_dm + (mu - 0.5 * sigma**2) / 12.0  # re-centred on the drift rule
     model = MarketModel(
         start=start,
         price0_usd=state.price_usd,
@@ -540,6 +642,7 @@ def calibrate(
         sigma_annual=sigma,
         bootstrap_returns=returns,
         bootstrap_block_months=int(bootstrap_block_months),
+        bootstrap_innovations=innovations,
         hashrate=hr,
         fees=fees,
         correlation=corr,
@@ -553,6 +656,9 @@ def calibrate(
 
 def deterministic(model: MarketModel) -> MarketModel:
     """The same model with every shock switched off (σ = 0 for price, hashrate, fees, power).
+
+    The hashrate error carried from the last month (``ρ·ε₀``, decaying as ``ρ^t``) stays: it is
+    the expected part of the error, not a shock, so the single path is the median path.
 
     Parameters
     ----------
@@ -719,14 +825,16 @@ def draw_shocks(
             idx = _bootstrap_indices(
                 rng, half, n_months, returns.size, model.bootstrap_block_months
             )
-            boot = returns[idx]
+            pool = np.vstack([returns[None, :], bootstrap_innovations(model)])
+            boot = pool[:, idx]  # [shock, row, month]: the three shocks of the same months
             if model.antithetic:
-                # Antithetic pairs reflect the resampled returns about their mean.
-                boot = np.concatenate([boot, 2 * returns.mean() - boot], axis=0)
+                # Antithetic pairs reflect the resampled shocks about their mean (0 but BTC's).
+                mean = pool.mean(axis=1)[:, None, None]
+                boot = np.concatenate([boot, 2 * mean - boot], axis=1)
             f0 = month_fractions(model.start, 1)[0] if n_months else 1.0
-            if f0 < 1.0:  # a partial first period: its share of the mean and the variance
+            if f0 < 1.0:  # a partial first period: its share of BTC's mean and variance
                 mean = returns.mean()
-                boot[:, 0] = mean * f0 + (boot[:, 0] - mean) * np.sqrt(f0)
+                boot[0, :, 0] = mean * f0 + (boot[0, :, 0] - mean) * np.sqrt(f0)
             boots[j] = boot
 
     def draw_range(lo: int, hi: int) -> None:
@@ -742,7 +850,11 @@ def draw_shocks(
     else:
         draw_range(0, n_blocks)
     n = min(n_blocks * PATH_BLOCK, n_paths_total - first_block * PATH_BLOCK)
-    boot_all = np.concatenate(boots, axis=0)[:n] if model.btc_model == "bootstrap" else None
+    boot_all = (
+        np.ascontiguousarray(np.concatenate(boots, axis=1)[:, :n])
+        if model.btc_model == "bootstrap"
+        else None
+    )
     events = _events(model, seeds, first_block, n_blocks, half, n)
     return BlockShocks(u, boot_all, n, model.antithetic, events)
 
@@ -790,6 +902,35 @@ def correlated_normals(model: MarketModel, shocks: BlockShocks) -> FloatArray:
     raw = np.moveaxis(shocks.u[block, :, row, :], 1, 0) * sign[None, :, None]
     chol = np.linalg.cholesky(model.full_correlation())
     return np.einsum("ij,jpm->ipm", chol, raw)
+
+
+def bootstrap_innovations(model: MarketModel) -> FloatArray:
+    """The joint bootstrap's hashrate and fee innovations ``[2, month]`` in units of their sd.
+
+    Parameters
+    ----------
+    model : MarketModel
+        A model with ``btc_model="bootstrap"``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Rows hashrate and fees, one column per month of ``bootstrap_returns`` [-].
+
+    Raises
+    ------
+    InputError
+        A bootstrap model without the pool's innovations (built by hand, not calibrated).
+    """
+    inn = model.bootstrap_innovations
+    if inn is None or inn.shape != (2, model.bootstrap_returns.size):
+        raise InputError(
+            "market.bootstrap_innovations",
+            None if inn is None else inn.shape,
+            f"(2, {model.bootstrap_returns.size}): the hashrate and fee innovations of the "
+            "bootstrap's months, as calibrate() sets them",
+        )
+    return inn
 
 
 def _bootstrap_indices(
@@ -844,7 +985,7 @@ def recursion_coefficients(model: MarketModel, n_months: int) -> RecursionCoeffi
         log_hashprice0=model.log_hashprice0,
         height0=float(model.height0 + 1),  # the next block to be mined
         log_fees_btc_per_block0=model.log_fees_btc_per_block0,
-        hashrate_coef=np.array([hr.a, hr.b, hr.c, hr.sigma]),
+        hashrate_coef=np.array([hr.a, hr.b, hr.c, hr.sigma, hr.rho, hr.eps0]),
         fee_coef=np.array([ff.mean_log, ff.phi, ff.sd_log * np.sqrt(1 - ff.phi**2)]),
         power_coef=np.array(
             [
@@ -874,12 +1015,13 @@ def recursion_inputs(model: MarketModel, shocks: BlockShocks, n_months: int) -> 
     """
     coef = recursion_coefficients(model, n_months)
     z = correlated_normals(model, shocks)
-    r = coef.drift + coef.vol * z[0] if shocks.boot is None else shocks.boot
+    # A joint bootstrap replaces the three market shocks by the resampled months.
+    r, zh, zf = (coef.drift + coef.vol * z[0], z[1], z[2]) if shocks.boot is None else shocks.boot
     return RecursionInputs(
         coef=coef,
         log_return=np.ascontiguousarray(r),
-        z_hashrate=np.ascontiguousarray(z[1]),
-        z_fees=np.ascontiguousarray(z[2]),
+        z_hashrate=np.ascontiguousarray(zh),
+        z_fees=np.ascontiguousarray(zf),
         z_power=np.ascontiguousarray(z[3:]),
     )
 
@@ -906,7 +1048,8 @@ def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
     log_p_end = inp.coef.log_price0 + np.cumsum(inp.log_return, axis=1)
     log_p_start = np.concatenate([np.full((n, 1), inp.coef.log_price0), log_p_end[:, :-1]], axis=1)
     price = np.exp(0.5 * (log_p_start + log_p_end))
-    a, b, c, sig = inp.coef.hashrate_coef
+    a, b, c, sig, rho, eps0 = inp.coef.hashrate_coef
+    eps = np.full(n, eps0)  # the hashrate error, AR(1)
     fee_mean, fee_phi, fee_innov = inp.coef.fee_coef
     log_fee = np.full(n, inp.coef.log_fees_btc_per_block0)
     log_h_prev = np.full(n, inp.coef.log_hashrate0)
@@ -917,11 +1060,8 @@ def recursion_numpy(inp: RecursionInputs) -> MarketPaths:
         log_fee = fee_mean + fee_phi * (log_fee - fee_mean) + fee_innov * inp.z_fees[:, t]
         # A partial first period takes its share of the month's drift and variance.
         f = inp.coef.frac[t]
-        log_h_now = (
-            log_h_prev
-            + f * (a + b * lhp_prev + c * inp.coef.t_years[t])
-            + np.sqrt(f) * sig * inp.z_hashrate[:, t]
-        )
+        eps = rho * eps + sig * inp.z_hashrate[:, t]
+        log_h_now = log_h_prev + f * (a + b * lhp_prev + c * inp.coef.t_years[t]) + np.sqrt(f) * eps
         log_h_eff = 0.5 * (log_h_prev + log_h_now)
         difficulty = np.exp(log_h_eff) * 1e18 * network.TARGET_SPACING_S / network.TWO_32
         blocks = days[t] * 144.0 * np.exp(log_h_now - log_h_eff)

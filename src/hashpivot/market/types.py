@@ -73,8 +73,9 @@ class MarketPaths:
 class BlockShocks:
     """Uncorrelated standard normals of a run of blocks as drawn, ``u[block, shock, row, month]``
     (``row`` < half a block with antithetic variates: the second half of each block uses the
-    negated rows of the first), the bootstrap log-returns ``[path, month]`` if the BTC model
-    resamples, and the number of paths covered (the run's last block may be cut short)."""
+    negated rows of the first), the joint bootstrap's shocks ``[shock, path, month]`` (BTC
+    log-return, hashrate and fee innovations in sd units) if the BTC model resamples, and the
+    number of paths covered (the run's last block may be cut short)."""
 
     u: FloatArray
     boot: FloatArray | None
@@ -107,6 +108,6 @@ class RecursionCoefficients:
     log_hashprice0: float
     height0: float
     log_fees_btc_per_block0: float
-    hashrate_coef: FloatArray  # a, b, c, sigma
+    hashrate_coef: FloatArray  # a, b, c, sigma (innovation sd), rho, eps0 (the last error)
     fee_coef: FloatArray  # mean_log, phi, innovation sd
     power_coef: FloatArray  # [index, 3]: phi, innovation sd, escalator

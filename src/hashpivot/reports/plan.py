@@ -399,6 +399,7 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
             "BTC drift and volatility",
             f"μ {m['mu_annual']:.1%}/yr, σ {m['sigma_annual']:.1%}/√yr — {m['drift_rule_text']}",
         ),
+        ("backtest of this market model", m.get("backtest_text", "(not recorded)")),
         ("discount rate", f"{m['discount_rate_annual']:.1%}/yr (monthly compounding)"),
         ("NPV is", summary["npv_definition"]),
     ]

@@ -57,8 +57,29 @@ CREATE TABLE IF NOT EXISTS run_tornado (
     run_id VARCHAR NOT NULL, driver VARCHAR NOT NULL,
     low_npv_usd DOUBLE, high_npv_usd DOUBLE, base_npv_usd DOUBLE
 );
+CREATE TABLE IF NOT EXISTS backtests (
+    backtest_id VARCHAR PRIMARY KEY,
+    created_utc TIMESTAMP NOT NULL,
+    version VARCHAR NOT NULL,
+    first_origin DATE NOT NULL,
+    last_origin DATE NOT NULL,
+    step_months INTEGER NOT NULL,
+    horizons VARCHAR NOT NULL,
+    paths BIGINT NOT NULL,
+    seed BIGINT NOT NULL,
+    calibration_json VARCHAR NOT NULL,
+    scores_json VARCHAR NOT NULL,
+    data_sha256 VARCHAR NOT NULL,
+    report_path VARCHAR
+);
+CREATE TABLE IF NOT EXISTS backtest_scores (
+    backtest_id VARCHAR NOT NULL, process VARCHAR NOT NULL, horizon_months INTEGER NOT NULL,
+    metric VARCHAR NOT NULL, value DOUBLE
+);
 """
 TABLES = ("runs", "run_series", "run_sites", "run_npv", "run_tornado")
+#: A backtest's scalar figures, one row each in ``backtest_scores``.
+BACKTEST_METRICS = ("crps", "spread_skill", "pit_mean", "origins", "independent_windows")
 
 
 def sha256_text(text: str) -> str:
@@ -310,6 +331,162 @@ def save_run(
     finally:
         for view in ("series_df", "npv_df"):
             con.unregister(view)
+
+
+def backtest_rows(backtest_id: str, record: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """A backtest's figures as rows ``(id, process, horizon, metric, value)``.
+
+    Parameters
+    ----------
+    backtest_id : str
+        The backtest's id.
+    record : dict
+        The ``hashpivot backtest --json`` keys.
+
+    Returns
+    -------
+    list of tuple
+        Coverage rates (and their shares below and above, and the interval's ends), CRPS of the
+        model and both baselines, spread-skill, mean PIT and the counts, per process and horizon.
+    """
+    rows: list[tuple[Any, ...]] = []
+    for process, by_h in record["coverage_90"].items():
+        for h in by_h:
+            for name in ("coverage_90", "coverage_50"):
+                c = record[name][process][h]
+                lo, hi = c["interval_90"]
+                for key, v in (("", c["rate"]), ("_below", c["below"]), ("_above", c["above"]),
+                               ("_lo", lo), ("_hi", hi)):  # fmt: skip
+                    rows.append((backtest_id, process, int(h), name + key, v))
+            for name in BACKTEST_METRICS:
+                rows.append((backtest_id, process, int(h), name, record[name][process][h]))
+            for base, v in record["baseline_crps"][process][h].items():
+                rows.append((backtest_id, process, int(h), f"crps_{base}", v))
+    return rows
+
+
+def save_backtest(
+    con: duckdb.DuckDBPyConnection,
+    backtest_id: str,
+    record: dict[str, Any],
+    data_sha256: str,
+    report_path: str | None,
+) -> None:
+    """Write a finished backtest in one transaction (all of it or nothing).
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    backtest_id : str
+        Its new id (:func:`new_run_id`).
+    record : dict
+        The ``hashpivot backtest --json`` keys.
+    data_sha256 : str
+        SHA-256 of the history it read (the daily network data).
+    report_path : str or None
+        Where its HTML report was written.
+
+    Raises
+    ------
+    StorageError
+        The store refused the write (nothing of the backtest was written).
+    """
+    days = record["origin_days"]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(
+            "INSERT INTO backtests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                backtest_id,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                record["version"],
+                days[0],
+                days[-1],
+                record["step_months"],
+                ",".join(str(h) for h in record["horizons"]),
+                record["paths"],
+                record["seed"],
+                json.dumps(record["calibration"], sort_keys=True),
+                json.dumps(record, default=float),
+                data_sha256,
+                report_path,
+            ],
+        )
+        rows = backtest_rows(backtest_id, record)
+        if rows:  # none when no horizon had two outcomes to score
+            con.executemany("INSERT INTO backtest_scores VALUES (?, ?, ?, ?, ?)", rows)
+        con.execute("COMMIT")
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass
+        if isinstance(exc, duckdb.Error):
+            raise StorageError(
+                f"--db: backtest {backtest_id} was not stored (nothing of it was written): "
+                f"{_first_line(exc)}"
+            ) from None
+        raise
+
+
+def list_backtests(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every stored backtest, oldest first, with its calibration.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+
+    Returns
+    -------
+    list of dict
+        ``backtest_id``, ``created_utc``, ``first_origin``, ``last_origin``, ``step_months``,
+        ``horizons``, ``paths``, ``seed``, ``calibration``, ``data_sha256``, ``report_path``.
+    """
+    rows = con.execute(
+        "SELECT backtest_id, created_utc, first_origin, last_origin, step_months, horizons, "
+        "paths, seed, calibration_json, data_sha256, report_path FROM backtests "
+        "ORDER BY created_utc, backtest_id"
+    ).fetchall()
+    keys = ("backtest_id", "created_utc", "first_origin", "last_origin", "step_months",
+            "horizons", "paths", "seed", "calibration", "data_sha256", "report_path")  # fmt: skip
+    out = []
+    for r in rows:
+        d = dict(zip(keys, r, strict=True))
+        d["calibration"] = json.loads(d["calibration"])
+        for k in ("created_utc", "first_origin", "last_origin"):
+            d[k] = str(d[k])
+        out.append(d)
+    return out
+
+
+def get_backtest(con: duckdb.DuckDBPyConnection, backtest_id: str) -> dict[str, Any]:
+    """A stored backtest's record (the ``--json`` keys).
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    backtest_id : str
+        Its id.
+
+    Returns
+    -------
+    dict
+        The record as it was written.
+
+    Raises
+    ------
+    InputError
+        No backtest has that id.
+    """
+    row = con.execute(
+        "SELECT scores_json FROM backtests WHERE backtest_id = ?", [backtest_id]
+    ).fetchone()
+    if row is None:
+        raise InputError("backtest_id", backtest_id, "the id of a stored backtest")
+    return dict(json.loads(row[0]))
 
 
 def list_runs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

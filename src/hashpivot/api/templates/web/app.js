@@ -76,6 +76,7 @@ const hp = {
       const rows = [["market start", `${m.start_month}, data to ${m.data_end}: BTC ${hp.usd(m.start_btc_price_usd)}, ${Math.round(m.start_hashrate_eh_s)} EH/s`],
         ["BTC drift / volatility", `μ ${hp.pct(m.mu_annual)}/yr, σ ${hp.pct(m.sigma_annual)}/√yr — ${m.drift_rule_text}`],
         ["discount rate", hp.pct(m.discount_rate_annual) + "/yr"], ["NPV is", s.npv_definition]];
+      if (m.backtest_text) rows.push(["backtest of the model", m.backtest_text]);
       for (const f of m.flags || []) rows.push(["FLAG", f]);
       for (const [k, v] of rows) {
         const tr = document.createElement("tr"); tr.className = k === "FLAG" ? "flag" : "";
