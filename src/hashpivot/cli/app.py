@@ -1054,9 +1054,9 @@ def backtest_cmd(
         return
     out_rec: dict[str, Any] = rec
     table = Table(title=f"Backtest: {len(ors)} origins {first} .. {last}, {paths:,} paths each")
-    for col in ("process", "horizon", "origins (indep.)", "90% band", "50% band", "spread-skill",
-                "CRPS", "CRPS random walk", "CRPS flat"):  # fmt: skip
-        table.add_column(col, justify="left" if col == "process" else "right")
+    for col in ("process", "h", "origins\n(indep.)", "90%\nband", "90%\ninterval", "50%\nband",
+                "spread-\nskill", "CRPS", "CRPS\nRW", "CRPS\nflat"):  # fmt: skip
+        table.add_column(col, justify="left" if col == "process" else "right", no_wrap=True)
     for p in hindcast.PROCESSES:
         for h in hs:
             k = str(h)
@@ -1068,7 +1068,8 @@ def backtest_cmd(
                 p,
                 f"{h} m",
                 f"{out_rec['origins'][p][k]} ({out_rec['independent_windows'][p][k]})",
-                f"{c90['rate']:.0%} [{c90['interval_90'][0]:.0%}–{c90['interval_90'][1]:.0%}]",
+                f"{c90['rate']:.0%}",
+                f"{c90['interval_90'][0]:.0%}–{c90['interval_90'][1]:.0%}",
                 f"{c50['rate']:.0%}",
                 f"{out_rec['spread_skill'][p][k]:.2f}",
                 f"{out_rec['crps'][p][k]:.3f}",
@@ -1077,8 +1078,10 @@ def backtest_cmd(
             )
     console.print(table)
     console.print(
-        "Nominal: 90% and 50% of outcomes inside the bands, spread-skill 1; CRPS on logs, lower "
-        "is better. Origins overlap: the count in brackets is of independent windows."
+        "Nominal: 90% and 50% of outcomes inside the bands (interval: a block bootstrap's 90% "
+        "for the 90% band), spread-skill 1; CRPS on logs, lower is better, against a random "
+        "walk (RW) and a flat forecast. Origins overlap: the count in brackets is of "
+        "independent windows."
     )
     console.print(f"backtest {backtest_id}: report {report_path}, stored in {db}")
 

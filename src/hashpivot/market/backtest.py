@@ -13,15 +13,16 @@ outcome is the realised value, ``[...]``. Every score here is vectorised over th
 * :func:`spread_skill` — RMSE of the fan median's error over the mean fan sd (1 when the spread
   is honest);
 * :func:`independent_windows` and :func:`block_bootstrap_interval` — how many non-overlapping
-  windows a figure rests on, and a moving-block bootstrap interval for a coverage rate [2]_;
+  windows a figure rests on, and a circular block bootstrap interval for a coverage rate [2]_;
 * :func:`random_walk_fan` and :func:`flat_fan` — the two naive baselines every model must beat.
 
 References
 ----------
 .. [1] Gneiting, T. & Raftery, A. E. (2007). Strictly proper scoring rules, prediction, and
    estimation. *JASA* 102(477), 359–378 (eq. 20 and the ensemble form).
-.. [2] Künsch, H. R. (1989). The jackknife and the bootstrap for general stationary observations.
-   *Annals of Statistics* 17(3), 1217–1241.
+.. [2] Politis, D. N. & Romano, J. P. (1992). A circular block-resampling procedure for
+   stationary data. In *Exploring the Limits of Bootstrap*, Wiley, 263–270; after Künsch, H. R.
+   (1989), *Annals of Statistics* 17(3), 1217–1241.
 """
 
 from __future__ import annotations
@@ -199,7 +200,12 @@ def block_bootstrap_interval(
     n_boot: int = 2000,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Moving-block bootstrap interval of a rate over a time-ordered series of hits.
+    """Circular block bootstrap interval of a rate over a time-ordered series of hits.
+
+    Blocks of ``block`` consecutive origins are drawn with starts anywhere in the series and
+    wrap around its end (Politis & Romano 1992), so every origin is drawn equally often: a
+    moving-block bootstrap, whose blocks cannot start near the end, under-draws the first and
+    last origins and can give an interval that misses the rate itself when the misses sit there.
 
     Parameters
     ----------
@@ -226,8 +232,8 @@ def block_bootstrap_interval(
     b = int(min(max(block, 1), n))
     rng = np.random.default_rng(seed)
     n_blocks = -(-n // b)
-    starts = rng.integers(0, n - b + 1, size=(n_boot, n_blocks))
-    idx = (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(n_boot, -1)[:, :n]
+    starts = rng.integers(0, n, size=(n_boot, n_blocks))
+    idx = (starts[:, :, None] + np.arange(b)[None, None, :]).reshape(n_boot, -1)[:, :n] % n
     rates = h[idx].mean(axis=1)
     lo, hi = np.quantile(rates, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)

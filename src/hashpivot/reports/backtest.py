@@ -104,10 +104,18 @@ def _pit_figure(rec: dict[str, Any]) -> go.Figure:
         rows=1, cols=len(hindcast.PROCESSES), subplot_titles=list(hindcast.PROCESSES)
     )
     x = [f"{d / 10:.1f}" for d in range(10)]
+    palette = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
     for col, p in enumerate(hindcast.PROCESSES, start=1):
-        for h, deciles in rec["pit_deciles"][p].items():
+        for j, (h, deciles) in enumerate(rec["pit_deciles"][p].items()):
             fig.add_bar(
-                x=x, y=deciles, name=f"{h} m", legendgroup=h, showlegend=col == 1, row=1, col=col
+                x=x,
+                y=deciles,
+                name=f"{h} m",
+                legendgroup=h,
+                showlegend=col == 1,
+                marker_color=palette[j % len(palette)],
+                row=1,
+                col=col,
             )
         fig.add_hline(y=0.1, line_dash="dash", line_color="#444", row=1, col=col)
     fig.update_layout(barmode="group")
