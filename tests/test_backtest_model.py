@@ -217,7 +217,10 @@ def test_a_run_quotes_its_models_backtest(tmp_path: Path) -> None:
             for h, v in m["backtest"]["coverage_90"][p].items()
             if not 0.85 <= v <= 0.95
         ]
-        assert len([f for f in m["flags"] if "out of sample" in f]) == len(missed)
+        flagged = [f for f in m["flags"] if "out of sample" in f]
+        assert len(flagged) == (1 if missed else 0)
+        for p, h in missed:
+            assert f"{p.replace('_', ' ')} " in flagged[0] and f"at {h} m" in flagged[0]
     other, _ = config.load_plan(
         ROOT / "examples" / "texas_miner.yaml", ["market.bootstrap_block_months=7"], paths=256
     )

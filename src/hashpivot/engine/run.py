@@ -591,14 +591,17 @@ def market_assumptions(model: PlanModel) -> dict[str, Any]:
             flags.append(age)
     backtest = hindcast.honesty(hindcast.published_scores(market_calibration(plan.market)))
     if backtest is not None:
-        for p in hindcast.HONESTY_PROCESSES:
-            for h, rate in backtest["coverage_90"][p].items():
-                if not 0.85 <= rate <= 0.95:
-                    flags.append(
-                        f"{p.replace('_', ' ')} fan {'too narrow' if rate < 0.85 else 'too wide'} "
-                        f"out of sample: its 90% band held {rate:.0%} of realised values at {h} "
-                        "months in the backtest (goal 85–95%)"
-                    )
+        missed = [
+            f"{p.replace('_', ' ')} {rate:.0%} at {h} m"
+            for p in hindcast.HONESTY_PROCESSES
+            for h, rate in backtest["coverage_90"][p].items()
+            if not 0.85 <= rate <= 0.95
+        ]
+        if missed:
+            flags.append(
+                "fans out of line out of sample — share of realised values inside the 90% band "
+                f"in the backtest (goal 85–95%): {', '.join(missed)}"
+            )
     rules = {
         "median_flat": "median_flat (μ = σ²/2: the median BTC price stays at the start price)",
         "historical": "historical (estimated from the window; flagged)",
