@@ -320,6 +320,8 @@ def test_average_subsidy_equals_integer_sums_on_whole_heights() -> None:
         # A mid-month as_of: a partial first period (its share of drift and variance).
         {"btc_model": "gbm", "as_of": "2021-12-15"},
         {"btc_model": "bootstrap", "as_of": "2021-12-15"},
+        # The joint bootstrap without antithetic twins, the hashrate fitted from 2013.
+        {"btc_model": "bootstrap", "antithetic": False, "hashrate_window_start": "2013-01-01"},
     ],
 )
 def test_fused_market_recursion_equals_numpy_reference(market: dict) -> None:

@@ -324,7 +324,8 @@ def record(
     -------
     dict
         ``origin_days``, ``horizons``, ``paths``, ``seed``, ``step_months``, ``version``,
-        ``calibration`` and the keys of :func:`scores`.
+        ``data_end`` (the last day of the data scored against), ``calibration`` and the keys of
+        :func:`scores`.
     """
     return {
         "origin_days": [str(o.date()) for o in hc.origins],
@@ -333,6 +334,7 @@ def record(
         "seed": seed,
         "step_months": step_months,
         "version": __version__,
+        "data_end": str(history.btc_daily().index[-1].date()),
         "calibration": calibration_key(calibration),
     } | scores(hc, step_months=step_months, seed=seed)
 
@@ -432,7 +434,7 @@ def honesty(rec: dict[str, Any] | None) -> dict[str, Any] | None:
         f"out of sample ({len(rec['origin_days'])} monthly origins {out['origins'][0]} .. "
         f"{out['origins'][1]}), the 90% band held the realised value at 12 / 24 months: "
         + ", ".join(parts)
-        + " (nominal 90%)"
+        + f" (nominal 90%; scored on data to {rec['data_end']})"
     )
     return out
 
@@ -464,7 +466,7 @@ def path_check(origin: str, n_paths: int = 4000, seed: int = 1, **calibration: A
     n_paths : int
         Paths [-].
     seed : int
-        Seed, used as in :func:`run` (the same fan as a backtest's origin).
+        Seed [-], used as in :func:`run` (the same fan as a backtest's origin).
     **calibration
         ``calibrate`` arguments.
 
