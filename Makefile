@@ -59,6 +59,7 @@ bench: $(UV)
 	$(BIN)/python benchmarks/bench_dispatch.py
 	$(BIN)/python benchmarks/bench_ledger.py
 	$(BIN)/python benchmarks/bench_api.py
+	$(BIN)/python benchmarks/bench_backtest.py
 
 # The schema reference (a test fails when it is stale) and the site with the API reference
 # generated from the docstrings (mkdocs + mkdocstrings; --strict: any warning fails the build).
