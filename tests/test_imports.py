@@ -25,6 +25,7 @@ TIERS: dict[str, int] = {
             "files",
             "version",
             "clock",
+            "solver",
         ),
         0,
     ),

@@ -26,9 +26,6 @@ zeros (linopy's "no silent wrong answers").
 from __future__ import annotations
 
 import enum
-import os
-import sys
-import threading
 import time
 from dataclasses import dataclass, replace
 from typing import Any
@@ -44,6 +41,7 @@ from ..errors import (
     require_non_negative,
     require_positive,
 )
+from ..solver import quiet_highs
 from ..units import BoolArray, FloatArray
 
 
@@ -441,45 +439,6 @@ def build(site: DispatchSite, prices_usd_per_mwh: FloatArray) -> LpModel:
         balance_rows=slice(0, n),
         build_s=time.perf_counter() - t0,
     )
-
-
-_HIGHS_LOCK = threading.Lock()
-_HIGHS_QUIET = False
-
-
-def quiet_highs() -> Any:
-    """A HiGHS instance with its output off before it can print.
-
-    HiGHS (1.16) prints a banner on the process's standard output (file descriptor 1, below
-    Python) when the first instance is built, which would corrupt ``--json`` output: the first
-    construction runs with descriptor 1 pointed at ``/dev/null``; every instance then gets
-    ``output_flag`` off at once.
-
-    Returns
-    -------
-    highspy.Highs
-        A fresh solver.
-    """
-    global _HIGHS_QUIET
-    import highspy
-
-    with _HIGHS_LOCK:
-        if not _HIGHS_QUIET:
-            sys.stdout.flush()
-            saved = os.dup(1)
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            try:
-                os.dup2(devnull, 1)
-                h = highspy.Highs()
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-                os.close(devnull)
-            _HIGHS_QUIET = True
-        else:
-            h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    return h
 
 
 def solve(

@@ -1,0 +1,831 @@
+"""Choosing one alternative per site: a mixed-integer programme over simulated scenarios.
+
+Each site ``s`` has alternatives ``a`` (keep mining, convert, repower, sell …, each possibly at
+several start months), valued on the same ``N`` scenarios (common random numbers):
+``npv_usd[s, a, k]``. The portfolio takes exactly one alternative per site and maximises the
+expected NPV (sample-average approximation)
+
+.. math::
+    \\max_x \\; \\frac1N \\sum_k \\sum_{s,a} x_{sa} V_{sak}, \\quad \\sum_a x_{sa} = 1, \\;
+    x_{sa} \\in \\{0, 1\\}
+
+subject to the limits of :class:`PortfolioLimits`: capex by year, conversions started per year,
+leased MW, and a floor on the CVaR of portfolio NPV at level α (the mean of its worst
+``1 − α`` share of scenarios), linearised after Rockafellar and Uryasev [1]_: with the loss
+``L_k = −Σ x V_k``,
+
+.. math::
+    t + \\frac{1}{(1-α) N} \\sum_k u_k \\le -\\text{floor}, \\quad u_k \\ge L_k - t, \\;
+    u_k \\ge 0 .
+
+Solved on HiGHS [2]_. :func:`decide` also gives what a decision-maker asks next: per site the
+next best alternative and what forcing it would cost (a re-solve with that alternative fixed),
+the value of relaxing each binding limit (a re-solve with the limit moved by a stated step —
+a MILP has no duals), and the greedy per-site choice a spreadsheet would make, with whether it
+fits the limits. :func:`frontier` traces expected NPV against the CVaR floor.
+
+References
+----------
+.. [1] R. T. Rockafellar and S. Uryasev, "Optimization of conditional value-at-risk",
+   *Journal of Risk* 2(3), 21–41 (2000).
+.. [2] Q. Huangfu and J. A. J. Hall, "Parallelizing the dual revised simplex method",
+   *Math. Prog. Comp.* 10, 119–142 (2018).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from ..errors import HashpivotError, InputError
+from ..solver import quiet_highs
+from ..units import FloatArray
+
+#: Relative tolerance of the MILP (HiGHS ``mip_rel_gap``).
+MIP_REL_GAP = 1e-9
+
+#: Relative tolerance on the CVaR floor: HiGHS keeps rows to an absolute 1e-7, so a cut met by
+#: the solver may leave the choice's CVaR that far below it.
+CVAR_REL_TOL = 1e-7
+
+
+class PortfolioInfeasible(HashpivotError):
+    """No choice satisfies the limits; ``relaxation`` holds the smallest change of each limit
+    that makes the problem feasible (limit name → amount)."""
+
+    def __init__(self, message: str, relaxation: dict[str, float]) -> None:
+        super().__init__(message)
+        self.relaxation = relaxation
+
+
+@dataclass(frozen=True)
+class PortfolioProblem:
+    """Sites' alternatives valued on common scenarios.
+
+    ``npv_usd[s, a, k]`` is NaN where alternative ``a`` is not open to site ``s`` (a ragged list
+    padded); ``capex_usd[s, a, y]`` the capex it spends in year ``y`` [USD]; ``conversion_year``
+    the year index a conversion starts (−1: not a conversion); ``leased_mw`` the MW it leases to a
+    tenant [MW].
+    """
+
+    sites: tuple[str, ...]
+    alternatives: tuple[tuple[str, ...], ...]
+    npv_usd: FloatArray
+    capex_usd: FloatArray
+    conversion_year: npt.NDArray[np.int64]
+    leased_mw: FloatArray
+
+    def __post_init__(self) -> None:
+        s, a, _ = self.npv_usd.shape
+        if len(self.sites) != s or len(self.alternatives) != s:
+            raise InputError("sites", len(self.sites), f"{s} names, one per row of npv_usd")
+        for name, alts in zip(self.sites, self.alternatives, strict=True):
+            if not alts:
+                raise InputError(f"sites[{name}].alternatives", [], "at least one alternative")
+            if len(alts) > a:
+                raise InputError(f"sites[{name}].alternatives", len(alts), f"at most {a}")
+        for key in ("capex_usd", "conversion_year", "leased_mw"):
+            if getattr(self, key).shape[:2] != (s, a):
+                raise InputError(key, getattr(self, key).shape, f"leading shape ({s}, {a})")
+
+    @property
+    def allowed(self) -> npt.NDArray[np.bool_]:
+        """``[site, alternative]``: open to the site (named and valued) [-]."""
+        n = np.array([len(a) for a in self.alternatives])
+        named = np.arange(self.npv_usd.shape[1])[None, :] < n[:, None]
+        return named & np.isfinite(self.npv_usd).all(axis=2)
+
+    @property
+    def mean_npv_usd(self) -> FloatArray:
+        """Expected NPV ``[site, alternative]`` over the scenarios [USD] (−inf where closed)."""
+        return np.where(self.allowed, np.nan_to_num(self.npv_usd).mean(axis=2), -np.inf)
+
+
+@dataclass(frozen=True)
+class PortfolioLimits:
+    """The ``portfolio:`` section's limits; ``None`` leaves a limit out.
+
+    ``capex_budget_usd[y]`` caps the capex of year ``y`` [USD]; ``conversions_per_year`` the
+    conversions started in any year [-]; ``leased_mw`` the MW tenants will take [MW];
+    ``cvar_level`` α in (0, 1) and ``cvar_floor_usd`` the least CVaR of portfolio NPV allowed
+    (the mean of the worst ``1 − α`` share of scenarios) [USD].
+    """
+
+    capex_budget_usd: FloatArray | None = None
+    conversions_per_year: int | None = None
+    leased_mw: float | None = None
+    cvar_level: float = 0.95
+    cvar_floor_usd: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.cvar_level < 1.0:
+            raise InputError("portfolio.cvar_level", self.cvar_level, "a level in (0, 1)")
+        if self.conversions_per_year is not None and self.conversions_per_year < 0:
+            raise InputError(
+                "portfolio.conversions_per_year", self.conversions_per_year, "a count ≥ 0"
+            )
+        if self.leased_mw is not None and self.leased_mw < 0:
+            raise InputError("portfolio.leased_mw", self.leased_mw, "MW ≥ 0")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One solved portfolio: ``alternative[s]`` the index chosen for site ``s``."""
+
+    alternative: npt.NDArray[np.int64]
+    expected_npv_usd: float
+    cvar_usd: float
+    npv_usd: FloatArray = field(repr=False)  # [scenario]: the portfolio's NPV
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The portfolio decision and what surrounds it.
+
+    ``next_best[s]`` is the best other alternative of site ``s`` (``-1`` if it has none) and
+    ``cost_to_force_usd[s]`` what forcing it costs in expected NPV; ``binding`` maps each limit
+    that binds to the gain from relaxing it by its step (``step_of``); ``greedy`` is each site's
+    best alternative on its own and ``greedy_feasible`` whether it fits the limits.
+    """
+
+    choice: Choice
+    next_best: npt.NDArray[np.int64]
+    cost_to_force_usd: FloatArray
+    binding: dict[str, float]
+    step_of: dict[str, float]
+    greedy: Choice
+    greedy_feasible: bool
+
+
+def cvar_lower(npv_usd: npt.ArrayLike, level: float) -> float:
+    """CVaR of NPV at ``level``: the mean of its worst ``1 − level`` share of scenarios.
+
+    With ``N(1 − level)`` not whole, the boundary scenario counts with its fraction (the exact
+    sample CVaR, the value the Rockafellar–Uryasev programme attains).
+
+    Parameters
+    ----------
+    npv_usd : array_like of float
+        NPV per scenario [USD].
+    level : float
+        α in (0, 1) [-].
+
+    Returns
+    -------
+    float
+        The lower-tail mean [USD].
+    """
+    v = np.sort(np.asarray(npv_usd, dtype=np.float64))
+    tail = (1.0 - level) * v.size
+    whole = int(np.floor(tail + 1e-12))
+    frac = tail - whole
+    total = v[:whole].sum() + (frac * v[whole] if whole < v.size and frac > 1e-12 else 0.0)
+    return float(total / tail)
+
+
+def _highs() -> Any:
+    h = quiet_highs()
+    h.setOptionValue("mip_rel_gap", MIP_REL_GAP)
+    return h
+
+
+@dataclass(frozen=True)
+class _Milp:
+    cost: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    integrality: npt.NDArray[np.int64]
+    a: sp.csc_matrix
+    row_lower: FloatArray
+    row_upper: FloatArray
+    rows: dict[str, list[int]]  # limit name → its rows
+    n_x: int
+
+
+def define_milp(
+    problem: PortfolioProblem,
+    limits: PortfolioLimits,
+    fixed: dict[int, int] | None = None,
+    banned: tuple[tuple[int, int], ...] = (),
+    cuts: FloatArray | None = None,
+) -> _Milp:
+    """Build the MILP: one binary per open (site, alternative), the CVaR rows, the limits' rows.
+
+    Parameters
+    ----------
+    problem : PortfolioProblem
+        Sites, alternatives and their values.
+    limits : PortfolioLimits
+        The limits.
+    fixed : dict of int to int or None
+        Sites whose alternative is forced (site index → alternative index).
+    banned : tuple of (int, int)
+        (site, alternative) pairs excluded.
+    cuts : numpy.ndarray of float or None
+        ``[cut, s·A + a]``: impose the CVaR floor by these cuts ``c·x ≥ floor`` (see
+        :func:`tail_weights`) instead of the full linearisation [USD].
+
+    Returns
+    -------
+    _Milp
+        Columns ``x[s·A + a]`` then (linearised CVaR) ``t`` and ``u[k]``; rows named by limit.
+    """
+    s_n, a_n, k_n = problem.npv_usd.shape
+    n_x = s_n * a_n
+    allowed = problem.allowed.ravel().copy()
+    for s, a in banned:
+        allowed[s * a_n + a] = False
+    upper_x = allowed.astype(np.float64)
+    lower_x = np.zeros(n_x)
+    for s, a in (fixed or {}).items():
+        lower_x[s * a_n + a] = upper_x[s * a_n + a] = 1.0
+        if not allowed[s * a_n + a]:
+            raise InputError(f"sites[{problem.sites[s]}]", a, "an alternative open to the site")
+    values = np.nan_to_num(problem.npv_usd).reshape(n_x, k_n)
+    mean = values.mean(axis=1)
+    use_cvar = limits.cvar_floor_usd is not None and cuts is None
+    n_col = n_x + (1 + k_n if use_cvar else 0)
+    cost = np.zeros(n_col)
+    cost[:n_x] = mean
+    lower = np.r_[lower_x, np.full(n_col - n_x, -np.inf)]
+    upper = np.r_[upper_x, np.full(n_col - n_x, np.inf)]
+    if use_cvar:
+        lower[n_x + 1 :] = 0.0  # u ≥ 0 (t is free)
+    integrality = np.r_[np.ones(n_x, dtype=np.int64), np.zeros(n_col - n_x, dtype=np.int64)]
+    blocks: list[sp.csr_matrix] = []
+    lo: list[FloatArray] = []
+    hi: list[FloatArray] = []
+    rows: dict[str, list[int]] = {}
+    n_rows = 0
+
+    def add(name: str, mat: Any, r_lo: FloatArray, r_hi: FloatArray) -> None:
+        nonlocal n_rows
+        m = sp.csr_matrix(mat)
+        m.resize((m.shape[0], n_col))
+        blocks.append(m)
+        lo.append(np.asarray(r_lo, dtype=np.float64))
+        hi.append(np.asarray(r_hi, dtype=np.float64))
+        rows[name] = list(range(n_rows, n_rows + m.shape[0]))
+        n_rows += m.shape[0]
+
+    one = sp.kron(sp.eye(s_n), np.ones((1, a_n)))
+    add("one_per_site", one, np.ones(s_n), np.ones(s_n))
+    if limits.capex_budget_usd is not None:
+        budget = np.asarray(limits.capex_budget_usd, dtype=np.float64)
+        capex = problem.capex_usd.reshape(n_x, -1)
+        years = min(budget.size, capex.shape[1])
+        spend = np.zeros((budget.size, n_x))
+        spend[:years] = capex[:, :years].T
+        add("capex_budget", spend, np.full(budget.size, -np.inf), budget)
+    if limits.conversions_per_year is not None:
+        cy = problem.conversion_year.ravel()
+        start_years = np.unique(cy[cy >= 0])
+        if start_years.size:
+            mat = (cy[None, :] == start_years[:, None]).astype(np.float64)
+            cap = np.full(start_years.size, float(limits.conversions_per_year))
+            add("conversions_per_year", mat, np.full(start_years.size, -np.inf), cap)
+    if limits.leased_mw is not None:
+        add(
+            "leased_mw",
+            problem.leased_mw.reshape(1, n_x),
+            np.array([-np.inf]),
+            np.array([limits.leased_mw]),
+        )
+    if use_cvar:
+        floor = float(limits.cvar_floor_usd)  # type: ignore[arg-type]
+        # u_k + Σ x V_k + t ≥ 0   (u_k ≥ L_k − t with L_k = −Σ x V_k)
+        mat = sp.hstack([sp.csr_matrix(values.T), np.ones((k_n, 1)), sp.eye(k_n)])
+        add("cvar_scenarios", mat, np.zeros(k_n), np.full(k_n, np.inf))
+        # t + Σ u / ((1 − α) N) ≤ −floor
+        row = np.zeros((1, n_col))
+        row[0, n_x] = 1.0
+        row[0, n_x + 1 :] = 1.0 / ((1.0 - limits.cvar_level) * k_n)
+        add("cvar_floor", row, np.array([-np.inf]), np.array([-floor]))
+    if cuts is not None and limits.cvar_floor_usd is not None and len(cuts):
+        c = np.asarray(cuts, dtype=np.float64).reshape(-1, n_x)
+        add("cvar_cuts", c, np.full(c.shape[0], float(limits.cvar_floor_usd)),
+            np.full(c.shape[0], np.inf))  # fmt: skip
+    a = sp.vstack(blocks).tocsc()
+    return _Milp(
+        cost, lower, upper, integrality, a, np.concatenate(lo), np.concatenate(hi), rows, n_x
+    )
+
+
+def _run(m: _Milp) -> tuple[FloatArray, float] | None:
+    """Solve on HiGHS (maximising): the column values and the objective, ``None`` if infeasible."""
+    import highspy
+
+    h = _highs()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = m.cost.size, m.row_lower.size
+    inf = highspy.kHighsInf
+    lp.col_cost_ = m.cost
+    lp.col_lower_ = np.where(np.isfinite(m.lower), m.lower, -inf)
+    lp.col_upper_ = np.where(np.isfinite(m.upper), m.upper, inf)
+    lp.row_lower_ = np.where(np.isfinite(m.row_lower), m.row_lower, -inf)
+    lp.row_upper_ = np.where(np.isfinite(m.row_upper), m.row_upper, inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = m.a.indptr
+    lp.a_matrix_.index_ = m.a.indices
+    lp.a_matrix_.value_ = m.a.data
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.integrality_ = [
+        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+        for i in m.integrality
+    ]
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return None
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise HashpivotError(
+            f"portfolio: HiGHS stopped with status {h.modelStatusToString(status)}"
+        )
+    return np.asarray(h.getSolution().col_value), float(h.getInfo().objective_function_value)
+
+
+def _solve(m: _Milp, problem: PortfolioProblem, limits: PortfolioLimits) -> Choice | None:
+    out = _run(m)
+    if out is None:
+        return None
+    a_n = problem.npv_usd.shape[1]
+    chosen = np.argmax(out[0][: m.n_x].reshape(-1, a_n), axis=1).astype(np.int64)
+    return evaluate(problem, chosen, limits.cvar_level)
+
+
+def evaluate(problem: PortfolioProblem, chosen: npt.ArrayLike, level: float = 0.95) -> Choice:
+    """A given choice's portfolio NPV per scenario, its mean and its CVaR.
+
+    Parameters
+    ----------
+    problem : PortfolioProblem
+        Sites and values.
+    chosen : array_like of int
+        Alternative index per site [-].
+    level : float
+        CVaR level α [-].
+
+    Returns
+    -------
+    Choice
+        The choice with its expected NPV [USD], CVaR [USD] and NPV per scenario [USD].
+    """
+    c = np.asarray(chosen, dtype=np.int64)
+    npv = np.nan_to_num(problem.npv_usd[np.arange(c.size), c]).sum(axis=0)
+    return Choice(c, float(npv.mean()), cvar_lower(npv, level), npv)
+
+
+def feasible(problem: PortfolioProblem, limits: PortfolioLimits, chosen: npt.ArrayLike) -> bool:
+    """Whether a choice keeps every limit (to a relative 1e-9).
+
+    Parameters
+    ----------
+    problem : PortfolioProblem
+        Sites and values.
+    limits : PortfolioLimits
+        The limits.
+    chosen : array_like of int
+        Alternative index per site [-].
+
+    Returns
+    -------
+    bool
+        ``True`` when the choice is open to every site and within every limit.
+    """
+    c = np.asarray(chosen, dtype=np.int64)
+    rows = np.arange(c.size)
+    if not problem.allowed[rows, c].all():
+        return False
+    tol = 1e-9
+    if limits.capex_budget_usd is not None:
+        budget = np.asarray(limits.capex_budget_usd, dtype=np.float64)
+        spend = problem.capex_usd[rows, c].sum(axis=0)
+        n = min(budget.size, spend.size)
+        if (spend[:n] > budget[:n] + tol * (1 + np.abs(budget[:n]))).any():
+            return False
+    if limits.conversions_per_year is not None:
+        cy = problem.conversion_year[rows, c]
+        if cy[cy >= 0].size and np.bincount(cy[cy >= 0]).max() > limits.conversions_per_year:
+            return False
+    if limits.leased_mw is not None:
+        if problem.leased_mw[rows, c].sum() > limits.leased_mw * (1 + tol) + tol:
+            return False
+    if limits.cvar_floor_usd is not None:
+        cvar = evaluate(problem, c, limits.cvar_level).cvar_usd
+        if cvar < limits.cvar_floor_usd - CVAR_REL_TOL * (1 + abs(limits.cvar_floor_usd)):
+            return False
+    return True
+
+
+def tail_weights(npv_usd: npt.ArrayLike, level: float) -> FloatArray:
+    """The scenario weights of the lower-tail mean: ``CVaR = Σ w_k NPV_k``.
+
+    ``1/((1 − α) N)`` on the worst scenarios, the remainder on the boundary one, zero elsewhere;
+    ``Σ w = 1``. For any other portfolio these weights give an upper bound of its CVaR (CVaR is
+    the minimum over all such weightings), so ``Σ_k w_k NPV_k(x) ≥ floor`` is a valid cut.
+
+    Parameters
+    ----------
+    npv_usd : array_like of float
+        NPV per scenario [USD].
+    level : float
+        α in (0, 1) [-].
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Weights per scenario [-].
+    """
+    v = np.asarray(npv_usd, dtype=np.float64)
+    n = v.size
+    cap = 1.0 / ((1.0 - level) * n)
+    order = np.argsort(v, kind="stable")
+    w = np.zeros(n)
+    left = 1.0
+    for k in order:
+        take = min(cap, left)
+        w[k] = take
+        left -= take
+        if left <= 1e-15:
+            break
+    return w
+
+
+#: Cut rounds before the cutting-plane solve gives up (each adds one cut; it converges in far
+#: fewer: the cuts are the vertices of a finite polytope).
+MAX_CUT_ROUNDS = 500
+
+
+def solve(
+    problem: PortfolioProblem,
+    limits: PortfolioLimits,
+    fixed: dict[int, int] | None = None,
+    banned: tuple[tuple[int, int], ...] = (),
+    method: str = "cuts",
+    cut_pool: list[FloatArray] | None = None,
+) -> Choice | None:
+    """The best feasible choice, or ``None`` when no choice keeps the limits.
+
+    A CVaR floor is imposed either by the full Rockafellar–Uryasev linearisation
+    (``method="linearised"``: one auxiliary and one row per scenario) or, by default, by its
+    cutting planes (``"cuts"``, Künzi-Bay and Mayer 2006): solve without it, and while the
+    choice's CVaR is below the floor, add the cut of its tail weights (:func:`tail_weights`)
+    and solve again. Both give the same optimum (the cuts describe the same feasible set on
+    the binaries); the cuts keep every MILP as small as the sites × alternatives.
+
+    Parameters
+    ----------
+    problem : PortfolioProblem
+        Sites and values.
+    limits : PortfolioLimits
+        The limits.
+    fixed : dict of int to int or None
+        Forced alternatives (site → alternative).
+    banned : tuple of (int, int)
+        Excluded (site, alternative) pairs.
+    method : str
+        ``"cuts"`` or ``"linearised"``.
+    cut_pool : list of numpy.ndarray or None
+        Cuts to start from, extended in place with the new ones [USD]: a cut holds for every
+        floor and every limit (it bounds the CVaR of any choice), so a frontier shares one pool.
+
+    Returns
+    -------
+    Choice or None
+        The optimum.
+
+    Raises
+    ------
+    InputError
+        An unknown ``method``.
+    """
+    if method not in ("cuts", "linearised"):
+        raise InputError("method", method, "cuts or linearised")
+    if method == "linearised" or limits.cvar_floor_usd is None:
+        return _solve(define_milp(problem, limits, fixed, banned), problem, limits)
+    values = np.nan_to_num(problem.npv_usd).reshape(-1, problem.npv_usd.shape[2])
+    floor = float(limits.cvar_floor_usd)
+    tol = CVAR_REL_TOL * (1.0 + abs(floor))
+    cuts: list[FloatArray] = [] if cut_pool is None else cut_pool
+    seen: set[bytes] = set()
+    # Phase 1: cuts on the LP relaxation (each round milliseconds), the pool the MILP starts from.
+    for _ in range(MAX_CUT_ROUNDS):
+        rows = np.array(cuts) if cuts else np.zeros((0, values.shape[0]))
+        m = define_milp(problem, limits, fixed, banned, cuts=rows)
+        relaxed = _run(replace(m, integrality=np.zeros_like(m.integrality)))
+        if relaxed is None:
+            return None  # the relaxation is infeasible, so is the MILP
+        npv = values.T @ relaxed[0][: m.n_x]
+        if cvar_lower(npv, limits.cvar_level) >= floor - tol:
+            break
+        cuts.append(values @ tail_weights(npv, limits.cvar_level))
+    for _ in range(MAX_CUT_ROUNDS):
+        rows = np.array(cuts) if cuts else np.zeros((0, values.shape[0]))
+        m = define_milp(problem, limits, fixed, banned, cuts=rows)
+        c = _solve(m, problem, limits)
+        if c is None or c.cvar_usd >= floor - tol:
+            return c
+        key = c.alternative.tobytes()
+        if key in seen:  # its cut is in and the solver holds it met: numerically on the floor
+            raise HashpivotError(
+                f"portfolio: the CVaR floor {floor:,.6g} is met only to {c.cvar_usd:,.6g} "
+                "(numerical tolerance); move the floor slightly"
+            )
+        seen.add(key)
+        cuts.append(values @ tail_weights(c.npv_usd, limits.cvar_level))
+    raise HashpivotError(f"portfolio: the CVaR cuts did not converge in {MAX_CUT_ROUNDS} rounds")
+
+
+def brute_force(problem: PortfolioProblem, limits: PortfolioLimits) -> Choice | None:
+    """Enumerate every choice (small problems: the tests' reference).
+
+    Parameters
+    ----------
+    problem : PortfolioProblem
+        Sites and values.
+    limits : PortfolioLimits
+        The limits.
+
+    Returns
+    -------
+    Choice or None
+        The feasible choice of highest expected NPV.
+    """
+    opts = [np.flatnonzero(row) for row in problem.allowed]
+    best: Choice | None = None
+    for combo in itertools.product(*opts):
+        if not feasible(problem, limits, combo):
+            continue
+        c = evaluate(problem, combo, limits.cvar_level)
+        if best is None or c.expected_npv_usd > best.expected_npv_usd + 1e-9 * (
+            1 + abs(best.expected_npv_usd)
+        ):
+            best = c
+    return best
+
+
+def smallest_relaxation(problem: PortfolioProblem, limits: PortfolioLimits) -> dict[str, float]:
+    """For an infeasible problem, how far each limit alone must move to make it feasible.
+
+    Each limit is dropped in turn (the others kept); the least relaxation of it that the best
+    choice then needs is reported. A limit whose removal alone does not help is left out.
+
+    Parameters
+    ----------
+    problem : PortfolioProblem
+        Sites and values.
+    limits : PortfolioLimits
+        Limits no choice keeps.
+
+    Returns
+    -------
+    dict of str to float
+        Limit name → the smallest change that suffices with the others as they are (USD of
+        budget in the tightest year, conversions per year, MW, USD of CVaR floor).
+    """
+    out: dict[str, float] = {}
+    rows = np.arange(len(problem.sites))
+    if limits.capex_budget_usd is not None:
+        alt = solve(problem, PortfolioLimits(**{**_fields(limits), "capex_budget_usd": None}))
+        if alt is not None:
+            budget = np.asarray(limits.capex_budget_usd, dtype=np.float64)
+            spend = problem.capex_usd[rows, alt.alternative].sum(axis=0)[: budget.size]
+            out["capex_budget"] = float(np.max(spend - budget[: spend.size], initial=0.0))
+    if limits.conversions_per_year is not None:
+        alt = solve(problem, PortfolioLimits(**{**_fields(limits), "conversions_per_year": None}))
+        if alt is not None:
+            cy = problem.conversion_year[rows, alt.alternative]
+            most = np.bincount(cy[cy >= 0]).max() if (cy >= 0).any() else 0
+            out["conversions_per_year"] = float(max(0, most - limits.conversions_per_year))
+    if limits.leased_mw is not None:
+        alt = solve(problem, PortfolioLimits(**{**_fields(limits), "leased_mw": None}))
+        if alt is not None:
+            mw = problem.leased_mw[rows, alt.alternative].sum()
+            out["leased_mw"] = float(max(0.0, mw - limits.leased_mw))
+    if limits.cvar_floor_usd is not None:
+        # the safest portfolio's CVaR (within the other limits) is the highest floor possible
+        best_cvar = max_cvar(
+            problem, PortfolioLimits(**{**_fields(limits), "cvar_floor_usd": None})
+        )
+        if best_cvar is not None:
+            out["cvar_floor"] = float(max(0.0, limits.cvar_floor_usd - best_cvar))
+    return out
+
+
+def _fields(limits: PortfolioLimits) -> dict[str, Any]:
+    return {
+        "capex_budget_usd": limits.capex_budget_usd,
+        "conversions_per_year": limits.conversions_per_year,
+        "leased_mw": limits.leased_mw,
+        "cvar_level": limits.cvar_level,
+        "cvar_floor_usd": limits.cvar_floor_usd,
+    }
+
+
+def max_cvar(problem: PortfolioProblem, limits: PortfolioLimits) -> float | None:
+    """The highest CVaR of portfolio NPV any choice within the (non-CVaR) limits reaches.
+
+    Parameters
+    ----------
+    problem : PortfolioProblem
+        Sites and values.
+    limits : PortfolioLimits
+        Limits; its CVaR floor is ignored.
+
+    Returns
+    -------
+    float or None
+        CVaR [USD] (``None`` when the other limits are infeasible).
+    """
+    c = safest(problem, limits)
+    return None if c is None else c.cvar_usd
+
+
+def safest(
+    problem: PortfolioProblem,
+    limits: PortfolioLimits,
+    cut_pool: list[FloatArray] | None = None,
+) -> Choice | None:
+    """The choice of highest CVaR within the (non-CVaR) limits.
+
+    Maximises ``z`` with ``z ≤ c·x`` for each cut ``c`` (the tail weights of the choices met so
+    far): an outer approximation of the CVaR from above, tightened until it meets the choice's
+    own CVaR.
+
+    Parameters
+    ----------
+    problem : PortfolioProblem
+        Sites and values.
+    limits : PortfolioLimits
+        Limits; its CVaR floor is ignored.
+    cut_pool : list of numpy.ndarray or None
+        Cuts to start from, extended in place [USD].
+
+    Returns
+    -------
+    Choice or None
+        The safest choice (``None`` when the other limits are infeasible).
+    """
+    base = PortfolioLimits(**{**_fields(limits), "cvar_floor_usd": None})
+    core = define_milp(problem, base)
+    values = np.nan_to_num(problem.npv_usd).reshape(-1, problem.npv_usd.shape[2])
+    n_col = core.n_x + 1
+    cost = np.zeros(n_col)
+    cost[-1] = 1.0
+    cuts: list[FloatArray] = [] if cut_pool is None else cut_pool
+    first = evaluate(problem, np.argmax(problem.mean_npv_usd, axis=1), limits.cvar_level)
+    cuts.append(values @ tail_weights(first.npv_usd, limits.cvar_level))
+    a_n = problem.npv_usd.shape[1]
+    for phase in ("lp", "milp"):
+        for _ in range(MAX_CUT_ROUNDS):
+            c_rows = sp.csr_matrix(np.hstack([-np.array(cuts), np.ones((len(cuts), 1))]))
+            zero = sp.csc_matrix((core.a.shape[0], 1))
+            a = sp.vstack([sp.hstack([core.a, zero]), c_rows]).tocsc()
+            integrality = np.r_[core.integrality, 0] * (phase == "milp")
+            m = _Milp(
+                cost, np.r_[core.lower, -np.inf], np.r_[core.upper, np.inf], integrality, a,
+                np.r_[core.row_lower, np.full(len(cuts), -np.inf)],
+                np.r_[core.row_upper, np.zeros(len(cuts))], {}, core.n_x,
+            )  # fmt: skip
+            sol = _run(m)
+            if sol is None:
+                return None
+            x, z = sol[0][: core.n_x], sol[1]
+            if phase == "lp":
+                npv = values.T @ x
+            else:
+                c = evaluate(problem, np.argmax(x.reshape(-1, a_n), axis=1), limits.cvar_level)
+                npv = c.npv_usd
+            cvar = cvar_lower(npv, limits.cvar_level)
+            if z <= cvar + CVAR_REL_TOL * (1.0 + abs(cvar)):
+                if phase == "milp":
+                    return c
+                break
+            cuts.append(values @ tail_weights(npv, limits.cvar_level))
+    raise HashpivotError(f"portfolio: the CVaR cuts did not converge in {MAX_CUT_ROUNDS} rounds")
+
+
+def decide(
+    problem: PortfolioProblem,
+    limits: PortfolioLimits,
+    steps: dict[str, float] | None = None,
+) -> Decision:
+    """Solve, then price the alternatives not taken, the binding limits and the greedy choice.
+
+    Parameters
+    ----------
+    problem : PortfolioProblem
+        Sites and values.
+    limits : PortfolioLimits
+        The limits.
+    steps : dict of str to float or None
+        How far to relax each limit when pricing it: ``capex_budget`` [USD, added to every
+        year's budget; default 1e8], ``conversions_per_year`` [-, default 1], ``leased_mw``
+        [MW, default 10% of the limit], ``cvar_floor`` [USD, default 10% of |floor|].
+
+    Returns
+    -------
+    Decision
+        The choice, next best per site with the cost of forcing it, binding limits with the
+        value of relaxing each, and the greedy choice.
+
+    Raises
+    ------
+    PortfolioInfeasible
+        No choice keeps the limits (the message names each limit and the smallest relaxation).
+    """
+    pool: list[FloatArray] = []  # CVaR cuts, valid for every re-solve below
+    best = solve(problem, limits, cut_pool=pool)
+    if best is None:
+        relax = smallest_relaxation(problem, limits)
+        what = ", ".join(f"{k} by {v:,.6g}" for k, v in relax.items()) or "none alone suffices"
+        raise PortfolioInfeasible(
+            f"portfolio: no choice of alternatives keeps every limit; the smallest relaxation "
+            f"of a single limit that makes it feasible: {what}",
+            relax,
+        )
+    s_n = len(problem.sites)
+    next_best = np.full(s_n, -1, dtype=np.int64)
+    cost = np.full(s_n, np.nan)
+    for s in range(s_n):
+        alt = solve(problem, limits, banned=((s, int(best.alternative[s])),), cut_pool=pool)
+        if alt is not None:
+            next_best[s] = alt.alternative[s]
+            cost[s] = best.expected_npv_usd - alt.expected_npv_usd
+    step = {
+        "capex_budget": 1e8,
+        "conversions_per_year": 1.0,
+        "leased_mw": 0.1 * (limits.leased_mw or 0.0),
+        "cvar_floor": 0.1 * abs(limits.cvar_floor_usd or 0.0),
+    } | (steps or {})
+    binding: dict[str, float] = {}
+    f = _fields(limits)
+    relaxed: dict[str, dict[str, Any]] = {}
+    if limits.capex_budget_usd is not None:
+        relaxed["capex_budget"] = f | {
+            "capex_budget_usd": np.asarray(limits.capex_budget_usd) + step["capex_budget"]
+        }
+    if limits.conversions_per_year is not None:
+        relaxed["conversions_per_year"] = f | {
+            "conversions_per_year": limits.conversions_per_year + int(step["conversions_per_year"])
+        }
+    if limits.leased_mw is not None:
+        relaxed["leased_mw"] = f | {"leased_mw": limits.leased_mw + step["leased_mw"]}
+    if limits.cvar_floor_usd is not None:
+        relaxed["cvar_floor"] = f | {"cvar_floor_usd": limits.cvar_floor_usd - step["cvar_floor"]}
+    for name, kw in relaxed.items():
+        alt = solve(problem, PortfolioLimits(**kw), cut_pool=pool)
+        gain = 0.0 if alt is None else alt.expected_npv_usd - best.expected_npv_usd
+        if gain > 1e-9 * (1 + abs(best.expected_npv_usd)):
+            binding[name] = gain
+    greedy = evaluate(problem, np.argmax(problem.mean_npv_usd, axis=1), limits.cvar_level)
+    return Decision(
+        choice=best,
+        next_best=next_best,
+        cost_to_force_usd=cost,
+        binding=binding,
+        step_of={k: step[k] for k in relaxed},
+        greedy=greedy,
+        greedy_feasible=feasible(problem, limits, greedy.alternative),
+    )
+
+
+def frontier(
+    problem: PortfolioProblem, limits: PortfolioLimits, n_points: int = 10
+) -> list[Choice]:
+    """Expected NPV against CVaR: the best choice at floors from the unconstrained optimum's
+    CVaR up to the highest CVaR reachable, ``n_points`` evenly spaced.
+
+    Parameters
+    ----------
+    problem : PortfolioProblem
+        Sites and values.
+    limits : PortfolioLimits
+        The other limits (its CVaR floor is replaced).
+    n_points : int
+        Points on the frontier [-].
+
+    Returns
+    -------
+    list of Choice
+        One optimum per floor, from the riskiest to the safest.
+    """
+    base = solve(problem, PortfolioLimits(**{**_fields(limits), "cvar_floor_usd": None}))
+    pool: list[FloatArray] = []  # the cuts of every point serve the next
+    safe = safest(problem, limits, cut_pool=pool)
+    if base is None or safe is None:
+        return []
+    out = []
+    top = safe.cvar_usd - CVAR_REL_TOL * (1.0 + abs(safe.cvar_usd))  # a hair inside
+    for floor in np.linspace(min(base.cvar_usd, top), top, n_points)[:-1]:
+        kw = {**_fields(limits), "cvar_floor_usd": float(floor)}
+        c = solve(problem, PortfolioLimits(**kw), cut_pool=pool)
+        if c is not None:
+            out.append(c)
+    return [*out, safe]
