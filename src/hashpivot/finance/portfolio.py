@@ -316,8 +316,9 @@ def define_milp(
     )
 
 
-def _run(m: _Milp) -> tuple[FloatArray, float] | None:
-    """Solve on HiGHS (maximising): the column values and the objective, ``None`` if infeasible."""
+def _run(m: _Milp, start: FloatArray | None = None) -> tuple[FloatArray, float] | None:
+    """Solve on HiGHS (maximising): the column values and the objective, ``None`` if infeasible.
+    ``start`` is a known feasible point (the MIP search's first incumbent)."""
     import highspy
 
     h = _highs()
@@ -339,6 +340,11 @@ def _run(m: _Milp) -> tuple[FloatArray, float] | None:
         for i in m.integrality
     ]
     h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
@@ -350,8 +356,17 @@ def _run(m: _Milp) -> tuple[FloatArray, float] | None:
     return np.asarray(h.getSolution().col_value), float(h.getInfo().objective_function_value)
 
 
-def _solve(m: _Milp, problem: PortfolioProblem, limits: PortfolioLimits) -> Choice | None:
-    out = _run(m)
+def _solve(
+    m: _Milp,
+    problem: PortfolioProblem,
+    limits: PortfolioLimits,
+    start: npt.NDArray[np.int64] | None = None,
+) -> Choice | None:
+    x0 = None
+    if start is not None and m.cost.size == m.n_x:
+        x0 = np.zeros(m.n_x)
+        x0[np.arange(start.size) * problem.npv_usd.shape[1] + start] = 1.0
+    out = _run(m, x0)
     if out is None:
         return None
     a_n = problem.npv_usd.shape[1]
@@ -469,6 +484,7 @@ def solve(
     banned: tuple[tuple[int, int], ...] = (),
     method: str = "cuts",
     cut_pool: list[FloatArray] | None = None,
+    start: npt.NDArray[np.int64] | None = None,
 ) -> Choice | None:
     """The best feasible choice, or ``None`` when no choice keeps the limits.
 
@@ -494,6 +510,8 @@ def solve(
     cut_pool : list of numpy.ndarray or None
         Cuts to start from, extended in place with the new ones [USD]: a cut holds for every
         floor and every limit (it bounds the CVaR of any choice), so a frontier shares one pool.
+    start : numpy.ndarray of int or None
+        A choice known to keep every limit (alternative per site), the search's first incumbent.
 
     Returns
     -------
@@ -528,7 +546,7 @@ def solve(
     for _ in range(MAX_CUT_ROUNDS):
         rows = np.array(cuts) if cuts else np.zeros((0, values.shape[0]))
         m = define_milp(problem, limits, fixed, banned, cuts=rows)
-        c = _solve(m, problem, limits)
+        c = _solve(m, problem, limits, start)
         if c is None or c.cvar_usd >= floor - tol:
             return c
         key = c.alternative.tobytes()
@@ -821,11 +839,12 @@ def frontier(
     safe = safest(problem, limits, cut_pool=pool)
     if base is None or safe is None:
         return []
-    out = []
+    out = [safe]
     top = safe.cvar_usd - CVAR_REL_TOL * (1.0 + abs(safe.cvar_usd))  # a hair inside
-    for floor in np.linspace(min(base.cvar_usd, top), top, n_points)[:-1]:
+    # From the safest down: each point's choice keeps every lower floor, the next one's start.
+    for floor in np.linspace(min(base.cvar_usd, top), top, n_points)[-2::-1]:
         kw = {**_fields(limits), "cvar_floor_usd": float(floor)}
-        c = solve(problem, PortfolioLimits(**kw), cut_pool=pool)
+        c = solve(problem, PortfolioLimits(**kw), cut_pool=pool, start=out[-1].alternative)
         if c is not None:
             out.append(c)
-    return [*out, safe]
+    return out[::-1]
