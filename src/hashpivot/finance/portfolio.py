@@ -511,7 +511,7 @@ def solve(
         Cuts to start from, extended in place with the new ones [USD]: a cut holds for every
         floor and every limit (it bounds the CVaR of any choice), so a frontier shares one pool.
     start : numpy.ndarray of int or None
-        A choice known to keep every limit (alternative per site), the search's first incumbent.
+        A choice known to keep every limit (alternative per site) [-], the first incumbent.
 
     Returns
     -------
