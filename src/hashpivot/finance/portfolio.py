@@ -610,40 +610,28 @@ def smallest_relaxation(problem: PortfolioProblem, limits: PortfolioLimits) -> d
     out: dict[str, float] = {}
     rows = np.arange(len(problem.sites))
     if limits.capex_budget_usd is not None:
-        alt = solve(problem, PortfolioLimits(**{**_fields(limits), "capex_budget_usd": None}))
+        alt = solve(problem, replace(limits, capex_budget_usd=None))
         if alt is not None:
             budget = np.asarray(limits.capex_budget_usd, dtype=np.float64)
             spend = problem.capex_usd[rows, alt.alternative].sum(axis=0)[: budget.size]
             out["capex_budget"] = float(np.max(spend - budget[: spend.size], initial=0.0))
     if limits.conversions_per_year is not None:
-        alt = solve(problem, PortfolioLimits(**{**_fields(limits), "conversions_per_year": None}))
+        alt = solve(problem, replace(limits, conversions_per_year=None))
         if alt is not None:
             cy = problem.conversion_year[rows, alt.alternative]
             most = np.bincount(cy[cy >= 0]).max() if (cy >= 0).any() else 0
             out["conversions_per_year"] = float(max(0, most - limits.conversions_per_year))
     if limits.leased_mw is not None:
-        alt = solve(problem, PortfolioLimits(**{**_fields(limits), "leased_mw": None}))
+        alt = solve(problem, replace(limits, leased_mw=None))
         if alt is not None:
             mw = problem.leased_mw[rows, alt.alternative].sum()
             out["leased_mw"] = float(max(0.0, mw - limits.leased_mw))
     if limits.cvar_floor_usd is not None:
         # the safest portfolio's CVaR (within the other limits) is the highest floor possible
-        best_cvar = max_cvar(
-            problem, PortfolioLimits(**{**_fields(limits), "cvar_floor_usd": None})
-        )
+        best_cvar = max_cvar(problem, replace(limits, cvar_floor_usd=None))
         if best_cvar is not None:
             out["cvar_floor"] = float(max(0.0, limits.cvar_floor_usd - best_cvar))
     return out
-
-
-def _fields(limits: PortfolioLimits) -> dict[str, Any]:
-    return {
-        "capex_budget_usd": limits.capex_budget_usd,
-        "conversions_per_year": limits.conversions_per_year,
-        "leased_mw": limits.leased_mw,
-        "cvar_level": limits.cvar_level,
-        "cvar_floor_usd": limits.cvar_floor_usd,
-    }
 
 
 def max_cvar(problem: PortfolioProblem, limits: PortfolioLimits) -> float | None:
@@ -690,7 +678,7 @@ def safest(
     Choice or None
         The safest choice (``None`` when the other limits are infeasible).
     """
-    base = PortfolioLimits(**{**_fields(limits), "cvar_floor_usd": None})
+    base = replace(limits, cvar_floor_usd=None)
     core = define_milp(problem, base)
     values = np.nan_to_num(problem.npv_usd).reshape(-1, problem.npv_usd.shape[2])
     n_col = core.n_x + 1
@@ -783,22 +771,20 @@ def decide(
         "cvar_floor": 0.1 * abs(limits.cvar_floor_usd or 0.0),
     } | (steps or {})
     binding: dict[str, float] = {}
-    f = _fields(limits)
-    relaxed: dict[str, dict[str, Any]] = {}
+    relaxed: dict[str, PortfolioLimits] = {}
     if limits.capex_budget_usd is not None:
-        relaxed["capex_budget"] = f | {
-            "capex_budget_usd": np.asarray(limits.capex_budget_usd) + step["capex_budget"]
-        }
+        budget = np.asarray(limits.capex_budget_usd) + step["capex_budget"]
+        relaxed["capex_budget"] = replace(limits, capex_budget_usd=budget)
     if limits.conversions_per_year is not None:
-        relaxed["conversions_per_year"] = f | {
-            "conversions_per_year": limits.conversions_per_year + int(step["conversions_per_year"])
-        }
+        more = limits.conversions_per_year + int(step["conversions_per_year"])
+        relaxed["conversions_per_year"] = replace(limits, conversions_per_year=more)
     if limits.leased_mw is not None:
-        relaxed["leased_mw"] = f | {"leased_mw": limits.leased_mw + step["leased_mw"]}
+        relaxed["leased_mw"] = replace(limits, leased_mw=limits.leased_mw + step["leased_mw"])
     if limits.cvar_floor_usd is not None:
-        relaxed["cvar_floor"] = f | {"cvar_floor_usd": limits.cvar_floor_usd - step["cvar_floor"]}
-    for name, kw in relaxed.items():
-        alt = solve(problem, PortfolioLimits(**kw), cut_pool=pool)
+        lower = limits.cvar_floor_usd - step["cvar_floor"]
+        relaxed["cvar_floor"] = replace(limits, cvar_floor_usd=lower)
+    for name, relaxed_limits in relaxed.items():
+        alt = solve(problem, relaxed_limits, cut_pool=pool)
         gain = 0.0 if alt is None else alt.expected_npv_usd - best.expected_npv_usd
         if gain > 1e-9 * (1 + abs(best.expected_npv_usd)):
             binding[name] = gain
@@ -834,7 +820,7 @@ def frontier(
     list of Choice
         One optimum per floor, from the riskiest to the safest.
     """
-    base = solve(problem, PortfolioLimits(**{**_fields(limits), "cvar_floor_usd": None}))
+    base = solve(problem, replace(limits, cvar_floor_usd=None))
     pool: list[FloatArray] = []  # the cuts of every point serve the next
     safe = safest(problem, limits, cut_pool=pool)
     if base is None or safe is None:
@@ -843,8 +829,8 @@ def frontier(
     top = safe.cvar_usd - CVAR_REL_TOL * (1.0 + abs(safe.cvar_usd))  # a hair inside
     # From the safest down: each point's choice keeps every lower floor, the next one's start.
     for floor in np.linspace(min(base.cvar_usd, top), top, n_points)[-2::-1]:
-        kw = {**_fields(limits), "cvar_floor_usd": float(floor)}
-        c = solve(problem, PortfolioLimits(**kw), cut_pool=pool, start=out[-1].alternative)
+        at = replace(limits, cvar_floor_usd=float(floor))
+        c = solve(problem, at, cut_pool=pool, start=out[-1].alternative)
         if c is not None:
             out.append(c)
     return out[::-1]
