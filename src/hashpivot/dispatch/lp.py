@@ -41,7 +41,7 @@ from ..errors import (
     require_non_negative,
     require_positive,
 )
-from ..solver import quiet_highs
+from ..solver import highs_lp, quiet_highs
 from ..units import BoolArray, FloatArray
 
 
@@ -477,20 +477,9 @@ def solve(
     prices = _hourly("prices_usd_per_mwh", prices_usd_per_mwh, len(prices_usd_per_mwh))
     model = model or build(site, prices)
     h = quiet_highs()
-    lp = highspy.HighsLp()
-    lp.num_col_ = model.cost.size
-    lp.num_row_ = model.row_lower.size
-    lp.col_cost_ = model.cost
-    inf = highspy.kHighsInf
-    lp.col_lower_ = np.where(np.isfinite(model.col_lower), model.col_lower, -inf)
-    lp.col_upper_ = np.where(np.isfinite(model.col_upper), model.col_upper, inf)
-    lp.row_lower_ = np.where(np.isfinite(model.row_lower), model.row_lower, -inf)
-    lp.row_upper_ = np.where(np.isfinite(model.row_upper), model.row_upper, inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = model.a.indptr
-    lp.a_matrix_.index_ = model.a.indices
-    lp.a_matrix_.value_ = model.a.data
-    lp.sense_ = highspy.ObjSense.kMaximize
+    lp = highs_lp(
+        model.cost, model.col_lower, model.col_upper, model.a, model.row_lower, model.row_upper
+    )
     t0 = time.perf_counter()
     h.passModel(lp)
     h.run()

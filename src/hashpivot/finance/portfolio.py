@@ -43,7 +43,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from ..errors import HashpivotError, InputError
-from ..solver import quiet_highs
+from ..solver import highs_lp, quiet_highs
 from ..units import FloatArray
 
 #: Relative tolerance of the MILP (HiGHS ``mip_rel_gap``).
@@ -322,23 +322,7 @@ def _run(m: _Milp, start: FloatArray | None = None) -> tuple[FloatArray, float] 
     import highspy
 
     h = _highs()
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = m.cost.size, m.row_lower.size
-    inf = highspy.kHighsInf
-    lp.col_cost_ = m.cost
-    lp.col_lower_ = np.where(np.isfinite(m.lower), m.lower, -inf)
-    lp.col_upper_ = np.where(np.isfinite(m.upper), m.upper, inf)
-    lp.row_lower_ = np.where(np.isfinite(m.row_lower), m.row_lower, -inf)
-    lp.row_upper_ = np.where(np.isfinite(m.row_upper), m.row_upper, inf)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = m.a.indptr
-    lp.a_matrix_.index_ = m.a.indices
-    lp.a_matrix_.value_ = m.a.data
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-        for i in m.integrality
-    ]
+    lp = highs_lp(m.cost, m.lower, m.upper, m.a, m.row_lower, m.row_upper, m.integrality)
     h.passModel(lp)
     if start is not None:
         sol = highspy.HighsSolution()
