@@ -8,11 +8,13 @@ earlier runs stay intact (DuckDB's write-ahead log replays only committed transa
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -238,6 +240,41 @@ def new_run_id() -> str:
     return f"{stamp}-{uuid.uuid4().hex[:6]}"
 
 
+@contextlib.contextmanager
+def all_or_nothing(con: duckdb.DuckDBPyConnection, what: str) -> Iterator[None]:
+    """One transaction: committed when the block ends, rolled back on any error.
+
+    A database error becomes a :class:`StorageError` naming ``what`` and the cause (never the
+    rollback's own complaint); any other error (an interrupt) travels on unchanged.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    what : str
+        What is written, for the error (``"run 2026…"``).
+
+    Yields
+    ------
+    None
+        Inside the transaction.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException as exc:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # a failed COMMIT has already ended the transaction
+        if isinstance(exc, duckdb.Error):
+            raise StorageError(
+                f"--db: {what} was not stored (nothing of it was written): {_first_line(exc)}"
+            ) from None
+        raise
+
+
 def save_run(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -281,53 +318,42 @@ def save_run(
     npv_df = pd.DataFrame(
         {"run_id": run_id, "path": np.arange(result.npv_values.size), "npv_usd": result.npv_values}
     )
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                result.plan_name,
-                sha256_text(plan_yaml),
-                plan_yaml,
-                result.seed,
-                result.n_paths,
-                result.n_months,
-                result.version,
-                json.dumps(summary, default=float),
-                json.dumps(dict(result.calibration), default=float),
-                results_sha256(result),
-                report_path,
-            ],
-        )
-        con.register("series_df", series_df)
-        con.execute("INSERT INTO run_series SELECT * FROM series_df")
-        con.register("npv_df", npv_df)
-        con.execute("INSERT INTO run_npv SELECT * FROM npv_df")
-        con.executemany(
-            "INSERT INTO run_sites VALUES (?, ?, ?)",
-            [[run_id, s.name, json.dumps(s.to_dict(), default=float)] for s in result.sites],
-        )
-        if result.tornado:
-            con.executemany(
-                "INSERT INTO run_tornado VALUES (?, ?, ?, ?, ?)",
+        with all_or_nothing(con, f"run {run_id}"):
+            con.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    [run_id, r.driver, r.low_npv_usd, r.high_npv_usd, r.base_npv_usd]
-                    for r in result.tornado
+                    run_id,
+                    dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    result.plan_name,
+                    sha256_text(plan_yaml),
+                    plan_yaml,
+                    result.seed,
+                    result.n_paths,
+                    result.n_months,
+                    result.version,
+                    json.dumps(summary, default=float),
+                    json.dumps(dict(result.calibration), default=float),
+                    results_sha256(result),
+                    report_path,
                 ],
             )
-        con.execute("COMMIT")
-    except BaseException as exc:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # a failed COMMIT has already ended the transaction
-        if isinstance(exc, duckdb.Error):
-            raise StorageError(
-                f"--db: run {run_id} was not stored (nothing of it was written): {_first_line(exc)}"
-            ) from None
-        raise
+            con.register("series_df", series_df)
+            con.execute("INSERT INTO run_series SELECT * FROM series_df")
+            con.register("npv_df", npv_df)
+            con.execute("INSERT INTO run_npv SELECT * FROM npv_df")
+            con.executemany(
+                "INSERT INTO run_sites VALUES (?, ?, ?)",
+                [[run_id, s.name, json.dumps(s.to_dict(), default=float)] for s in result.sites],
+            )
+            if result.tornado:
+                con.executemany(
+                    "INSERT INTO run_tornado VALUES (?, ?, ?, ?, ?)",
+                    [
+                        [run_id, r.driver, r.low_npv_usd, r.high_npv_usd, r.base_npv_usd]
+                        for r in result.tornado
+                    ],
+                )
     finally:
         for view in ("series_df", "npv_df"):
             con.unregister(view)
@@ -393,8 +419,7 @@ def save_backtest(
         The store refused the write (nothing of the backtest was written).
     """
     days = record["origin_days"]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with all_or_nothing(con, f"backtest {backtest_id}"):
         con.execute(
             "INSERT INTO backtests VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -416,18 +441,6 @@ def save_backtest(
         rows = backtest_rows(backtest_id, record)
         if rows:  # none when no horizon had two outcomes to score
             con.executemany("INSERT INTO backtest_scores VALUES (?, ?, ?, ?, ?)", rows)
-        con.execute("COMMIT")
-    except BaseException as exc:
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass
-        if isinstance(exc, duckdb.Error):
-            raise StorageError(
-                f"--db: backtest {backtest_id} was not stored (nothing of it was written): "
-                f"{_first_line(exc)}"
-            ) from None
-        raise
 
 
 def list_backtests(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
