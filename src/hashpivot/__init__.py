@@ -116,9 +116,14 @@ def run_plan(
         DataFrames with units in the column names. Nothing is stored: ``hashpivot plan`` stores
         and audits runs.
     """
+    from dataclasses import replace
+
+    from .engine.decision import decide_plan
     from .engine.run import run
 
-    return run(plan, chunk_size=chunk_size, progress=progress, with_tornado=tornado)
+    decided = decide_plan(plan) if plan.has_alternatives else None
+    result = run(plan, chunk_size=chunk_size, progress=progress, with_tornado=tornado)
+    return replace(result, decision=decided)
 
 
 def network_state(date: str | dt.date | None = None) -> NetworkState:

@@ -8,6 +8,7 @@ from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from .alternatives import RuleOutConfig
 from .io import StrictModel
 
 _Strict = StrictModel  # the one strict base (config_io.StrictModel)
@@ -186,6 +187,11 @@ class JurisdictionConfig(_Strict):
         0.0, ge=0, le=1, description="Yearly chance the sites are seized."
     )
     relocation: RelocationConfig | None = Field(None, description="Option to move the fleets.")
+    rules_out: list[RuleOutConfig] = Field(
+        default_factory=list,
+        description="Alternatives not open to sites here, each with its reason (e.g. a "
+        "sanctioned operator cannot sign a US hyperscaler lease).",
+    )
 
 
 #: Jurisdiction codes a site may name without the plan defining a regime for it.

@@ -19,9 +19,9 @@ from ..bitcoin import history
 from ..data import power_prices as price_data
 from ..errors import InputError, present
 from ..sites import hardware
-from ..sites.hosting import DEFAULT_AI_PUE
 from ..sites.mining import MarketSeries
 from ..sites.site import FixedCosts, Site
+from .alternatives import Alternative, PortfolioConfig
 from .finance import (
     KNOWN_JURISDICTIONS,
     CoInvestorConfig,
@@ -41,54 +41,20 @@ from .io import (  # noqa: F401 - re-exported: config.read_yaml etc. are public
     read_yaml,
     validate,
 )
+from .sections import (  # noqa: F401 - re-exported: the sections are part of the plan schema
+    CapexConfig,
+    ConversionConfig,
+    FinancingConfig,
+    FleetEntryConfig,
+    GpuCloudConfig,
+    LeaseConfig,
+    NoLoadConfig,
+    PowerSaleConfig,
+    ProceedsConfig,
+    SellBackConfig,
+)
 
 _Strict = StrictModel  # the one strict base (config_io.StrictModel)
-
-
-class FleetEntryConfig(_Strict):
-    """One line of a fleet: a catalogue model or a generic efficiency, in units or a power share."""
-
-    model: str | None = Field(
-        None, description="ASIC model, exactly as in `hashpivot hardware` (e.g. 'Antminer S21')."
-    )
-    efficiency_j_per_th: float | None = Field(
-        None,
-        gt=0,
-        le=1000,
-        description="Generic machines of this efficiency [J/TH], instead of a model.",
-    )
-    units: int | None = Field(None, gt=0, description="Number of machines [-].")
-    share_of_power: float | None = Field(
-        None,
-        gt=0,
-        le=1,
-        description="Share of the site's IT power (capacity / PUE) this line draws [-].",
-    )
-
-    @field_validator("model")
-    @classmethod
-    def _known_model(cls, v: str | None) -> str | None:
-        if v is not None and v not in hardware.asic_catalogue().index:
-            allowed = ", ".join(hardware.asic_catalogue().index)
-            raise ValueError(f"unknown ASIC model; allowed: {allowed}")
-        return v
-
-    @model_validator(mode="after")
-    def _one_of_each(self) -> Self:
-        if (self.model is None) == (self.efficiency_j_per_th is None):
-            raise ValueError("give exactly one of 'model' or 'efficiency_j_per_th'")
-        if (self.units is None) == (self.share_of_power is None):
-            raise ValueError("give exactly one of 'units' or 'share_of_power'")
-        if self.efficiency_j_per_th is not None and self.units is not None:
-            raise ValueError(
-                "a generic 'efficiency_j_per_th' line needs 'share_of_power', not units"
-            )
-        if self.model is not None and self.units is not None:
-            if not hardware.asic(self.model).has_unit_specs:
-                raise ValueError(
-                    f"'{self.model}' has no published hashrate/power: give share_of_power"
-                )
-        return self
 
 
 class AssetConfig(_Strict):
@@ -379,131 +345,7 @@ def load_site_file(path: str | Path) -> SiteFile:
     return validate(SiteFile, read_yaml(path), str(path))
 
 
-class LeaseConfig(_Strict):
-    """An AI/HPC hosting lease (the landlord's side)."""
-
-    rent_usd_per_kw_month: float = Field(
-        ge=0, le=2000, description="Rent per kW of critical IT a month at signing [USD/kW-month]."
-    )
-    rent_index: str | None = Field(
-        None, description="A market index the rent at signing follows (rent × index at signing)."
-    )
-    escalator_annual: float = Field(0.0, ge=-0.1, le=0.2, description="Yearly rent escalator.")
-    term_months: int = Field(gt=0, le=360, description="Lease term [months] (at most 30 years).")
-    structure: Literal["nnn", "gross"] = Field(
-        "nnn", description="'nnn': tenant pays power and opex; 'gross': landlord pays power."
-    )
-    landlord_opex_usd_per_kw_month: float = Field(
-        0.0, ge=0, le=500, description="Landlord's operating cost [USD/kW-month] while leased."
-    )
-    prepayment_months: int = Field(0, ge=0, le=60, description="Months of rent prepaid at signing.")
-    tenant_default_probability_annual: float = Field(
-        0.0, ge=0, le=1, description="Tenant's yearly default probability [-]."
-    )
-    backstop_share: float = Field(
-        0.0, ge=0, le=1, description="Share of rent due after a default that a guarantor pays."
-    )
-    renewal_probability: float = Field(0.0, ge=0, le=1, description="Chance the lease renews.")
-    renewal_term_months: int = Field(0, ge=0, le=240, description="Renewal term [months].")
-    load_factor: float = Field(
-        0.8, gt=0, le=1, description="Average draw / IT capacity (power bill of gross leases)."
-    )
-
-    @model_validator(mode="after")
-    def _prepay(self) -> Self:
-        if self.prepayment_months > self.term_months:
-            raise ValueError(
-                f"prepayment_months {self.prepayment_months} exceeds term_months {self.term_months}"
-            )
-        return self
-
-
-class ConversionConfig(_Strict):
-    """Converting (part of) a mining site's interconnect to AI/HPC."""
-
-    kind: Literal["retrofit", "greenfield"] = Field(
-        "retrofit", description="Retrofit of the mining site, or a greenfield build beside it."
-    )
-    share: float = Field(
-        1.0, gt=0, le=1, description="Share of the interconnect converted [-] (hybrid: < 1)."
-    )
-    ai_pue: float = Field(
-        DEFAULT_AI_PUE,
-        ge=1,
-        le=3,
-        description="PUE of the AI halls: grid power per unit of critical IT [-] (default "
-        f"{DEFAULT_AI_PUE:g}, the one default for IT-MW conversions: Muskogee 100 MW gross ≈ "
-        "70 MW IT).",
-    )
-    capex_usd_per_mw_it: float = Field(
-        ge=0,
-        le=60e6,
-        description="Capex per MW of critical IT [USD/MW] (retrofit $8–11M, "
-        "greenfield ~$11.7M average).",
-    )
-    lead_time_months: int = Field(9, ge=0, le=60, description="Build time; no revenue [months].")
-    ramp_months: int = Field(0, ge=0, le=60, description="Linear ramp after the build [months].")
-    start_month: int = Field(
-        0,
-        ge=0,
-        le=600,
-        description="Hosting/hybrid/gpu_cloud: the month conversion starts. "
-        "option_to_convert: the first month a conversion may start.",
-    )
-    latest_month: int | None = Field(
-        None, ge=0, le=600, description="option_to_convert: the last month a conversion may start."
-    )
-    fixed_month: int = Field(
-        12,
-        ge=0,
-        le=600,
-        description="option_to_convert: the month of the fixed-date policy "
-        "compared with never, now and optimal.",
-    )
-
-
-class GpuCloudConfig(_Strict):
-    """Own GPUs rented by the hour (or to a decentralised network paid in a token)."""
-
-    gpu_model: str = Field(description="GPU from `hashpivot hardware --kind gpu`.")
-    gpu_price_usd: float | None = Field(
-        None, ge=0, description="Price per GPU [USD] (default: the catalogue's approximate MSRP)."
-    )
-    rate_usd_per_gpu_hour: float = Field(ge=0, le=100, description="Rental rate [USD/GPU-hour].")
-    rate_index: str | None = Field(
-        None, description="A market index the rate follows (for a token-paid network: the token)."
-    )
-    utilisation: float = Field(gt=0, le=1, description="Share of GPU-hours sold [-].")
-    life_months: int = Field(60, ge=12, le=120, description="Depreciation life and refresh cycle.")
-    rate_decline_annual: float = Field(
-        0.15, ge=0, le=0.9, description="Yearly fall of a GPU's rate as it ages [-]."
-    )
-    server_overhead: float = Field(
-        1.5, ge=1, le=3, description="IT power per GPU / GPU TDP (CPUs, memory, network)."
-    )
-    system_multiplier: float = Field(
-        1.4, ge=1, le=3, description="System capex per GPU / GPU price (servers, network)."
-    )
-    opex_usd_per_gpu_month: float = Field(0.0, ge=0, description="Operating cost [USD/GPU/month].")
-
-    @field_validator("gpu_model")
-    @classmethod
-    def _known_gpu(cls, v: str) -> str:
-        if v not in hardware.gpu_catalogue().index:
-            raise ValueError(
-                "unknown GPU model; allowed: " + ", ".join(hardware.gpu_catalogue().index)
-            )
-        return v
-
-
 # --------------------------------------------------------------------------- plan schema
-class CapexConfig(_Strict):
-    """One capital outlay, paid at the end of a plan month."""
-
-    month: int = Field(ge=0, le=600, description="Plan month the payment falls in (0 = first).")
-    amount_usd: float = Field(ge=0, description="Amount [USD].")
-
-
 class PlanSiteConfig(SiteConfig):
     """A site in a plan: a :class:`SiteConfig` plus timing, capex, ageing and a power contract.
 
@@ -528,6 +370,11 @@ class PlanSiteConfig(SiteConfig):
     capex: list[CapexConfig] = Field(
         default_factory=list, description="Capital outlays for the site (cash)."
     )
+    proceeds: list[ProceedsConfig] = Field(
+        default_factory=list,
+        description="Receipts for the site's assets (a fleet or the site sold, salvage), "
+        "netted against its capex of the month.",
+    )
     efficiency_degradation_per_year: float = Field(
         0.0,
         ge=0,
@@ -540,15 +387,29 @@ class PlanSiteConfig(SiteConfig):
         "the power bill (fixed costs are still paid).",
     )
     source: str = Field("", description="Where the site's figures come from (for the report).")
-    type: Literal["mining", "hosting", "gpu_cloud", "hybrid", "option_to_convert"] = Field(
-        "mining",
-        description="mining; hosting (converted on a fixed schedule, leased); gpu_cloud "
-        "(own GPUs); hybrid (part leased, part mining); option_to_convert (mine until the "
-        "least-squares Monte Carlo policy converts).",
+    type: Literal["mining", "hosting", "gpu_cloud", "hybrid", "option_to_convert", "no_load"] = (
+        Field(
+            "mining",
+            description="mining; hosting (converted on a fixed schedule, leased); gpu_cloud "
+            "(own GPUs); hybrid (part leased, part mining); option_to_convert (mine until the "
+            "least-squares Monte Carlo policy converts); no_load (sold, shut down or selling "
+            "its energy).",
+        )
     )
     conversion: ConversionConfig | None = Field(None, description="How the site converts.")
     lease: LeaseConfig | None = Field(None, description="The hosting lease.")
     gpu_cloud: GpuCloudConfig | None = Field(None, description="Own-GPU cloud on the site.")
+    sell_back: SellBackConfig | None = Field(
+        None,
+        description="Mining sites: resell the contracted energy at the hourly market and be "
+        "paid for demand response (flexible mining).",
+    )
+    no_load: NoLoadConfig | None = Field(None, description="A no_load site's terms.")
+    alternatives: list[Alternative] = Field(
+        default_factory=list,
+        description="What the site could do instead, each with its terms (see "
+        "hashpivot.config.alternatives); keep_mining, the site as configured, is always valued.",
+    )
 
     def _needs_fleet(self) -> bool:
         return self.type in ("mining", "hybrid", "option_to_convert")
@@ -561,12 +422,30 @@ class PlanSiteConfig(SiteConfig):
             "gpu_cloud": ("conversion", "gpu_cloud"),
             "hybrid": ("conversion",),
             "option_to_convert": ("conversion", "lease"),
+            "no_load": ("no_load",),
         }[self.type]
         for section in need:
             if getattr(self, section) is None:
                 raise ValueError(f"a {self.type} site needs a '{section}' section")
         if self.type == "mining" and (self.conversion or self.lease or self.gpu_cloud):
             raise ValueError("a mining site takes no conversion/lease/gpu_cloud section")
+        if self.no_load is not None and self.type != "no_load":
+            raise ValueError("a no_load section belongs to a site of type no_load")
+        if self.sell_back is not None:
+            if self.type != "mining":
+                raise ValueError("sell_back applies to mining sites only")
+            if self.power_market is not None:
+                raise ValueError(
+                    "give power_market (buy at market) or sell_back (a contract with resale), "
+                    "not both"
+                )
+        names = [a.name or a.kind for a in self.alternatives]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(
+                f"alternatives: names must be unique within a site; repeated: {', '.join(dupes)} "
+                "(give each a name)"
+            )
         if self.type == "hybrid":
             if self.lease is None and self.gpu_cloud is None:
                 raise ValueError("a hybrid site needs a 'lease' or a 'gpu_cloud' section")
@@ -803,6 +682,16 @@ class PlanConfig(_Strict):
         default_factory=list,
         description="Sourced assumptions to list in the report: {what, value, source}.",
     )
+    portfolio: PortfolioConfig | None = Field(
+        None,
+        description="The limits of the portfolio decision over the sites' alternatives (see "
+        "PortfolioConfig); without it the decision has no limits.",
+    )
+
+    @property
+    def has_alternatives(self) -> bool:
+        """Some site declares alternatives (the run then decides where each MW goes)."""
+        return any(s.alternatives for s in self.sites)
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -836,6 +725,39 @@ class PlanConfig(_Strict):
                     raise ValueError(
                         f"sites[{i}].{field_name}: {ref!r} is not a defined index; "
                         f"allowed: {allowed}"
+                    )
+            for j, alt in enumerate(site.alternatives):
+                where = f"sites[{i}].alternatives[{j}]"
+                alt_refs = []
+                if alt.kind == "relocate":
+                    alt_refs.append(("power_index", alt.power_index))
+                    if alt.jurisdiction not in known:
+                        raise ValueError(
+                            f"{where}.jurisdiction: {alt.jurisdiction!r} is not a known "
+                            f"jurisdiction; allowed: {', '.join(sorted(k for k in known if k))} "
+                            "(or define it under jurisdictions)"
+                        )
+                if alt.kind == "convert_lease":
+                    alt_refs.append(("lease.rent_index", alt.lease.rent_index))
+                    months = alt.start_months or [alt.conversion.start_month]
+                    late = [m for m in months if m >= self.horizon_months]
+                    if late:
+                        raise ValueError(
+                            f"{where}: start months {late} are not before horizon_months "
+                            f"({self.horizon_months})"
+                        )
+                if alt.kind == "gpu_cloud":
+                    alt_refs.append(("gpu_cloud.rate_index", alt.gpu_cloud.rate_index))
+                for field_name, ref in alt_refs:
+                    if ref is not None and ref not in indices:
+                        raise ValueError(
+                            f"{where}.{field_name}: {ref!r} is not a defined index; "
+                            f"allowed: {allowed}"
+                        )
+                if alt.kind != "keep_mining" and site.type not in ("mining", "option_to_convert"):
+                    raise ValueError(
+                        f"{where}: alternatives are valued for mining sites (this site is "
+                        f"{site.type}); allowed kinds here: keep_mining"
                     )
             if site.start_month >= self.horizon_months:
                 raise ValueError(

@@ -23,6 +23,7 @@ class DispatchCurve:
     value_grid_usd_per_mwh: FloatArray  # [grid]
     uptime: FloatArray  # [month 0..11, grid]
     avg_price_usd_per_mwh: FloatArray  # [month, grid]: mean price of the hours mined
+    mean_price_usd_per_mwh: FloatArray | None = None  # [month]: mean price of all hours
 
 
 def dispatch_curve(prices: HourlyPrices, grid: FloatArray | None = None) -> DispatchCurve:
@@ -50,6 +51,7 @@ def dispatch_curve(prices: HourlyPrices, grid: FloatArray | None = None) -> Disp
     months = prices.index_local.month.to_numpy()
     up = np.zeros((12, grid.size))
     avg = np.zeros((12, grid.size))
+    mean = np.zeros(12)
     for m in range(12):
         p = np.sort(prices.price_usd_per_mwh[months == m + 1])
         if p.size == 0:
@@ -58,4 +60,60 @@ def dispatch_curve(prices: HourlyPrices, grid: FloatArray | None = None) -> Disp
         csum = np.concatenate([[0.0], np.cumsum(p)])
         up[m] = k / p.size
         avg[m] = np.where(k > 0, csum[k] / np.maximum(k, 1), p[0])
-    return DispatchCurve(prices.source, grid, up, avg)
+        mean[m] = p.mean()
+    return DispatchCurve(prices.source, grid, up, avg, mean)
+
+
+def share_below(curve: DispatchCurve, month: int, x_usd_per_mwh: FloatArray) -> FloatArray:
+    """Share of the calendar month's hours priced below ``x`` [-].
+
+    Parameters
+    ----------
+    curve : DispatchCurve
+        From :func:`dispatch_curve`.
+    month : int
+        Calendar month, 0 (January) … 11 [-].
+    x_usd_per_mwh : numpy.ndarray of float
+        Thresholds [USD/MWh], any shape.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``F(x)``, the empirical distribution of the month's hourly prices [-].
+    """
+    return np.interp(x_usd_per_mwh, curve.value_grid_usd_per_mwh, curve.uptime[month])
+
+
+def expected_excess(curve: DispatchCurve, month: int, x_usd_per_mwh: FloatArray) -> FloatArray:
+    """Mean over the calendar month's hours of ``max(p − x, 0)`` [USD/MWh]: what selling a MWh
+    at the hourly price ``p`` earns above a threshold ``x`` (the value of the right to resell).
+
+    From the curve: ``E[(p − x)⁺] = E[p] − E[min(p, x)]`` with
+    ``E[min(p, x)] = F(x)·E[p | p < x] + (1 − F(x))·x``.
+
+    Parameters
+    ----------
+    curve : DispatchCurve
+        From :func:`dispatch_curve` (with its mean prices).
+    month : int
+        Calendar month, 0 (January) … 11 [-].
+    x_usd_per_mwh : numpy.ndarray of float
+        Thresholds [USD/MWh], any shape.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``E[(p − x)⁺]`` [USD/MWh], same shape as ``x``.
+
+    Raises
+    ------
+    InputError
+        A curve built without its mean prices.
+    """
+    if curve.mean_price_usd_per_mwh is None:
+        raise InputError("curve", curve.source, "a curve with mean prices (dispatch_curve)")
+    grid = curve.value_grid_usd_per_mwh
+    f = np.interp(x_usd_per_mwh, grid, curve.uptime[month])
+    below = np.interp(x_usd_per_mwh, grid, curve.avg_price_usd_per_mwh[month])
+    e_min = f * below + (1.0 - f) * x_usd_per_mwh
+    return np.maximum(curve.mean_price_usd_per_mwh[month] - e_min, 0.0)

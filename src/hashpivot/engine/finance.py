@@ -28,6 +28,44 @@ if TYPE_CHECKING:  # annotations only
     from .special_sites import SpecialOutcome
 
 
+def site_availability(
+    plan: PlanConfig, jurisdiction: str, days: FloatArray, start: pd.Timestamp
+) -> FloatArray:
+    """Share of a fleet up each month under its jurisdiction: units failed and not replaced
+    (spare-parts embargo) and seasonal rationing.
+
+    Parameters
+    ----------
+    plan : PlanConfig
+        The validated plan (its ``jurisdictions``).
+    jurisdiction : str
+        The site's jurisdiction code.
+    days : numpy.ndarray of float
+        Days in each month [day].
+    start : pandas.Timestamp
+        First month of the plan.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Availability by month [-].
+    """
+    n_months = days.size
+    out = np.ones(n_months)
+    jur = plan.jurisdictions.get(jurisdiction)
+    if jur is None:
+        return out
+    if jur.embargo is not None:  # failed units are not replaced
+        age_years = (np.cumsum(days) - days / 2) / DAYS_PER_YEAR
+        out *= hardware.surviving_fraction(age_years, jur.embargo.failure_rate_annual)
+    if jur.rationing is not None:
+        moy = (np.arange(n_months) + start.month - 1) % 12 + 1
+        out *= np.where(
+            np.isin(moy, jur.rationing.months), 1.0 - jur.rationing.curtailed_share, 1.0
+        )
+    return out
+
+
 def groups_and_finance(
     plan: PlanConfig,
     plain: npt.NDArray[np.int64],
@@ -80,20 +118,9 @@ def groups_and_finance(
             keys.append(key)
         group[j] = keys.index(key)
     n_groups = max(len(keys), 1)
-    moy = (np.arange(n_months) + start.month - 1) % 12 + 1
-    age_years = (np.cumsum(days) - days / 2) / DAYS_PER_YEAR
     availability = np.ones((len(plain), n_months))
     for j, k in enumerate(plain):
-        jur = plan.jurisdictions.get(plan.sites[k].jurisdiction)
-        if jur is None:
-            continue
-        if jur.embargo is not None:  # failed units are not replaced
-            availability[j] *= hardware.surviving_fraction(
-                age_years, jur.embargo.failure_rate_annual
-            )
-        if jur.rationing is not None:
-            rationed = np.isin(moy, jur.rationing.months)
-            availability[j] *= np.where(rationed, 1.0 - jur.rationing.curtailed_share, 1.0)
+        availability[j] = site_availability(plan, plan.sites[k].jurisdiction, days, start)
     tax = np.ones((n_groups, n_months))
     base, off, moved = [], [], []
     for g, (code, coinvested) in enumerate(keys or [("", False)]):

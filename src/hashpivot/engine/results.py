@@ -269,6 +269,162 @@ def site_row(site: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _num(x: float | None) -> float | None:
+    """A JSON number: ``None`` for a missing or non-finite value."""
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+@dataclass(frozen=True)
+class OptionValue:
+    """One alternative of one site, valued on the decision's scenarios. ``ruled_out`` holds the
+    reason when the site's jurisdiction rules it out (then nothing is valued)."""
+
+    name: str
+    kind: str
+    start_month: int | None  # conversions at a stated month; None: as the policy decides
+    ruled_out: str | None
+    npv_usd: NpvSummary | None  # of the site alone [USD]
+    npv_vs_keep_usd: float | None  # mean over the same scenarios [USD]
+    p_better_than_keep: float | None  # share of scenarios it beats keeping [-]
+    capex_usd_by_year: tuple[float, ...]  # the company's cash (equity share) by plan year [USD]
+    debt_usd: float  # project debt raised [USD]
+    leased_mw: float  # critical IT leased to a tenant [MW]
+    irr_annual: float | None  # of its expected cash flows [1/yr]
+    payback_month: int | None  # first month its expected cumulative cash turns ≥ 0
+    p_default: float | None  # company P(default) by the horizon with the site on it [-]
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of one alternative."""
+        n = self.npv_usd
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "start_month": self.start_month,
+            "ruled_out": self.ruled_out,
+            "npv_usd": None if n is None else n.mean,
+            "npv_p5_usd": None if n is None else n.p5,
+            "npv_p50_usd": None if n is None else n.p50,
+            "npv_p95_usd": None if n is None else n.p95,
+            "npv_vs_keep_usd": _num(self.npv_vs_keep_usd),
+            "p_better_than_keep": _num(self.p_better_than_keep),
+            "capex_usd": float(sum(self.capex_usd_by_year)),
+            "capex_usd_by_year": [float(x) for x in self.capex_usd_by_year],
+            "debt_usd": self.debt_usd,
+            "leased_mw": self.leased_mw,
+            "irr_annual": _num(self.irr_annual),
+            "payback_month": self.payback_month,
+            "p_default": _num(self.p_default),
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True)
+class SiteDecision:
+    """What one site should do: the chosen alternative, the next best and what forcing it
+    costs the portfolio, and every alternative's value."""
+
+    site: str
+    mw: float
+    action: str
+    start_month: int | None  # month the action starts (0: now)
+    next_best: str | None
+    cost_to_force_next_best_usd: float | None  # fall in the portfolio's expected NPV [USD]
+    greedy_action: str  # the site's best alternative on its own
+    options: tuple[OptionValue, ...]
+
+    def option(self, name: str) -> OptionValue:
+        """The alternative called ``name``."""
+        return next(o for o in self.options if o.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of one site's decision."""
+        chosen = self.option(self.action)
+        npv = chosen.npv_usd.mean if chosen.npv_usd is not None else None
+        return {
+            "site": self.site,
+            "mw": self.mw,
+            "action": self.action,
+            "kind": chosen.kind,
+            "start_month": self.start_month,
+            "npv_usd": npv,
+            "npv_usd_per_mw": None if npv is None else npv / self.mw,
+            "npv_vs_keep_usd": _num(chosen.npv_vs_keep_usd),
+            "next_best": self.next_best,
+            "cost_to_force_next_best_usd": _num(self.cost_to_force_next_best_usd),
+            "greedy_action": self.greedy_action,
+            "alternatives": [o.to_dict() for o in self.options],
+        }
+
+
+@dataclass(frozen=True)
+class PortfolioPoint:
+    """One portfolio: its expected NPV and CVaR over the decision's scenarios [USD], the
+    company's P(default) by the horizon [-] and the action of each site."""
+
+    expected_npv_usd: float
+    cvar_usd: float
+    p_default: float | None
+    actions: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of one portfolio."""
+        return {
+            "expected_npv_usd": self.expected_npv_usd,
+            "cvar_usd": self.cvar_usd,
+            "p_default": _num(self.p_default),
+            "actions": list(self.actions),
+        }
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """Where each megawatt goes: the portfolio decision over the sites' alternatives, made on
+    the run's first ``scenarios`` paths (common random numbers for every alternative)."""
+
+    scenarios: int
+    cvar_level: float
+    sites: tuple[SiteDecision, ...]
+    portfolio: PortfolioPoint
+    keep: PortfolioPoint  # every site as configured
+    greedy: PortfolioPoint  # each site's best alternative on its own
+    greedy_feasible: bool
+    binding: Mapping[str, float]  # limit → gain in expected NPV from relaxing it by its step
+    binding_step: Mapping[str, float]
+    limits: Mapping[str, Any]
+    frontier: tuple[PortfolioPoint, ...]
+    notes: tuple[str, ...]
+    seconds: float  # wall time of the decision (not in the JSON, which is hashed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``decision`` of ``hashpivot plan --json``."""
+        return {
+            "scenarios": self.scenarios,
+            "basis": DECISION_BASIS,
+            "sites": [s.to_dict() for s in self.sites],
+            "portfolio": self.portfolio.to_dict()
+            | {
+                "cvar_level": self.cvar_level,
+                "binding": dict(self.binding),
+                "binding_step": dict(self.binding_step),
+                "limits": dict(self.limits),
+            },
+            "keep": self.keep.to_dict(),
+            "greedy": self.greedy.to_dict() | {"feasible": self.greedy_feasible},
+            "frontier": [p.to_dict() for p in self.frontier],
+            "notes": list(self.notes),
+        }
+
+
+DECISION_BASIS = (
+    "Each site's alternatives are valued alone (100% of the site, before company-level "
+    "sanctions haircuts, revenue taxes, expropriation, co-investor shares and debt), on the "
+    "run's first paths; the portfolio maximises the sum of expected NPVs within the limits "
+    "(sample-average MILP on HiGHS); P(default) is the company's, as configured, with the "
+    "sites on the alternatives chosen, on the same paths."
+)
+
+
 @dataclass(frozen=True)
 class PlanResult:
     """What a run produces. :meth:`summary` is the CLI's ``--json``, computed once."""
@@ -290,6 +446,7 @@ class PlanResult:
     version: str = __version__
     default: DefaultResults | None = None
     market_assumptions: Mapping[str, Any] = field(default_factory=dict)
+    decision: DecisionResult | None = None  # when the plan's sites declare alternatives
 
     def p_default(self) -> dict[str, float]:
         """P(default) within 12 and 24 months and by the horizon (as configured); without
@@ -356,6 +513,7 @@ class PlanResult:
                 for s in self.sites
                 if s.conversion is not None and s.conversion.npv_usd_by_policy is not None
             },
+            **({"decision": self.decision.to_dict()} if self.decision is not None else {}),
         }
 
     # ------------------------------------------------------------------ frames for notebooks
@@ -410,3 +568,64 @@ class PlanResult:
             [asdict(r) | {"swing_usd": r.swing_usd} for r in self.tornado],
             columns=["driver", "low_npv_usd", "high_npv_usd", "base_npv_usd", "swing_usd"],
         )
+
+
+def mw_by_action(decision: Mapping[str, Any]) -> dict[str, float]:
+    """Megawatts of the sites going to each action, largest first, from a ``decision`` map (the
+    JSON of :class:`DecisionResult`, as stored).
+
+    Parameters
+    ----------
+    decision : mapping
+        The ``decision`` of a run's summary.
+
+    Returns
+    -------
+    dict of str to float
+        Action → MW [MW].
+    """
+    out: dict[str, float] = {}
+    for s in decision["sites"]:
+        out[s["action"]] = out.get(s["action"], 0.0) + float(s["mw"])
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
+def where_each_mw_goes(decision: Mapping[str, Any]) -> str:
+    """One line: the MW going to each action, e.g. ``"250 MW mine_flexibly, 130 MW sell_site"``.
+
+    Parameters
+    ----------
+    decision : mapping
+        The ``decision`` of a run's summary.
+
+    Returns
+    -------
+    str
+        The actions with their MW, largest first.
+    """
+    return ", ".join(f"{mw:,.0f} MW {action}" for action, mw in mw_by_action(decision).items())
+
+
+def month_label(start: str, months: int | None) -> str:
+    """``"now"`` for month 0, else ``"m12 (2027-02)"`` from the plan's first month; ``"by
+    policy"`` when the month depends on the path.
+
+    Parameters
+    ----------
+    start : str
+        The plan's first month, ``YYYY-MM``.
+    months : int or None
+        Months after it [month]; ``None``: set by the conversion policy, path by path.
+
+    Returns
+    -------
+    str
+        The label.
+    """
+    if months is None:
+        return "by policy"
+    if months == 0:
+        return "now"
+    y, m = (int(x) for x in start[:7].split("-"))
+    y2, m2 = divmod(m - 1 + months, 12)
+    return f"m{months} ({y + y2}-{m2 + 1:02d})"

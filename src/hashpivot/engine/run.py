@@ -46,7 +46,13 @@ from ..sites.site import Site
 from ..units import DAYS_PER_MONTH, DAYS_PER_YEAR, FloatArray
 from ..workspace import Workspace
 from . import special_sites as converted
-from .finance import default_results, groups_and_finance, hedge_strikes, with_finance
+from .finance import (
+    default_results,
+    groups_and_finance,
+    hedge_strikes,
+    site_availability,
+    with_finance,
+)
 from .model import AccKeys, Evaluation, PlanModel, TrainingPaths
 from .results import (
     ConversionResults,
@@ -121,38 +127,32 @@ def _mining_params(
     )
 
 
-def _market_site(
-    k: int,
-    cfg: PlanSiteConfig,
-    mining: SiteParams,
-    curves: dict[str, Any],
-    start: Any,
-    n_months: int,
-    as_of: dt.date | None = None,
-) -> converted.SpecialSite:
-    """A mining site on hourly market power, with the dispatch curve of its market; a plan
-    placed ``as_of`` a day may only read prices that end by it."""
-    market_name = present(cfg.power_market, f"sites[{k}].power_market")
+def _curve(curves: dict[str, Any], market_name: str, field: str, as_of: dt.date | None) -> Any:
+    """The dispatch curve of an hourly market (built once per run); a plan placed ``as_of`` a
+    day may only read prices that end by it."""
     if market_name not in curves:
         try:
             prices = price_data.hourly_prices(market_name)
         except InputError as exc:
-            raise InputError(f"sites[{k}].power_market", cfg.power_market, exc.allowed) from None
+            raise InputError(field, market_name, exc.allowed) from None
         last_local = prices.index_local[-1].date()
         if as_of is not None and last_local > as_of:
             raise InputError(
-                f"sites[{k}].power_market",
-                cfg.power_market,
+                field,
+                market_name,
                 f"prices that end by market.as_of {as_of} (these run to {last_local}; "
                 "name a year before it, e.g. ercot:HB_WEST:da:2020)",
             )
         curves[market_name] = curve.dispatch_curve(prices)
-    months = (np.arange(n_months) + start.month - 1) % 12
+    return curves[market_name]
+
+
+def _bare_special(k: int, cfg: PlanSiteConfig, kind: str, n_months: int, **kw: Any) -> Any:
+    """A special site with no conversion, lease or GPUs."""
     return converted.SpecialSite(
         index=k,
         name=cfg.name,
-        kind="market_mining",
-        mining=mining,
+        kind=kind,
         share=0.0,
         start_month=0,
         latest_month=n_months - 1,
@@ -166,7 +166,110 @@ def _market_site(
         rate_index=-1,
         pa=0.0,
         pb=0.0,
-        curve=curves[market_name],
+        **kw,
+    )
+
+
+def _flexible_site(
+    k: int,
+    cfg: PlanSiteConfig,
+    mining: SiteParams,
+    index_of: dict[str, int],
+    curves: dict[str, Any],
+    start: Any,
+    n_months: int,
+) -> converted.SpecialSite:
+    """A mining site whose contract resells at an hourly market (and/or is paid for demand
+    response)."""
+    sb = present(cfg.sell_back, f"sites[{k}].sell_back")
+    market_curve = (
+        _curve(curves, sb.power_market, f"sites[{k}].sell_back.power_market", None)
+        if sb.power_market is not None
+        else None
+    )
+    flex = converted.FlexTerms(
+        power_usd_per_mwh=cfg.power_usd_per_mwh,
+        power_index=index_of[cfg.power_index] if cfg.power_index else -1,
+        export_share=sb.export_share,
+        resale_cost_usd_per_mwh=sb.resale_cost_usd_per_mwh,
+        take_or_pay=sb.take_or_pay,
+        demand_response_usd_per_mw_month=sb.demand_response_usd_per_mw_month,
+        demand_response_curtailed_share=sb.demand_response_curtailed_share,
+        facility_mw=cfg.power_capacity_mw,
+    )
+    return _bare_special(
+        k,
+        cfg,
+        "flexible_mining",
+        n_months,
+        mining=mining,
+        curve=market_curve,
+        month_of_year=(np.arange(n_months) + start.month - 1) % 12,
+        flex=flex,
+    )
+
+
+def _no_load_site(
+    k: int,
+    cfg: PlanSiteConfig,
+    index_of: dict[str, int],
+    curves: dict[str, Any],
+    start: Any,
+    n_months: int,
+    as_of: dt.date | None,
+) -> converted.SpecialSite:
+    """A site running no load: fixed costs and (perhaps) its energy sold."""
+    t = present(cfg.no_load, f"sites[{k}].no_load")
+    sale = t.power_sale
+    market_curve = None
+    if sale is not None and sale.power_market is not None:
+        field = f"sites[{k}].no_load.power_sale.power_market"
+        market_curve = _curve(curves, sale.power_market, field, as_of)
+    terms = converted.NoLoadTerms(
+        fixed_usd_per_month=cfg.site_opex_usd_per_mw_month * cfg.power_capacity_mw
+        + cfg.sga_cash_usd_per_month
+        + cfg.interest_usd_per_month,
+        end_month=n_months if t.end_month is None else t.end_month,
+        sale_mw=0.0 if sale is None else (sale.mw or cfg.power_capacity_mw),
+        contract_usd_per_mwh=cfg.power_usd_per_mwh,
+        contract_index=index_of[cfg.power_index] if cfg.power_index else -1,
+        sale_price_usd_per_mwh=None if sale is None else sale.price_usd_per_mwh,
+        resale_cost_usd_per_mwh=0.0 if sale is None else sale.resale_cost_usd_per_mwh,
+        take_or_pay=False if sale is None else sale.take_or_pay,
+    )
+    return _bare_special(
+        k,
+        cfg,
+        "no_load",
+        n_months,
+        mining=None,
+        curve=market_curve,
+        month_of_year=(np.arange(n_months) + start.month - 1) % 12,
+        no_load=terms,
+    )
+
+
+def _market_site(
+    k: int,
+    cfg: PlanSiteConfig,
+    mining: SiteParams,
+    curves: dict[str, Any],
+    start: Any,
+    n_months: int,
+    as_of: dt.date | None = None,
+) -> converted.SpecialSite:
+    """A mining site on hourly market power, with the dispatch curve of its market; a plan
+    placed ``as_of`` a day may only read prices that end by it."""
+    market_name = present(cfg.power_market, f"sites[{k}].power_market")
+    market_curve = _curve(curves, market_name, f"sites[{k}].power_market", as_of)
+    months = (np.arange(n_months) + start.month - 1) % 12
+    return _bare_special(
+        k,
+        cfg,
+        "market_mining",
+        n_months,
+        mining=mining,
+        curve=market_curve,
         month_of_year=months,
     )
 
@@ -280,13 +383,16 @@ def market_calibration(mc: MarketModelConfig) -> dict[str, Any]:
     }
 
 
-def build_model(plan: PlanConfig) -> PlanModel:
+def build_model(plan: PlanConfig, market: scenarios.MarketModel | None = None) -> PlanModel:
     """Calibrate the market and lay out the sites' parameters and schedules.
 
     Parameters
     ----------
     plan : PlanConfig
         A validated plan (from :func:`hashpivot.config.models.load_plan`).
+    market : MarketModel or None
+        A market already calibrated for ``plan.market`` (the decision builds many one-site
+        models on one market); ``None`` calibrates it.
 
     Returns
     -------
@@ -295,7 +401,7 @@ def build_model(plan: PlanConfig) -> PlanModel:
         special (hosting, hourly-market, conversion-option) sites.
     """
     mc = plan.market
-    market = scenarios.calibrate(
+    market = market or scenarios.calibrate(
         **market_calibration(mc),
         as_of=str(mc.as_of) if mc.as_of else None,
         stochastic=mc.stochastic,
@@ -338,6 +444,9 @@ def build_model(plan: PlanConfig) -> PlanModel:
         for c in cfg.capex:
             if c.month < n_months:
                 capex[k, c.month] += c.amount_usd
+        for r in cfg.proceeds:  # receipts net against the month's capex
+            if r.month < n_months:
+                capex[k, r.month] -= r.amount_usd
         dep[k] = cfg.depreciation_usd_per_month * active * days / DAYS_PER_MONTH
         for a in cfg.assets:  # straight line from the site's start month
             dep[k, cfg.start_month :] += hardware.straight_line_depreciation(
@@ -345,7 +454,11 @@ def build_model(plan: PlanConfig) -> PlanModel:
             )
         active_months[k] = float((active * days).sum() / DAYS_PER_MONTH)
     plain = np.array(
-        [k for k, c in enumerate(plan.sites) if c.type == "mining" and c.power_market is None],
+        [
+            k
+            for k, c in enumerate(plan.sites)
+            if c.type == "mining" and c.power_market is None and c.sell_back is None
+        ],
         dtype=np.int64,
     )
     params = _mining_params(
@@ -372,14 +485,27 @@ def build_model(plan: PlanConfig) -> PlanModel:
             continue
         site_k = mining_sites[k]
         one = (
-            _mining_params([(cfg, site_k, factor[k])], index_of, n_months)
+            replace(
+                _mining_params([(cfg, site_k, factor[k])], index_of, n_months),
+                # embargo and rationing act on every fleet, not only the plain sites'
+                availability=site_availability(plan, cfg.jurisdiction, days, market.start)[None],
+            )
             if site_k is not None
             else None
         )
-        if cfg.type == "mining":  # on market power: a mining site always has a fleet
+        if cfg.type == "mining" and cfg.sell_back is not None:
+            mined = present(one, f"sites[{k}].fleet")
+            special_sites.append(
+                _flexible_site(k, cfg, mined, index_of, curves, market.start, n_months)
+            )
+        elif cfg.type == "mining":  # on market power: a mining site always has a fleet
             mined = present(one, f"sites[{k}].fleet")
             special_sites.append(
                 _market_site(k, cfg, mined, curves, market.start, n_months, plan.market.as_of)
+            )
+        elif cfg.type == "no_load":
+            special_sites.append(
+                _no_load_site(k, cfg, index_of, curves, market.start, n_months, plan.market.as_of)
             )
         else:
             special_sites.append(_special_site(k, cfg, one, index_of, n_months, monthly_discount))

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dispatch.curve import DispatchCurve, expected_excess, share_below
 from ..errors import present
 from ..finance import lsm as conversion
 from ..market.scenarios import MarketPaths
@@ -66,6 +67,38 @@ class SpecialSite:
     pb: float  # PV of the rent-independent cash, at conversion start
     curve: Any = None  # a dispatch.curve.DispatchCurve for market_mining sites
     month_of_year: IntArray | None = None  # calendar month (0–11) of each plan month
+    flex: FlexTerms | None = None  # flexible_mining sites
+    no_load: NoLoadTerms | None = None  # no_load sites
+
+
+@dataclass(frozen=True)
+class FlexTerms:
+    """A flexible-mining site's contract: price ``power_usd_per_mwh`` (× its index) with the
+    right to resell a share of the energy on an hourly market, and demand response."""
+
+    power_usd_per_mwh: float
+    power_index: int  # -1: fixed price
+    export_share: float
+    resale_cost_usd_per_mwh: float
+    take_or_pay: bool
+    demand_response_usd_per_mw_month: float
+    demand_response_curtailed_share: float
+    facility_mw: float
+
+
+@dataclass(frozen=True)
+class NoLoadTerms:
+    """A no-load site: fixed costs until ``end_month``, and the energy of ``sale_mw`` sold at
+    an hourly market (``curve``) or at ``sale_price_usd_per_mwh``."""
+
+    fixed_usd_per_month: float
+    end_month: int
+    sale_mw: float
+    contract_usd_per_mwh: float
+    contract_index: int  # -1: fixed price
+    sale_price_usd_per_mwh: float | None
+    resale_cost_usd_per_mwh: float
+    take_or_pay: bool
 
 
 @dataclass
@@ -213,6 +246,16 @@ def evaluate_special(
             np.full(n, n_months),
             values,
         )
+    if site.kind in ("flexible_mining", "no_load"):
+        if site.kind == "flexible_mining":
+            totals = flexible_mining(site, paths)
+            p = present(site.mining, f"{site.name}: mining")
+            up = (np.arange(n_months) >= p.start_month[0]) * paths.days / DAYS_PER_MONTH
+            months_mined = np.full(n, up.sum())
+        else:
+            totals, months_mined = None, np.zeros(n)
+        cash = totals.cash_usd if totals is not None else no_load_cash(site, paths)
+        return SpecialOutcome(cash, np.zeros(n), totals, months_mined, np.full(n, n_months), values)
     if site.kind == "option_to_convert":
         exercise, running, states, discount, rent = decision_arrays(site, paths, monthly_discount)
         fitted = present(policy, f"{site.name}: conversion policy", "a fitted policy")
@@ -379,7 +422,8 @@ def market_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
                 v, curve.value_grid_usd_per_mwh, curve.avg_price_usd_per_mwh[m]
             )
     active = (np.arange(n_months) >= p.start_month[0]).astype(np.float64)
-    run = uptime * p.uptime[0] * active
+    up = active if p.availability is None else active * p.availability[0]  # embargo, rationing
+    run = uptime * p.uptime[0] * up
     btc = p.hashrate_th_s[0] * p.hashrate_factor[0] * run * paths.btc_per_th_day * paths.days
     revenue = btc * paths.price_usd
     pool = revenue * p.pool_fee[0]
@@ -394,3 +438,146 @@ def market_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
         energy_usd=energy.sum(axis=1)[None, :],
         energy_mwh=mwh.sum(axis=1)[None, :],
     )
+
+
+def _by_calendar_month(
+    curve: DispatchCurve, month_of_year: IntArray, x: FloatArray, fn: Any
+) -> FloatArray:
+    """``fn(curve, m, x[:, cols])`` for each calendar month ``m``, put back in place."""
+    out = np.empty_like(x)
+    for m in range(12):
+        cols = np.asarray(month_of_year == m)
+        if cols.any():
+            out[:, cols] = fn(curve, m, x[:, cols])
+    return out
+
+
+def flexible_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
+    """Mining with hourly resale of the contracted energy and demand response.
+
+    With mining value ``v`` (hashprice net of pool fee per MWh, after the fleet's ageing),
+    contract price ``P``, resale cost ``c``, exportable share ``s`` and the hourly price ``p``
+    of the month's dispatch curve, a MWh of capacity earns, in expectation over the hours,
+
+    * ``max(v − P, 0) + s·E[(p − c − max(v, P))⁺]`` (the contract may go unused), or
+    * ``max(v, 0) − P + s·E[(p − c − max(v, 0))⁺]`` (take-or-pay),
+
+    and in the share ``d`` of hours the grid operator curtails the load, only the resale:
+    ``s·E[(p − c − P)⁺]`` (or ``s·E[(p − c)⁺] − P``). Demand response pays its $/MW-month on
+    top. With no market to resell on, ``s·E[…] = 0``. Where prices never exceed the mining value
+    and the contract may go unused, this is the plain site curtailed when unprofitable.
+
+    Parameters
+    ----------
+    site : SpecialSite
+        A ``flexible_mining`` site (``mining`` and ``flex`` set; ``curve`` where it resells).
+    paths : MarketPaths
+        Market paths ``[path, month]``.
+
+    Returns
+    -------
+    SiteTotals
+        Monthly cash [USD] per ``[path, month]`` and the horizon totals of BTC [BTC], revenue,
+        pool fee, net power cost (contract less resale) [USD] and energy used [MWh].
+    """
+    p = present(site.mining, f"{site.name}: mining")
+    f = present(site.flex, f"{site.name}: flexible terms")
+    n, n_months = paths.price_usd.shape
+    wall_j_per_th = p.facility_power_mw[0] * 1e6 / p.hashrate_th_s[0]
+    v = (
+        mining_value_usd_per_mwh(paths.hashprice_usd_per_ph_day, wall_j_per_th, p.pool_fee[0])
+        * p.hashrate_factor[0][None, :]
+    )
+    contract = f.power_usd_per_mwh * _index(paths.index_values, f.power_index, n, n_months)
+    c, s, d = f.resale_cost_usd_per_mwh, f.export_share, f.demand_response_curtailed_share
+    if site.curve is not None:
+        moy = present(site.month_of_year, f"{site.name}: calendar months")
+
+        def excess(x: FloatArray) -> FloatArray:
+            return s * _by_calendar_month(site.curve, moy, x, expected_excess)
+
+        def below(x: FloatArray) -> FloatArray:
+            return (1.0 - s) + s * _by_calendar_month(site.curve, moy, x, share_below)
+
+    else:
+
+        def excess(x: FloatArray) -> FloatArray:
+            return np.zeros_like(x)
+
+        def below(x: FloatArray) -> FloatArray:
+            return np.ones_like(x)
+
+    if f.take_or_pay:
+        floor = np.maximum(v, 0.0)
+        on = floor - contract + excess(floor + c)
+        off = -contract + excess(np.full_like(v, c))
+        mines = v > 0
+    else:
+        floor = np.maximum(v, contract)
+        on = np.maximum(v - contract, 0.0) + excess(floor + c)
+        off = excess(contract + c)
+        mines = v > contract
+    value = (1.0 - d) * on + d * off  # [USD per MWh of capacity]
+    mining_share = (1.0 - d) * mines * below(v + c)
+    active = (np.arange(n_months) >= p.start_month[0]).astype(np.float64)
+    avail = p.availability[0] if p.availability is not None else np.ones(n_months)
+    up = p.uptime[0] * active * avail
+    capacity_mwh = p.facility_power_mw[0] * 24.0 * paths.days * up
+    run = up * mining_share
+    btc = p.hashrate_th_s[0] * p.hashrate_factor[0] * run * paths.btc_per_th_day * paths.days
+    revenue = btc * paths.price_usd
+    pool = revenue * p.pool_fee[0]
+    fixed = p.fixed_usd_per_month[0] * paths.days / DAYS_PER_MONTH * active
+    dr = f.demand_response_usd_per_mw_month * f.facility_mw * paths.days / DAYS_PER_MONTH * active
+    cash = capacity_mwh * value + dr - fixed
+    energy = revenue - pool - (cash + fixed)  # the contract less resale (and DR) receipts
+    return SiteTotals(
+        cash_usd=cash,
+        btc=btc.sum(axis=1)[None, :],
+        revenue_usd=revenue.sum(axis=1)[None, :],
+        pool_fee_usd=pool.sum(axis=1)[None, :],
+        energy_usd=energy.sum(axis=1)[None, :],
+        energy_mwh=(p.facility_power_mw[0] * 24.0 * paths.days * run).sum(axis=1)[None, :],
+    )
+
+
+def no_load_cash(site: SpecialSite, paths: MarketPaths) -> FloatArray:
+    """Cash of a site running no load: fixed costs to its end month, and the energy sold — at
+    the hourly market ``E[(p − c − P)⁺]`` a MWh (``E[p] − c − P`` take-or-pay) or at a stated
+    price ``max(q − c − P, 0)`` (``q − c − P``).
+
+    Parameters
+    ----------
+    site : SpecialSite
+        A ``no_load`` site (``no_load`` set; ``curve`` when it sells at market).
+    paths : MarketPaths
+        Market paths ``[path, month]``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        Cash [USD] per ``[path, month]``.
+    """
+    t = present(site.no_load, f"{site.name}: no-load terms")
+    n, n_months = paths.price_usd.shape
+    months = np.arange(n_months)
+    fixed = t.fixed_usd_per_month * paths.days / DAYS_PER_MONTH * (months < t.end_month)
+    cash = np.broadcast_to(-fixed, (n, n_months)).copy()
+    if t.sale_mw > 0:
+        contract = t.contract_usd_per_mwh * _index(
+            paths.index_values, t.contract_index, n, n_months
+        )
+        c = t.resale_cost_usd_per_mwh
+        if t.sale_price_usd_per_mwh is not None:
+            margin = t.sale_price_usd_per_mwh - c - contract
+            per_mwh = margin if t.take_or_pay else np.maximum(margin, 0.0)
+        else:
+            curve = present(site.curve, f"{site.name}: market curve")
+            moy = present(site.month_of_year, f"{site.name}: calendar months")
+            if t.take_or_pay:
+                mean = present(curve.mean_price_usd_per_mwh, f"{site.name}: mean prices")
+                per_mwh = mean[moy][None, :] - c - contract
+            else:
+                per_mwh = _by_calendar_month(curve, moy, contract + c, expected_excess)
+        cash += t.sale_mw * 24.0 * paths.days * per_mwh * (months < t.end_month)
+    return cash

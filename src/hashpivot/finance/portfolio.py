@@ -79,6 +79,7 @@ class PortfolioProblem:
     capex_usd: FloatArray
     conversion_year: npt.NDArray[np.int64]
     leased_mw: FloatArray
+    debt_usd: FloatArray | None = None  # [s, a]: project debt it raises [USD]
 
     def __post_init__(self) -> None:
         s, a, _ = self.npv_usd.shape
@@ -89,8 +90,8 @@ class PortfolioProblem:
                 raise InputError(f"sites[{name}].alternatives", [], "at least one alternative")
             if len(alts) > a:
                 raise InputError(f"sites[{name}].alternatives", len(alts), f"at most {a}")
-        for key in ("capex_usd", "conversion_year", "leased_mw"):
-            if getattr(self, key).shape[:2] != (s, a):
+        for key in ("capex_usd", "conversion_year", "leased_mw", "debt_usd"):
+            if getattr(self, key) is not None and getattr(self, key).shape[:2] != (s, a):
                 raise InputError(key, getattr(self, key).shape, f"leading shape ({s}, {a})")
 
     @property
@@ -113,12 +114,14 @@ class PortfolioLimits:
     ``capex_budget_usd[y]`` caps the capex of year ``y`` [USD]; ``conversions_per_year`` the
     conversions started in any year [-]; ``leased_mw`` the MW tenants will take [MW];
     ``cvar_level`` α in (0, 1) and ``cvar_floor_usd`` the least CVaR of portfolio NPV allowed
-    (the mean of the worst ``1 − α`` share of scenarios) [USD].
+    (the mean of the worst ``1 − α`` share of scenarios) [USD]; ``financing_usd`` the project
+    debt that can be raised in all [USD].
     """
 
     capex_budget_usd: FloatArray | None = None
     conversions_per_year: int | None = None
     leased_mw: float | None = None
+    financing_usd: float | None = None
     cvar_level: float = 0.95
     cvar_floor_usd: float | None = None
 
@@ -131,6 +134,8 @@ class PortfolioLimits:
             )
         if self.leased_mw is not None and self.leased_mw < 0:
             raise InputError("portfolio.leased_mw", self.leased_mw, "MW ≥ 0")
+        if self.financing_usd is not None and self.financing_usd < 0:
+            raise InputError("portfolio.financing_capacity_usd", self.financing_usd, "USD ≥ 0")
 
 
 @dataclass(frozen=True)
@@ -296,6 +301,13 @@ def define_milp(
             np.array([-np.inf]),
             np.array([limits.leased_mw]),
         )
+    if limits.financing_usd is not None and problem.debt_usd is not None:
+        add(
+            "financing",
+            problem.debt_usd.reshape(1, n_x),
+            np.array([-np.inf]),
+            np.array([limits.financing_usd]),
+        )
     if use_cvar:
         floor = float(limits.cvar_floor_usd)  # type: ignore[arg-type]
         # u_k + Σ x V_k + t ≥ 0   (u_k ≥ L_k − t with L_k = −Σ x V_k)
@@ -414,6 +426,9 @@ def feasible(problem: PortfolioProblem, limits: PortfolioLimits, chosen: npt.Arr
             return False
     if limits.leased_mw is not None:
         if problem.leased_mw[rows, c].sum() > limits.leased_mw * (1 + tol) + tol:
+            return False
+    if limits.financing_usd is not None and problem.debt_usd is not None:
+        if problem.debt_usd[rows, c].sum() > limits.financing_usd * (1 + tol) + tol:
             return False
     if limits.cvar_floor_usd is not None:
         cvar = evaluate(problem, c, limits.cvar_level).cvar_usd
@@ -610,6 +625,11 @@ def smallest_relaxation(problem: PortfolioProblem, limits: PortfolioLimits) -> d
         if alt is not None:
             mw = problem.leased_mw[rows, alt.alternative].sum()
             out["leased_mw"] = float(max(0.0, mw - limits.leased_mw))
+    if limits.financing_usd is not None and problem.debt_usd is not None:
+        alt = solve(problem, replace(limits, financing_usd=None))
+        if alt is not None:
+            debt = problem.debt_usd[rows, alt.alternative].sum()
+            out["financing"] = float(max(0.0, debt - limits.financing_usd))
     if limits.cvar_floor_usd is not None:
         # the safest portfolio's CVaR (within the other limits) is the highest floor possible
         best_cvar = max_cvar(problem, replace(limits, cvar_floor_usd=None))
@@ -717,7 +737,8 @@ def decide(
     steps : dict of str to float or None
         How far to relax each limit when pricing it: ``capex_budget`` [USD, added to every
         year's budget; default 1e8], ``conversions_per_year`` [-, default 1], ``leased_mw``
-        [MW, default 10% of the limit], ``cvar_floor`` [USD, default 10% of |floor|].
+        [MW, default 10% of the limit], ``financing`` [USD, default 1e8], ``cvar_floor`` [USD,
+        default 10% of |floor|].
 
     Returns
     -------
@@ -752,6 +773,7 @@ def decide(
         "capex_budget": 1e8,
         "conversions_per_year": 1.0,
         "leased_mw": 0.1 * (limits.leased_mw or 0.0),
+        "financing": 1e8,
         "cvar_floor": 0.1 * abs(limits.cvar_floor_usd or 0.0),
     } | (steps or {})
     binding: dict[str, float] = {}
@@ -764,6 +786,9 @@ def decide(
         relaxed["conversions_per_year"] = replace(limits, conversions_per_year=more)
     if limits.leased_mw is not None:
         relaxed["leased_mw"] = replace(limits, leased_mw=limits.leased_mw + step["leased_mw"])
+    if limits.financing_usd is not None:
+        more_debt = limits.financing_usd + step["financing"]
+        relaxed["financing"] = replace(limits, financing_usd=more_debt)
     if limits.cvar_floor_usd is not None:
         lower = limits.cvar_floor_usd - step["cvar_floor"]
         relaxed["cvar_floor"] = replace(limits, cvar_floor_usd=lower)

@@ -20,12 +20,13 @@ record (by a version before this order, or a ledger restored from an old copy) i
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..config import models as config
 from ..config.models import PlanConfig
+from ..engine import decision
 from ..engine import run as plan
 from ..engine.run import ProgressFn
 from ..errors import HashpivotError, RunCancelled, StorageError
@@ -125,7 +126,9 @@ def simulate(
     Simulated
         The results, their summary (computed once) and the report's path.
     """
-    result = plan.run(cfg, chunk_size=chunk_size, progress=progress)
+    # the decision first: an infeasible portfolio fails before the long run
+    decided = decision.decide_plan(cfg) if cfg.has_alternatives else None
+    result = replace(plan.run(cfg, chunk_size=chunk_size, progress=progress), decision=decided)
     summary = result.summary()  # computed once: the report, the hash and the store share it
     report_path = Path(out) / run_id / "report.html"
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -87,7 +87,13 @@ def asic(model: str, field: str = "model") -> AsicModel:
     cat = _asics()
     if model not in cat.index:
         raise InputError(field, model, "one of the catalogue models: " + ", ".join(cat.index))
-    row = cat.loc[model]
+    return _asic_row(model)
+
+
+@cache
+def _asic_row(model: str) -> AsicModel:
+    """The catalogue's row of ``model`` (a known name), read once."""
+    row = _asics().loc[model]
     return AsicModel(
         model=model,
         maker=str(row["maker"]),
