@@ -19,7 +19,7 @@ import plotly.io as pio
 
 from ..data.power_prices import HourlyPrices
 from ..dispatch.lp import DispatchResult
-from ..engine.results import PlanResult
+from ..engine.results import PlanResult, month_label, where_each_mw_goes
 from ..fmt import usd_compact as _usd
 
 
@@ -337,6 +337,134 @@ def _decision_figures(result: PlanResult, x: list[str]) -> list[tuple[str, list[
     return out
 
 
+def decision_map(decision: dict[str, Any]) -> go.Figure:
+    """Sites × alternatives, coloured by expected NPV per MW against keeping the site as it is
+    [USD/MW]; the choice marked ★, ruled-out alternatives marked ✕.
+
+    Parameters
+    ----------
+    decision : dict
+        The ``decision`` of a run's summary.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The heat map.
+    """
+    sites = [d["site"] for d in decision["sites"]]
+    names: list[str] = []
+    for d in decision["sites"]:
+        for a in d["alternatives"]:
+            if a["name"] not in names:
+                names.append(a["name"])
+    z = np.full((len(sites), len(names)), np.nan)
+    text = [["" for _ in names] for _ in sites]
+    for i, d in enumerate(decision["sites"]):
+        for a in d["alternatives"]:
+            j = names.index(a["name"])
+            if a["ruled_out"]:
+                text[i][j] = "✕"
+                continue
+            z[i, j] = (a["npv_vs_keep_usd"] or 0.0) / d["mw"]
+            mark = "★ " if a["name"] == d["action"] else ""
+            text[i][j] = mark + _usd(z[i, j])
+    lim = float(np.nanmax(np.abs(z))) if np.isfinite(z).any() else 1.0
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=names,
+            y=sites,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="RdBu",
+            zmid=0.0,
+            zmin=-lim,
+            zmax=lim,
+            colorbar={"title": "USD/MW vs keep"},
+            hovertemplate="%{y} · %{x}: %{z:,.0f} USD/MW against keeping<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title="Expected NPV per MW against keeping the site (★ chosen, ✕ ruled out)",
+        height=max(320, 24 * len(sites) + 140),
+        yaxis={"autorange": "reversed"},
+        margin={"t": 50, "l": 120, "r": 10, "b": 80},
+    )
+    return fig
+
+
+def frontier_figure(decision: dict[str, Any]) -> go.Figure:
+    """The efficient frontier: expected portfolio NPV against its CVaR, with the decided, the
+    keep-everything and the greedy portfolios marked.
+
+    Parameters
+    ----------
+    decision : dict
+        The ``decision`` of a run's summary.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        The frontier.
+    """
+    front = decision["frontier"]
+    alpha = f"CVaR{(1 - decision['portfolio']['cvar_level']) * 100:g}%"
+    fig = go.Figure(
+        go.Scatter(
+            x=[p["cvar_usd"] for p in front],
+            y=[p["expected_npv_usd"] for p in front],
+            mode="lines+markers",
+            name="efficient frontier",
+            text=[
+                "P(default) n/a" if p["p_default"] is None else f"P(default) {p['p_default']:.1%}"
+                for p in front
+            ],
+        )
+    )
+    for key, label, symbol in (
+        ("portfolio", "decided", "star"),
+        ("keep", "every site kept", "x"),
+        ("greedy", "each site's own best", "diamond"),
+    ):
+        q = decision[key]
+        fig.add_trace(
+            go.Scatter(
+                x=[q["cvar_usd"]],
+                y=[q["expected_npv_usd"]],
+                mode="markers",
+                marker={"symbol": symbol, "size": 14},
+                name=label,
+            )
+        )
+    fig.update_layout(
+        title=f"Expected NPV against {alpha} of portfolio NPV (USD)",
+        xaxis_title=f"{alpha} (mean of the worst {(1 - decision['portfolio']['cvar_level']):.0%})",
+        yaxis_title="expected NPV",
+        height=420,
+        margin={"t": 50, "l": 70, "r": 10, "b": 60},
+    )
+    return fig
+
+
+def _decision_rows(decision: dict[str, Any], start: str) -> list[list[str]]:
+    rows = []
+    for d in decision["sites"]:
+        nb = d["next_best"]
+        cost = d["cost_to_force_next_best_usd"]
+        rows.append(
+            [
+                d["site"],
+                f"{d['mw']:,.0f}",
+                d["action"],
+                month_label(start, d["start_month"]),
+                _usd(d["npv_usd"]),
+                _usd(d["npv_vs_keep_usd"] or 0.0),
+                "—" if nb is None else f"{nb} ({_usd(cost or 0.0)})",
+            ]
+        )
+    return rows
+
+
 def render(result: PlanResult, run_id: str, description: str = "") -> str:
     """The report as one HTML string with Plotly's JavaScript inlined once.
 
@@ -357,6 +485,45 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
     figs = build_figures(result)
     div = PlotlyDivs()
 
+    # the decision opens the report: its charts come first (the first carries Plotly's script)
+    decision = result.summary().get("decision")
+    decision_block = None
+    if decision is not None:
+        p = decision["portfolio"]
+        alpha = f"CVaR{(1 - p['cvar_level']) * 100:g}%"
+
+        def line(q: dict[str, Any]) -> str:
+            pd_ = "n/a" if q["p_default"] is None else f"{q['p_default']:.1%}"
+            npv, cvar = _usd(q["expected_npv_usd"]), _usd(q["cvar_usd"])
+            return f"E[NPV] {npv}, {alpha} {cvar}, P(default) {pd_}"
+
+        portfolio_rows = [
+            ("where each megawatt goes", where_each_mw_goes(decision)),
+            ("decided", line(p)),
+            ("every site kept as is", line(decision["keep"])),
+            (
+                "each site's own best (greedy)",
+                line(decision["greedy"])
+                + (
+                    " — fits the limits"
+                    if decision["greedy"]["feasible"]
+                    else " — breaks the limits"
+                ),
+            ),
+            *[
+                (f"binding: {k}", f"relaxing it is worth {_usd(v)}")
+                for k, v in p["binding"].items()
+            ],
+            *[("note", n) for n in decision["notes"]],
+            ("basis", decision["basis"]),
+        ]
+        decision_block = {
+            "rows": _decision_rows(decision, result.start_month),
+            "portfolio": portfolio_rows,
+            "map": div(decision_map(decision)),
+            "frontier": div(frontier_figure(decision)) if decision["frontier"] else None,
+            "scenarios": f"{decision['scenarios']:,}",
+        }
     fans = [div(f) for f in figs["fans"]]
     cal = result.calibration
     hr = cal["hashrate_fit"]
@@ -413,6 +580,7 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
         ("sites", str(len(result.sites))),
     ]
     return _template().render(
+        decision=decision_block,
         title=result.plan_name,
         description=description,
         run_id=run_id,

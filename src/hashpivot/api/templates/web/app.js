@@ -63,6 +63,30 @@ const hp = {
         yaxis: { type: log ? "log" : "linear" } },
       { displaylogo: false, responsive: true });
   },
+  decision(target, d, plan) {
+    // Where each megawatt goes: the table, the decision map (sites × alternatives, NPV per MW
+    // against keeping, the choice starred) and the efficient frontier.
+    const h = document.createElement("h2"); h.textContent = `Where each megawatt goes — ${plan}`; target.appendChild(h);
+    const t = document.createElement("table"); t.id = "decision-table";
+    hp.table(t, [["site", "MW · action · start month · value vs keep · next best (cost to force)"]].concat(
+      d.sites.map((x) => [x.site, `${Math.round(x.mw)} MW · ${x.action} · ${x.start_month === null ? "by policy" : "m" + x.start_month} · ${hp.usd(x.npv_vs_keep_usd || 0)} · ${x.next_best === null ? "—" : x.next_best + " (" + hp.usd(x.cost_to_force_next_best_usd || 0) + ")"}`])));
+    target.appendChild(t);
+    const names = [];
+    for (const x of d.sites) for (const a of x.alternatives) if (!names.includes(a.name)) names.push(a.name);
+    const z = d.sites.map((x) => names.map((n) => { const a = x.alternatives.find((q) => q.name === n); return a && !a.ruled_out ? (a.npv_vs_keep_usd || 0) / x.mw : null; }));
+    const text = d.sites.map((x) => names.map((n) => { const a = x.alternatives.find((q) => q.name === n); if (!a) return ""; if (a.ruled_out) return "✕"; return (n === x.action ? "★ " : "") + hp.usd((a.npv_vs_keep_usd || 0) / x.mw); }));
+    const grid = document.createElement("div"); grid.className = "cols"; target.appendChild(grid);
+    const m = document.createElement("div"); m.className = "chart"; m.id = "decision-map"; grid.appendChild(m);
+    Plotly.newPlot(m, [{ type: "heatmap", z, x: names, y: d.sites.map((x) => x.site), text, texttemplate: "%{text}", colorscale: "RdBu", zmid: 0 }],
+      { title: { text: "NPV per MW against keeping (★ chosen, ✕ ruled out)" }, yaxis: { autorange: "reversed" }, margin: { l: 110 } }, { responsive: true });
+    if (d.frontier.length) {
+      const f = document.createElement("div"); f.className = "chart"; f.id = "decision-frontier"; grid.appendChild(f);
+      const pts = [{ x: d.frontier.map((p) => p.cvar_usd), y: d.frontier.map((p) => p.expected_npv_usd), mode: "lines+markers", name: "efficient frontier" }];
+      for (const [k, label] of [["portfolio", "decided"], ["keep", "every site kept"], ["greedy", "each site's own best"]])
+        pts.push({ x: [d[k].cvar_usd], y: [d[k].expected_npv_usd], mode: "markers", marker: { size: 12 }, name: label });
+      Plotly.newPlot(f, pts, { title: { text: "Expected NPV against CVaR (USD)" }, xaxis: { title: { text: "CVaR" } } }, { responsive: true });
+    }
+  },
   async runCharts(runId, target) {
     const [run, ser] = await Promise.all([hp.api(`/api/runs/${runId}`), hp.api(`/api/runs/${runId}/series`)]);
     if (!run.ok) { target.textContent = hp.errorLines(run.data).join("\n"); return null; }
@@ -84,6 +108,7 @@ const hp = {
         kpi.appendChild(tr);
       }
     }
+    if (s.decision) hp.decision(target, s.decision, s.plan);
     target.appendChild(kpi);
     const link = document.createElement("p");
     link.innerHTML = `<a id="report-link" href="/api/runs/${runId}/report" target="_blank">full report</a>`;
