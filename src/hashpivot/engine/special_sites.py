@@ -483,11 +483,11 @@ def flexible_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
     p = present(site.mining, f"{site.name}: mining")
     f = present(site.flex, f"{site.name}: flexible terms")
     n, n_months = paths.price_usd.shape
-    wall_j_per_th = p.facility_power_mw[0] * 1e6 / p.hashrate_th_s[0]
+    # the mining value of a MWh from the same BTC per TH-day and price the kernel's revenue uses
+    th_per_mw = p.hashrate_th_s[0] / p.facility_power_mw[0]
     v = (
-        mining_value_usd_per_mwh(paths.hashprice_usd_per_ph_day, wall_j_per_th, p.pool_fee[0])
-        * p.hashrate_factor[0][None, :]
-    )
+        paths.btc_per_th_day * paths.price_usd * (1.0 - p.pool_fee[0]) * th_per_mw / 24.0
+    ) * p.hashrate_factor[0][None, :]
     contract = f.power_usd_per_mwh * _index(paths.index_values, f.power_index, n, n_months)
     c, s, d = f.resale_cost_usd_per_mwh, f.export_share, f.demand_response_curtailed_share
     if site.curve is not None:
