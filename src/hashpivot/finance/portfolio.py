@@ -185,12 +185,8 @@ def cvar_lower(npv_usd: npt.ArrayLike, level: float) -> float:
     float
         The lower-tail mean [USD].
     """
-    v = np.sort(np.asarray(npv_usd, dtype=np.float64))
-    tail = (1.0 - level) * v.size
-    whole = int(np.floor(tail + 1e-12))
-    frac = tail - whole
-    total = v[:whole].sum() + (frac * v[whole] if whole < v.size and frac > 1e-12 else 0.0)
-    return float(total / tail)
+    v = np.asarray(npv_usd, dtype=np.float64)
+    return float(tail_weights(v, level) @ v)
 
 
 def _highs() -> Any:
@@ -459,15 +455,10 @@ def tail_weights(npv_usd: npt.ArrayLike, level: float) -> FloatArray:
     v = np.asarray(npv_usd, dtype=np.float64)
     n = v.size
     cap = 1.0 / ((1.0 - level) * n)
-    order = np.argsort(v, kind="stable")
+    # the worst first, each up to the cap, until the weights reach one
+    reached = np.minimum(cap * np.arange(1, n + 1), 1.0)
     w = np.zeros(n)
-    left = 1.0
-    for k in order:
-        take = min(cap, left)
-        w[k] = take
-        left -= take
-        if left <= 1e-15:
-            break
+    w[np.argsort(v, kind="stable")] = np.diff(reached, prepend=0.0)
     return w
 
 
