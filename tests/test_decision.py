@@ -72,6 +72,20 @@ def test_mine_flexibly_without_a_better_market_equals_keep_mining() -> None:
     assert flex.mean() > keep.mean()
 
 
+def test_flexible_mining_reads_no_prices_after_as_of() -> None:
+    from hashpivot.engine.run import build_model
+    from hashpivot.errors import InputError
+
+    text = PLAN.replace(
+        "window_start: 2020-01-01}", "window_start: 2020-01-01, as_of: 2023-06-30}"
+    ).replace("Antminer S21", "Antminer S19 XP")  # on sale by then
+    plan, _ = load_plan_text(text)
+    flex = next(o for o in decision.options_of(plan, 0) if o.name == "mine_flexibly")
+    bare = decision.bare_plan(plan).model_copy(update={"sites": [flex.config]})
+    with pytest.raises(InputError, match=r"sell_back\.power_market.*as_of 2023-06-30"):
+        build_model(bare)  # ercot:HB_WEST:da runs to 2024-09
+
+
 def test_no_limits_each_site_takes_its_best(result: decision.DecisionResult) -> None:
     for site in result.sites:
         best = max((o for o in site.options if o.npv_usd is not None), key=lambda o: o.npv_usd.mean)

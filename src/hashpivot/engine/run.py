@@ -147,8 +147,11 @@ def _curve(curves: dict[str, Any], market_name: str, field: str, as_of: dt.date 
     return curves[market_name]
 
 
-def _bare_special(k: int, cfg: PlanSiteConfig, kind: str, n_months: int, **kw: Any) -> Any:
-    """A special site with no conversion, lease or GPUs."""
+def _bare_special(
+    k: int, cfg: PlanSiteConfig, kind: str, n_months: int, start: Any, **kw: Any
+) -> Any:
+    """A special site with no conversion, lease or GPUs, on the calendar months from
+    ``start`` (what its dispatch curve is read by)."""
     return converted.SpecialSite(
         index=k,
         name=cfg.name,
@@ -166,6 +169,7 @@ def _bare_special(k: int, cfg: PlanSiteConfig, kind: str, n_months: int, **kw: A
         rate_index=-1,
         pa=0.0,
         pb=0.0,
+        month_of_year=(np.arange(n_months) + start.month - 1) % 12,
         **kw,
     )
 
@@ -178,12 +182,13 @@ def _flexible_site(
     curves: dict[str, Any],
     start: Any,
     n_months: int,
+    as_of: dt.date | None,
 ) -> converted.SpecialSite:
     """A mining site whose contract resells at an hourly market (and/or is paid for demand
-    response)."""
+    response); a plan placed ``as_of`` a day may only read prices that end by it."""
     sb = present(cfg.sell_back, f"sites[{k}].sell_back")
     market_curve = (
-        _curve(curves, sb.power_market, f"sites[{k}].sell_back.power_market", None)
+        _curve(curves, sb.power_market, f"sites[{k}].sell_back.power_market", as_of)
         if sb.power_market is not None
         else None
     )
@@ -202,9 +207,9 @@ def _flexible_site(
         cfg,
         "flexible_mining",
         n_months,
+        start,
         mining=mining,
         curve=market_curve,
-        month_of_year=(np.arange(n_months) + start.month - 1) % 12,
         flex=flex,
     )
 
@@ -242,9 +247,9 @@ def _no_load_site(
         cfg,
         "no_load",
         n_months,
+        start,
         mining=None,
         curve=market_curve,
-        month_of_year=(np.arange(n_months) + start.month - 1) % 12,
         no_load=terms,
     )
 
@@ -262,15 +267,8 @@ def _market_site(
     placed ``as_of`` a day may only read prices that end by it."""
     market_name = present(cfg.power_market, f"sites[{k}].power_market")
     market_curve = _curve(curves, market_name, f"sites[{k}].power_market", as_of)
-    months = (np.arange(n_months) + start.month - 1) % 12
     return _bare_special(
-        k,
-        cfg,
-        "market_mining",
-        n_months,
-        mining=mining,
-        curve=market_curve,
-        month_of_year=months,
+        k, cfg, "market_mining", n_months, start, mining=mining, curve=market_curve
     )
 
 
@@ -496,7 +494,9 @@ def build_model(plan: PlanConfig, market: scenarios.MarketModel | None = None) -
         if cfg.type == "mining" and cfg.sell_back is not None:
             mined = present(one, f"sites[{k}].fleet")
             special_sites.append(
-                _flexible_site(k, cfg, mined, index_of, curves, market.start, n_months)
+                _flexible_site(
+                    k, cfg, mined, index_of, curves, market.start, n_months, plan.market.as_of
+                )
             )
         elif cfg.type == "mining":  # on market power: a mining site always has a fleet
             mined = present(one, f"sites[{k}].fleet")
