@@ -18,7 +18,7 @@ section of the plan chooses one per site (:mod:`hashpivot.engine.decision`). The
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, get_args
 
 from pydantic import Field, model_validator
 
@@ -35,19 +35,6 @@ from .sections import (
 
 _Strict = StrictModel  # the one strict base (config_io.StrictModel)
 
-#: The alternatives a site may declare, in the order the decision lists them.
-ALTERNATIVE_KINDS = (
-    "keep_mining",
-    "mine_flexibly",
-    "repower",
-    "relocate",
-    "convert_lease",
-    "gpu_cloud",
-    "sell_power",
-    "sell_site",
-    "shut_down",
-)
-
 AlternativeKind = Literal[
     "keep_mining",
     "mine_flexibly",
@@ -59,6 +46,9 @@ AlternativeKind = Literal[
     "sell_site",
     "shut_down",
 ]
+
+#: The alternatives a site may declare, in the order the decision lists them.
+ALTERNATIVE_KINDS: tuple[str, ...] = get_args(AlternativeKind)
 
 
 class _Alternative(_Strict):

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
 from ..config.alternatives import (
     Alternative,
@@ -121,7 +122,7 @@ def _site(data: dict[str, Any], where: str) -> PlanSiteConfig:
     """Validate an alternative's site configuration; its errors name the alternative."""
     try:
         return PlanSiteConfig.model_validate(data)
-    except Exception as exc:  # pydantic's ValidationError, re-said under the alternative's name
+    except ValidationError as exc:  # re-said under the alternative's name
         raise InputError(where, data.get("name"), f"terms that make a valid site ({exc})") from None
 
 
@@ -618,7 +619,7 @@ def decide_plan(plan: PlanConfig) -> DecisionResult:
         debt_usd=debt,
     )
     limits = _limits(plan)
-    odds = CompanyOdds(plan, build_model(plan).market, n)
+    odds = CompanyOdds(plan, market, n)  # each company model sets its own event count
     notes: list[str] = []
 
     def p_default_of(choice: np.ndarray) -> float:
