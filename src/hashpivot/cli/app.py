@@ -533,60 +533,23 @@ def _say_if_compiling(err: Console) -> None:
 
 def _print_decision(s: dict[str, Any]) -> None:
     """The decision table: what each site should do, when, its value against keeping it as it
-    is, and the next best with what forcing it would cost."""
-    from ..engine.results import month_label
+    is, and the next best with what forcing it would cost; then the portfolio."""
+    from ..engine.results import DECISION_COLUMNS, decision_site_rows, portfolio_rows
 
     d = s["decision"]
     table = Table(
         title=f"Where each megawatt goes — {s['plan']} ({d['scenarios']:,} scenarios, the run's "
         "first paths)"
     )
-    for col in ("site", "MW", "action", "when", "NPV", "vs keep", "next best", "cost to force"):
+    for col in DECISION_COLUMNS:
         left = col in ("site", "action", "when", "next best")
         table.add_column(col, justify="left" if left else "right", no_wrap=col != "site")
-    for site in d["sites"]:
-        nb = site["next_best"]
-        cost = site["cost_to_force_next_best_usd"]
-        table.add_row(
-            site["site"],
-            f"{site['mw']:,.0f}",
-            site["action"],
-            month_label(s["start"], site["start_month"]),
-            usd_compact(site["npv_usd"]),
-            usd_compact(site["npv_vs_keep_usd"] or 0.0),
-            "—" if nb is None else nb,
-            "—" if cost is None else usd_compact(cost),
-        )
+    for row in decision_site_rows(d, s["start"]):
+        table.add_row(*row)
     console.print(table)
-    p, keep, greedy = d["portfolio"], d["keep"], d["greedy"]
-    alpha = f"CVaR{(1 - p['cvar_level']) * 100:g}%"
-
-    def line(q: dict[str, Any]) -> str:
-        pd_ = "n/a" if q["p_default"] is None else f"{q['p_default']:.1%}"
-        return (
-            f"E[NPV] {usd_compact(q['expected_npv_usd'])}, {alpha} {usd_compact(q['cvar_usd'])}, "
-            f"P(default) {pd_}"
-        )
-
     port = Table(title="The portfolio", show_header=False)
-    port.add_row("decided", line(p))
-    port.add_row("every site kept as is", line(keep))
-    fits = "fits the limits" if greedy["feasible"] else "breaks the limits"
-    port.add_row("each site's own best (greedy)", f"{line(greedy)} — {fits}")
-    for name, gain in p["binding"].items():
-        step = p["binding_step"].get(name)
-        by = "" if step is None else f" by {step:,.6g}"
-        port.add_row(f"binding: {name}", f"relaxing it{by} is worth {usd_compact(gain)}")
-    ruled = {
-        a["name"]: a["ruled_out"]
-        for site in d["sites"]
-        for a in site["alternatives"]
-        if a["ruled_out"]
-    }
-    for name, why in ruled.items():
-        port.add_row(f"ruled out: {name}", why)
-    for note in d["notes"]:
-        port.add_row("note", note)
+    for label, text in portfolio_rows(d):
+        port.add_row(label, text)
     console.print(port)
 
 

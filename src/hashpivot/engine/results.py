@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..fmt import usd_compact
 from ..units import FloatArray
 from ..version import __version__
 
@@ -629,3 +630,86 @@ def month_label(start: str, months: int | None) -> str:
     y, m = (int(x) for x in start[:7].split("-"))
     y2, m2 = divmod(m - 1 + months, 12)
     return f"m{months} ({y + y2}-{m2 + 1:02d})"
+
+
+def decision_site_rows(decision: Mapping[str, Any], start: str) -> list[list[str]]:
+    """The decision table, one row per site: site, MW, action, when, NPV, value against
+    keeping, next best and the cost of forcing it (the CLI's table and the report's).
+
+    Parameters
+    ----------
+    decision : mapping
+        The ``decision`` of a run's summary.
+    start : str
+        The plan's first month, ``YYYY-MM``.
+
+    Returns
+    -------
+    list of list of str
+        The formatted rows.
+    """
+    rows = []
+    for site in decision["sites"]:
+        nb, cost = site["next_best"], site["cost_to_force_next_best_usd"]
+        rows.append(
+            [
+                site["site"],
+                f"{site['mw']:,.0f}",
+                site["action"],
+                month_label(start, site["start_month"]),
+                usd_compact(site["npv_usd"]),
+                usd_compact(site["npv_vs_keep_usd"] or 0.0),
+                "—" if nb is None else nb,
+                "—" if cost is None else usd_compact(cost),
+            ]
+        )
+    return rows
+
+
+#: The columns of :func:`decision_site_rows`.
+DECISION_COLUMNS = ("site", "MW", "action", "when", "NPV", "vs keep", "next best", "cost to force")
+
+
+def portfolio_rows(decision: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The portfolio against keeping everything and against the greedy choice, the binding
+    limits with the value of relaxing each, the alternatives ruled out and the notes.
+
+    Parameters
+    ----------
+    decision : mapping
+        The ``decision`` of a run's summary.
+
+    Returns
+    -------
+    list of (str, str)
+        Label and text per row.
+    """
+    p, greedy = decision["portfolio"], decision["greedy"]
+    alpha = f"CVaR{(1 - p['cvar_level']) * 100:g}%"
+
+    def line(q: Mapping[str, Any]) -> str:
+        odds = "n/a" if q["p_default"] is None else f"{q['p_default']:.1%}"
+        return (
+            f"E[NPV] {usd_compact(q['expected_npv_usd'])}, {alpha} "
+            f"{usd_compact(q['cvar_usd'])}, P(default) {odds}"
+        )
+
+    fits = "fits the limits" if greedy["feasible"] else "breaks the limits"
+    rows = [
+        ("decided", line(p)),
+        ("every site kept as is", line(decision["keep"])),
+        ("each site's own best (greedy)", f"{line(greedy)} — {fits}"),
+    ]
+    for name, gain in p["binding"].items():
+        step = p["binding_step"].get(name)
+        by = "" if step is None else f" by {step:,.6g}"
+        rows.append((f"binding: {name}", f"relaxing it{by} is worth {usd_compact(gain)}"))
+    ruled = {
+        a["name"]: a["ruled_out"]
+        for site in decision["sites"]
+        for a in site["alternatives"]
+        if a["ruled_out"]
+    }
+    rows += [(f"ruled out: {name}", why) for name, why in ruled.items()]
+    rows += [("note", note) for note in decision["notes"]]
+    return rows

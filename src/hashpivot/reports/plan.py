@@ -19,7 +19,13 @@ import plotly.io as pio
 
 from ..data.power_prices import HourlyPrices
 from ..dispatch.lp import DispatchResult
-from ..engine.results import PlanResult, month_label, where_each_mw_goes
+from ..engine.results import (
+    DECISION_COLUMNS,
+    PlanResult,
+    decision_site_rows,
+    portfolio_rows,
+    where_each_mw_goes,
+)
 from ..fmt import usd_compact as _usd
 
 
@@ -446,25 +452,6 @@ def frontier_figure(decision: dict[str, Any]) -> go.Figure:
     return fig
 
 
-def _decision_rows(decision: dict[str, Any], start: str) -> list[list[str]]:
-    rows = []
-    for d in decision["sites"]:
-        nb = d["next_best"]
-        cost = d["cost_to_force_next_best_usd"]
-        rows.append(
-            [
-                d["site"],
-                f"{d['mw']:,.0f}",
-                d["action"],
-                month_label(start, d["start_month"]),
-                _usd(d["npv_usd"]),
-                _usd(d["npv_vs_keep_usd"] or 0.0),
-                "—" if nb is None else f"{nb} ({_usd(cost or 0.0)})",
-            ]
-        )
-    return rows
-
-
 def render(result: PlanResult, run_id: str, description: str = "") -> str:
     """The report as one HTML string with Plotly's JavaScript inlined once.
 
@@ -489,37 +476,15 @@ def render(result: PlanResult, run_id: str, description: str = "") -> str:
     decision = result.summary().get("decision")
     decision_block = None
     if decision is not None:
-        p = decision["portfolio"]
-        alpha = f"CVaR{(1 - p['cvar_level']) * 100:g}%"
-
-        def line(q: dict[str, Any]) -> str:
-            pd_ = "n/a" if q["p_default"] is None else f"{q['p_default']:.1%}"
-            npv, cvar = _usd(q["expected_npv_usd"]), _usd(q["cvar_usd"])
-            return f"E[NPV] {npv}, {alpha} {cvar}, P(default) {pd_}"
-
-        portfolio_rows = [
+        portfolio = [
             ("where each megawatt goes", where_each_mw_goes(decision)),
-            ("decided", line(p)),
-            ("every site kept as is", line(decision["keep"])),
-            (
-                "each site's own best (greedy)",
-                line(decision["greedy"])
-                + (
-                    " — fits the limits"
-                    if decision["greedy"]["feasible"]
-                    else " — breaks the limits"
-                ),
-            ),
-            *[
-                (f"binding: {k}", f"relaxing it is worth {_usd(v)}")
-                for k, v in p["binding"].items()
-            ],
-            *[("note", n) for n in decision["notes"]],
+            *portfolio_rows(decision),
             ("basis", decision["basis"]),
         ]
         decision_block = {
-            "rows": _decision_rows(decision, result.start_month),
-            "portfolio": portfolio_rows,
+            "columns": DECISION_COLUMNS,
+            "rows": decision_site_rows(decision, result.start_month),
+            "portfolio": portfolio,
             "map": div(decision_map(decision)),
             "frontier": div(frontier_figure(decision)) if decision["frontier"] else None,
             "scenarios": f"{decision['scenarios']:,}",
