@@ -84,6 +84,29 @@ def share_below(curve: DispatchCurve, month: int, x_usd_per_mwh: FloatArray) -> 
     return np.interp(x_usd_per_mwh, curve.value_grid_usd_per_mwh, curve.uptime[month])
 
 
+def mean_price_below(curve: DispatchCurve, month: int, x_usd_per_mwh: FloatArray) -> FloatArray:
+    """Mean price of the calendar month's hours priced below ``x`` [USD/MWh] (the hours a
+    site mines at mining value ``x``; the cheapest hour's price where none is).
+
+    Parameters
+    ----------
+    curve : DispatchCurve
+        From :func:`dispatch_curve`.
+    month : int
+        Calendar month, 0 (January) … 11 [-].
+    x_usd_per_mwh : numpy.ndarray of float
+        Thresholds [USD/MWh], any shape.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        ``E[p | p < x]`` [USD/MWh].
+    """
+    return np.interp(
+        x_usd_per_mwh, curve.value_grid_usd_per_mwh, curve.avg_price_usd_per_mwh[month]
+    )
+
+
 def expected_excess(curve: DispatchCurve, month: int, x_usd_per_mwh: FloatArray) -> FloatArray:
     """Mean over the calendar month's hours of ``max(p − x, 0)`` [USD/MWh]: what selling a MWh
     at the hourly price ``p`` earns above a threshold ``x`` (the value of the right to resell).
@@ -112,8 +135,7 @@ def expected_excess(curve: DispatchCurve, month: int, x_usd_per_mwh: FloatArray)
     """
     if curve.mean_price_usd_per_mwh is None:
         raise InputError("curve", curve.source, "a curve with mean prices (dispatch_curve)")
-    grid = curve.value_grid_usd_per_mwh
-    f = np.interp(x_usd_per_mwh, grid, curve.uptime[month])
-    below = np.interp(x_usd_per_mwh, grid, curve.avg_price_usd_per_mwh[month])
+    f = share_below(curve, month, x_usd_per_mwh)
+    below = mean_price_below(curve, month, x_usd_per_mwh)
     e_min = f * below + (1.0 - f) * x_usd_per_mwh
     return np.maximum(curve.mean_price_usd_per_mwh[month] - e_min, 0.0)

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dispatch.curve import DispatchCurve, expected_excess, share_below
+from ..dispatch.curve import DispatchCurve, expected_excess, mean_price_below, share_below
 from ..errors import present
 from ..finance import lsm as conversion
 from ..market.scenarios import MarketPaths
@@ -403,24 +403,17 @@ def market_mining(site: SpecialSite, paths: MarketPaths) -> SiteTotals:
         Monthly cash [USD], BTC [BTC] and energy [MWh] per ``[path, month]``.
     """
     p = present(site.mining, f"{site.name}: mining")
-    n, n_months = paths.price_usd.shape
+    n_months = paths.price_usd.shape[1]
     wall_j_per_th = p.facility_power_mw[0] * 1e6 / p.hashrate_th_s[0]
     adder = p.power_usd_per_mwh[0]
     value = (
         mining_value_usd_per_mwh(paths.hashprice_usd_per_ph_day, wall_j_per_th, p.pool_fee[0])
         - adder
     )
-    uptime = np.empty((n, n_months))
-    price = np.empty((n, n_months))
-    curve = site.curve
-    for m in range(12):
-        cols = np.asarray(site.month_of_year == m)
-        if cols.any():
-            v = value[:, cols]
-            uptime[:, cols] = np.interp(v, curve.value_grid_usd_per_mwh, curve.uptime[m])
-            price[:, cols] = np.interp(
-                v, curve.value_grid_usd_per_mwh, curve.avg_price_usd_per_mwh[m]
-            )
+    curve = present(site.curve, f"{site.name}: market curve")
+    moy = present(site.month_of_year, f"{site.name}: calendar months")
+    uptime = _by_calendar_month(curve, moy, value, share_below)
+    price = _by_calendar_month(curve, moy, value, mean_price_below)
     active = (np.arange(n_months) >= p.start_month[0]).astype(np.float64)
     up = active if p.availability is None else active * p.availability[0]  # embargo, rationing
     run = uptime * p.uptime[0] * up
