@@ -44,7 +44,7 @@ from ..config.alternatives import (
 )
 from ..config.finance import LoanConfig
 from ..config.models import CompanyConfig, FinancingConfig, PlanConfig, PlanSiteConfig
-from ..errors import InputError
+from ..errors import InputError, present
 from ..finance import lsm as conversion
 from ..finance import metrics, portfolio
 from ..market import scenarios
@@ -398,8 +398,7 @@ def value_option(
         NPV per scenario [USD], expected cash by month [USD], capex by year [USD], the year a
         conversion starts and the MW leased.
     """
-    cfg = option.config
-    assert cfg is not None
+    cfg = present(option.config, f"{option.name}: its site", "an alternative not ruled out")
     model = build_model(plan.model_copy(update={"sites": [cfg]}), market=market)
     policies = _policy(model, paths)
     ev = evaluate(model, paths, None, policies)
@@ -490,8 +489,7 @@ class CompanyOdds:
         sites = list(self.plan.sites)
         loans = list(self.plan.company.debt)
         for o in options:
-            assert o.in_company is not None
-            sites[o.site_index] = o.in_company
+            sites[o.site_index] = present(o.in_company, f"{o.name}: its site")
             if o.loan is not None:
                 loans.append(o.loan)
         company = self.plan.company.model_copy(update={"debt": loans})
@@ -583,8 +581,7 @@ def decide_plan(plan: PlanConfig) -> DecisionResult:
     n = min(p_cfg.scenarios if p_cfg else DEFAULT_SCENARIOS, plan.paths)
     per_site = [options_of(plan, k) for k in range(len(plan.sites))]
     bare = bare_plan(plan)
-    first = per_site[0][0].config
-    assert first is not None
+    first = present(per_site[0][0].config, "sites[0]: keep_mining")
     market = build_model(bare.model_copy(update={"sites": [first]})).market
     blocks = -(-n // scenarios.PATH_BLOCK)
     seeds = scenarios.block_seeds(plan.seed, plan.paths)
