@@ -137,11 +137,14 @@ def _one_run_then_a_long_one(db: Path, out: Path) -> subprocess.Popen[str]:
         "plan", str(TEXAS), "--paths", "64", "--months", "12", "--db", str(db), "--out", str(out)
     )
     assert first.returncode == 0, first.stderr
-    return subprocess.Popen(
-        [*_exe(), "plan", str(ROOT / "examples" / "bitriver.yaml"), "--paths", "300000", "--db",
-         str(db), "--out", str(out), "--json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    # stdout to a file: the JSON (hundreds of kB with the decision) would fill a pipe nobody
+    # reads until the run ends, and the run would wait on it for ever
+    with db.with_suffix(".stdout.json").open("w") as stdout:  # the child keeps its own copy
+        return subprocess.Popen(
+            [*_exe(), "plan", str(ROOT / "examples" / "bitriver.yaml"), "--paths", "300000",
+             "--db", str(db), "--out", str(out), "--json"],
+            stdout=stdout, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- log, then store
