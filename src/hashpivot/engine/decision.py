@@ -495,6 +495,8 @@ class CompanyOdds:
         company = self.plan.company.model_copy(update={"debt": loans})
         plan = self.plan.model_copy(update={"sites": sites, "company": company})
         model = build_model(plan, market=self.market)
+        if model.variants is not None:  # only the company as configured is read here
+            model = replace(model, variants={"as_configured": model.variants["as_configured"]})
         paths = self.paths(model)
         policies = {}
         for s in model.special:
