@@ -321,14 +321,17 @@ class NoLoadConfig(_Strict):
 
 class FinancingConfig(_Strict):
     """How a project's capex is paid: project debt at a loan-to-cost, the rest equity (a
-    tenant's prepayment is the lease's ``prepayment_months``). Debt is a level annuity, so its
-    value to equity is the loan less the present value of its payments at the plan's rate."""
+    tenant's prepayment is the lease's ``prepayment_months``). The loan amortises linearly, as
+    the company's term loans do, so its value to equity is the loan less the present value of
+    its payments at the plan's rate."""
 
     loan_to_cost: float = Field(
         0.0, ge=0, le=0.9, description="Share of capex borrowed [-] (0: all equity)."
     )
     rate_annual: float = Field(0.0, ge=0, le=0.5, description="Loan rate [1/yr].")
-    tenor_months: int = Field(60, gt=0, le=360, description="Loan term, level payments [months].")
+    tenor_months: int = Field(
+        60, gt=0, le=360, description="Loan term, linear amortisation [months]."
+    )
     source: str = Field("", description="Where the terms come from.")
 
     @model_validator(mode="after")
