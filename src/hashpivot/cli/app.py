@@ -541,10 +541,14 @@ def _print_decision(s: dict[str, Any]) -> None:
         title=f"Where each megawatt goes — {s['plan']} ({d['scenarios']:,} scenarios, the run's "
         "first paths)"
     )
-    for col in DECISION_COLUMNS:
+    rows = decision_site_rows(d, s["start"])
+    for i, col in enumerate(DECISION_COLUMNS):
         left = col in ("site", "action", "when", "next best")
-        table.add_column(col, justify="left" if left else "right", no_wrap=col != "site")
-    for row in decision_site_rows(d, s["start"]):
+        widest = max((len(r[i]) for r in rows), default=0)
+        # numbers never wrap or truncate (a narrow terminal wraps the names and headers instead)
+        least = min(widest, 8) if left else widest
+        table.add_column(col, justify="left" if left else "right", min_width=least, overflow="fold")
+    for row in rows:
         table.add_row(*row)
     console.print(table)
     port = Table(title="The portfolio", show_header=False)

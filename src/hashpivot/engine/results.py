@@ -670,6 +670,31 @@ def decision_site_rows(decision: Mapping[str, Any], start: str) -> list[list[str
 DECISION_COLUMNS = ("site", "MW", "action", "when", "NPV", "vs keep", "next best", "cost to force")
 
 
+def step_text(limit: str, step: float | None) -> str:
+    """How far a binding limit was relaxed to price it, in its own unit.
+
+    Parameters
+    ----------
+    limit : str
+        The limit's name in ``portfolio.binding`` (``capex_budget``, ``financing``,
+        ``conversions_per_year``, ``leased_mw``, ``cvar_floor``, ``p_default_max``).
+    step : float or None
+        The step [USD, conversions a year or MW]; ``None`` where the limit has none.
+
+    Returns
+    -------
+    str
+        ``" by $100.0M a year"``, ``" by 1 a year"``, ``" by 50 MW"`` … or ``""``.
+    """
+    if step is None:
+        return ""
+    if limit == "conversions_per_year":
+        return f" by {step:g} a year"
+    if limit == "leased_mw":
+        return f" by {step:,.4g} MW"
+    return f" by {usd_compact(step)}" + (" a year" if limit == "capex_budget" else "")
+
+
 def portfolio_rows(decision: Mapping[str, Any]) -> list[tuple[str, str]]:
     """The portfolio against keeping everything and against the greedy choice, the binding
     limits with the value of relaxing each, the alternatives ruled out and the notes.
@@ -701,8 +726,7 @@ def portfolio_rows(decision: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("each site's own best (greedy)", f"{line(greedy)} — {fits}"),
     ]
     for name, gain in p["binding"].items():
-        step = p["binding_step"].get(name)
-        by = "" if step is None else f" by {step:,.6g}"
+        by = step_text(name, p["binding_step"].get(name))
         rows.append((f"binding: {name}", f"relaxing it{by} is worth {usd_compact(gain)}"))
     ruled = {
         a["name"]: a["ruled_out"]
