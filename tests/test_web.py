@@ -84,12 +84,14 @@ def plots(page) -> int:
     )
 
 
-def run_example(page, base: str, paths: int) -> str:
+def run_example(
+    page, base: str, paths: int, example: str = "texas_miner.yaml", valid: str = "texas-miner, 2"
+) -> str:
     page.goto(f"{base}/plan")
     page.fill("#token", TOKEN)
     page.dispatch_event("#token", "change")
-    page.set_input_files("#plan-file", str(ROOT / "examples" / "texas_miner.yaml"))
-    page.wait_for_selector("#valid:has-text('valid: texas-miner, 2 sites')")
+    page.set_input_files("#plan-file", str(ROOT / "examples" / example))
+    page.wait_for_selector(f"#valid:has-text('valid: {valid} sites')")
     page.fill("#paths", str(paths))
     page.click("#run")
     page.wait_for_url("**/jobs/*")
@@ -135,6 +137,32 @@ def test_upload_run_progress_and_charts(server: str, page) -> None:
     page.click("#verify")
     page.wait_for_selector("#verified:has-text('verified: unaltered')")
     assert run_id and page.errors == []
+
+
+def test_run_page_opens_with_the_decision(server: str, page) -> None:
+    """A plan with alternatives: the run page opens with the decision table (one row per
+    site, the same actions as the stored summary), the portfolio, the decision map and the
+    frontier, drawn."""
+    run_id = run_example(page, server, 256, "us_miner_portfolio.yaml", "us-miner-portfolio, 5")
+    page.wait_for_selector("#decision-map .js-plotly-plot, #decision-map.js-plotly-plot")
+    page.wait_for_selector("#decision-frontier.js-plotly-plot")
+    rows = page.locator("#decision-table tr").all_inner_texts()
+    stored = page.request.get(f"{server}/api/runs/{run_id}").json()["summary"]["decision"]
+    assert len(rows) == 1 + len(stored["sites"]) == 6
+    for row, site in zip(rows[1:], stored["sites"], strict=True):
+        cells = row.split("\t")
+        assert cells[0] == site["site"] and cells[2] == site["action"]
+    assert "decided" in page.inner_text("#decision-portfolio")
+    # the decision map: a heatmap cell per site × alternative, the chosen ones starred
+    stars = page.eval_on_selector(
+        "#decision-map", "e => e.data[0].text.flat().filter(t => t.startsWith('★')).length"
+    )
+    assert stars == len(stored["sites"])
+    # the decision comes before the run's own figures
+    order = page.eval_on_selector_all("#decision-table, #kpis", "els => els.map(e => e.id)")
+    assert order == ["decision-table", "kpis"]
+    page.screenshot(path=str(ARTIFACTS / "web_decision.png"), full_page=True)
+    assert page.errors == []
 
 
 def test_runs_list_compare_and_ledger(server: str, page) -> None:
