@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from cli_helpers import plan_json, run
-from hashpivot.config.models import load_plan_text
+from hashpivot.config.models import load_plan, load_plan_text
 from hashpivot.engine import decision
 
 PLAN = """
@@ -139,3 +139,29 @@ def test_cli_decision_json_and_bad_input(tmp_path: Path) -> None:
         assert r.returncode == 2, (field, r.stderr)
         assert field in r.stderr and "Traceback" not in r.stderr, r.stderr
         assert not db.exists() or "decision-test" not in db.read_bytes().decode("latin1")
+
+
+def test_us_miner_portfolio_keeps_its_limits() -> None:
+    """The shipped Texas/Georgia example: the choice keeps every limit of its portfolio
+    section, beats keeping everything, and is bounded above by the greedy per-site choice
+    (which maximises each site alone, so no choice within limits can exceed it)."""
+    plan, _ = load_plan(
+        Path(__file__).resolve().parents[1] / "examples" / "us_miner_portfolio.yaml",
+        values={"portfolio.scenarios": 256},
+        paths=256,
+    )
+    limits = plan.portfolio
+    assert limits is not None and limits.capex_budget_usd_by_year is not None
+    r = decision.decide_plan(plan)
+    chosen = [s.option(s.action) for s in r.sites]
+    capex = np.sum([o.capex_usd_by_year for o in chosen], axis=0)
+    budget = np.asarray(limits.capex_budget_usd_by_year)
+    assert (capex[: budget.size] <= budget * (1 + 1e-9)).all()
+    assert sum(o.leased_mw for o in chosen) <= (limits.leased_mw or np.inf) + 1e-9
+    years = [s.start_month // 12 for s, o in zip(r.sites, chosen, strict=True)
+             if o.kind in ("convert_lease", "gpu_cloud") and s.start_month is not None]  # fmt: skip
+    assert max(np.bincount(years, minlength=1)) <= (limits.conversions_per_year or np.inf)
+    assert r.portfolio.expected_npv_usd >= r.keep.expected_npv_usd
+    assert r.portfolio.expected_npv_usd <= r.greedy.expected_npv_usd * (1 + 1e-12)
+    if not r.greedy_feasible:  # the limits cost something: some limit binds
+        assert r.binding and r.portfolio.expected_npv_usd < r.greedy.expected_npv_usd
