@@ -9,6 +9,8 @@ VENV       := .venv
 BIN        := $(VENV)/bin
 PYDIRS     := $(wildcard src tests benchmarks docs/scripts)
 STAMP      := $(VENV)/.installed
+# Tests run in parallel processes (pytest-xdist), one per core: on CI's 2 cores ~10 min, not ~20.
+PYTEST_WORKERS ?= auto
 LATEST     := .venv-latest
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -40,13 +42,13 @@ test: $(STAMP) chromium
 	$(BIN)/ruff format --check $(PYDIRS)
 	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict --quiet --site-dir build/site-check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The newest versions pyproject.toml allows, in a separate environment (not the lock).
 test-latest: $(UV) chromium
 	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
 	VIRTUAL_ENV=$(LATEST) $(UV) pip install --quiet --upgrade --resolution highest -e '.[dev]'
-	$(LATEST)/bin/python -m pytest
+	$(LATEST)/bin/python -m pytest -n $(PYTEST_WORKERS)
 
 lock: $(UV)
 	$(UV) lock --upgrade
@@ -60,6 +62,7 @@ bench: $(UV)
 	$(BIN)/python benchmarks/bench_ledger.py
 	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_backtest.py
+	$(BIN)/python benchmarks/bench_decide.py
 
 # The schema reference (a test fails when it is stale) and the site with the API reference
 # generated from the docstrings (mkdocs + mkdocstrings; --strict: any warning fails the build).
