@@ -263,7 +263,11 @@ class PortfolioConfig(_Strict):
         description="Paths the decision is made on: the run's first ones [-].",
     )
     frontier_points: int = Field(
-        10, ge=0, le=50, description="Points on the efficient frontier E[NPV] vs CVaR [-]."
+        10,
+        ge=0,
+        le=50,
+        description="Points on the efficient frontier E[NPV] vs CVaR: risk weights "
+        "evenly spaced in [0, 1] (0 or 1: no frontier) [-].",
     )
 
     @model_validator(mode="after")

@@ -635,16 +635,16 @@ def decide_plan(plan: PlanConfig) -> DecisionResult:
 
     decision = portfolio.decide(problem, limits)
     n_front = p_cfg.frontier_points if p_cfg else 10
-    front = portfolio.frontier(problem, limits, n_front) if n_front else []
+    front = portfolio.frontier(problem, limits, n_front) if n_front >= 2 else []
     distinct: list[portfolio.Choice] = []
-    for c in front:  # floors that pick the same portfolio give one point
+    for c in front:  # weights that pick the same portfolio give one point
         if not distinct or not np.array_equal(c.alternative, distinct[-1].alternative):
             distinct.append(c)
     front = distinct
     ceiling = p_cfg.p_default_max if p_cfg else None
     if ceiling is not None and p_default_of(decision.choice.alternative) > ceiling:
         # walk the frontier from the top: the best portfolio whose company odds keep the ceiling
-        meets = [c for c in front[::-1] if p_default_of(c.alternative) <= ceiling]
+        meets = [c for c in front if p_default_of(c.alternative) <= ceiling]  # riskiest first
         if not meets:
             lowest = min([p_default_of(c.alternative) for c in front] or [1.0])
             raise portfolio.PortfolioInfeasible(
