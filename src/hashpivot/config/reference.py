@@ -5,6 +5,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pydantic import BaseModel
+
+from .alternatives import (
+    ConvertLease,
+    GpuCloud,
+    KeepMining,
+    MineFlexibly,
+    PortfolioConfig,
+    Relocate,
+    Repower,
+    RuleOutConfig,
+    SellPower,
+    SellSite,
+    ShutDown,
+)
 from .buildout import (
     CampaignConfig,
     PowerConfig,
@@ -43,6 +58,13 @@ from .models import (
     SiteConfig,
     SiteFile,
 )
+from .sections import (
+    FinancingConfig,
+    NoLoadConfig,
+    PowerSaleConfig,
+    ProceedsConfig,
+    SellBackConfig,
+)
 
 
 def _constraints(info: Any) -> str:
@@ -63,13 +85,14 @@ def _type_name(annotation: Any) -> str:
     generic = get_origin(annotation) is not None or get_args(annotation)
     text = str(annotation) if generic else getattr(annotation, "__name__", str(annotation))
     text = re.sub(r"hashpivot\.config\.\w+\.", "", text)
-    return text.replace("typing.", "").replace("datetime.", "")
+    text = text.replace("typing.", "").replace("datetime.", "")
+    return text.replace("|", "\\|")  # a union's bar would split the Markdown table's cell
 
 
 def schema_markdown() -> str:
     """The plan, site-file and build-out campaign schema as Markdown tables, generated from the
     pydantic models."""
-    models = [
+    models: list[type[BaseModel]] = [
         PlanConfig,
         CompanyConfig,
         MarketModelConfig,
@@ -78,6 +101,22 @@ def schema_markdown() -> str:
         ConversionConfig,
         LeaseConfig,
         GpuCloudConfig,
+        SellBackConfig,
+        NoLoadConfig,
+        PowerSaleConfig,
+        ProceedsConfig,
+        KeepMining,
+        MineFlexibly,
+        Repower,
+        Relocate,
+        ConvertLease,
+        GpuCloud,
+        SellPower,
+        SellSite,
+        ShutDown,
+        FinancingConfig,
+        PortfolioConfig,
+        RuleOutConfig,
         TreasuryConfig,
         LoanConfig,
         CovenantsConfig,
