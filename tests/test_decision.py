@@ -165,3 +165,46 @@ def test_us_miner_portfolio_keeps_its_limits() -> None:
     assert r.portfolio.expected_npv_usd <= r.greedy.expected_npv_usd * (1 + 1e-12)
     if not r.greedy_feasible:  # the limits cost something: some limit binds
         assert r.binding and r.portfolio.expected_npv_usd < r.greedy.expected_npv_usd
+
+
+CEILING_PLAN = """
+name: ceiling-test
+horizon_months: 24
+paths: 256
+seed: 5
+discount_rate_annual: 0.12
+market: {btc_model: gbm, window_start: 2020-01-01}
+company:
+  name: Test Co.
+  cash_usd: 2_000_000
+  debt: [{name: note, principal_usd: 15_000_000, rate_annual: 0.08, maturity_months: 12}]
+sites:
+  - name: west
+    jurisdiction: US-TX
+    power_capacity_mw: 50
+    pue: 1.05
+    power_usd_per_mwh: 35
+    uptime: 0.95
+    fleet: [{model: Antminer S21, share_of_power: 1.0}]
+    alternatives:
+      # a sale pays the note at once; mining is worth more on average but may miss it
+      - {kind: sell_site, price_usd_per_mw: 300_000, comparable: test}
+portfolio: {scenarios: 256, frontier_points: 4}
+"""
+
+
+def test_a_p_default_ceiling_is_kept_at_the_best_expected_npv() -> None:
+    """A ceiling on P(default) at the safest frontier portfolio's odds: the decision keeps the
+    ceiling (the company model on the same paths) and is worth at least every frontier
+    portfolio that keeps it; the ceiling is reported binding."""
+    free = decision.decide_plan(load_plan_text(CEILING_PLAN)[0])
+    ceiling = min(p.p_default for p in free.frontier if p.p_default is not None)
+    assert free.portfolio.p_default is not None and free.portfolio.p_default > ceiling
+    text = CEILING_PLAN.replace(
+        "frontier_points: 4}", f"frontier_points: 4, p_default_max: {ceiling}}}"
+    )
+    kept = decision.decide_plan(load_plan_text(text)[0])
+    assert kept.portfolio.p_default is not None and kept.portfolio.p_default <= ceiling
+    keepers = [p.expected_npv_usd for p in free.frontier if (p.p_default or 0) <= ceiling]
+    assert kept.portfolio.expected_npv_usd >= max(keepers) - 1e-6 * abs(max(keepers))
+    assert kept.binding["p_default_max"] > 0

@@ -653,18 +653,29 @@ def decide_plan(plan: PlanConfig) -> DecisionResult:
                 f"p_default_max by {lowest - ceiling:.1%}, or add safer alternatives)",
                 {"p_default_max": lowest - ceiling},
             )
-        best = meets[0]
-        floor = best.cvar_usd - portfolio.CVAR_REL_TOL * (1.0 + abs(best.cvar_usd))
-        if limits.cvar_floor_usd is not None:
-            floor = max(floor, limits.cvar_floor_usd)
         unconstrained = decision.choice.expected_npv_usd
-        decision = portfolio.decide(problem, replace(limits, cvar_floor_usd=floor))
-        binding = dict(decision.binding)
-        binding["p_default_max"] = unconstrained - decision.choice.expected_npv_usd
-        decision = replace(decision, binding=binding)
+        for best in meets:
+            # the best choice at least as safe as this frontier point (by CVaR) — its own
+            # company odds checked too, since a choice of equal CVaR may default more often
+            floor = best.cvar_usd - portfolio.CVAR_REL_TOL * (1.0 + abs(best.cvar_usd))
+            if limits.cvar_floor_usd is not None:
+                floor = max(floor, limits.cvar_floor_usd)
+            at_floor = portfolio.decide(problem, replace(limits, cvar_floor_usd=floor))
+            if p_default_of(at_floor.choice.alternative) <= ceiling:
+                break
+        else:
+            raise portfolio.PortfolioInfeasible(
+                f"portfolio.p_default_max: the best choices at the CVaR of each frontier "
+                f"portfolio that keeps P(default) ≤ {ceiling:.1%} all default more often; "
+                "raise p_default_max or set a cvar_floor_usd",
+                {"p_default_max": p_default_of(at_floor.choice.alternative) - ceiling},
+            )
+        binding = dict(at_floor.binding)
+        binding["p_default_max"] = unconstrained - at_floor.choice.expected_npv_usd
+        decision = replace(at_floor, binding=binding)
         notes.append(
             f"P(default) ceiling {ceiling:.1%} met by a CVaR floor of ${floor / 1e6:,.1f}M "
-            "(the best frontier portfolio that keeps it)"
+            "(the best choice at least as safe as a frontier portfolio that keeps it)"
         )
     keep_choice = portfolio.evaluate(problem, np.zeros(s_n, dtype=np.int64), limits.cvar_level)
     sites = []
