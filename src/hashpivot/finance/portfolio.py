@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from ..errors import HashpivotError, InputError
+from ..errors import HashpivotError, InputError, present
 from ..solver import highs_lp, quiet_highs
 from ..units import FloatArray
 
@@ -473,8 +473,8 @@ MILP_CUT_ROUNDS = 40
 #: bound closes on the optimum slowly (Kelley's tail), the linearisation is exact in seconds.
 WEIGHTED_CUT_ROUNDS = 8
 
-#: Cut rounds before the cutting-plane solve gives up (each adds one cut; it converges in far
-#: fewer: the cuts are the vertices of a finite polytope).
+#: Cut rounds on the LP relaxation at most, before the MILP rounds (each adds one cut; they
+#: converge in far fewer: the cuts are the vertices of a finite polytope).
 MAX_CUT_ROUNDS = 500
 
 
@@ -546,9 +546,7 @@ def solve(
         if cvar_lower(npv, limits.cvar_level) >= floor - tol:
             break
         cuts.append(values @ tail_weights(npv, limits.cvar_level))
-    for i in range(MAX_CUT_ROUNDS):
-        if i == MILP_CUT_ROUNDS:  # a floor near the safest end: the full linearisation instead
-            return _solve(define_milp(problem, limits, fixed, banned), problem, limits)
+    for _ in range(MILP_CUT_ROUNDS):
         rows = np.array(cuts) if cuts else np.zeros((0, values.shape[0]))
         m = define_milp(problem, limits, fixed, banned, cuts=rows)
         c = _solve(m, problem, limits, start)
@@ -562,7 +560,8 @@ def solve(
             )
         seen.add(key)
         cuts.append(values @ tail_weights(c.npv_usd, limits.cvar_level))
-    raise HashpivotError(f"portfolio: the CVaR cuts did not converge in {MAX_CUT_ROUNDS} rounds")
+    # a floor near the safest end: the full linearisation instead
+    return _solve(define_milp(problem, limits, fixed, banned), problem, limits)
 
 
 def brute_force(problem: PortfolioProblem, limits: PortfolioLimits) -> Choice | None:
@@ -663,11 +662,7 @@ def max_cvar(problem: PortfolioProblem, limits: PortfolioLimits) -> float | None
     return None if c is None else c.cvar_usd
 
 
-def safest(
-    problem: PortfolioProblem,
-    limits: PortfolioLimits,
-    cut_pool: list[FloatArray] | None = None,
-) -> Choice | None:
+def safest(problem: PortfolioProblem, limits: PortfolioLimits) -> Choice | None:
     """The choice of highest CVaR within the (non-CVaR) limits: :func:`weighted` at weight 1.
 
     Parameters
@@ -676,30 +671,24 @@ def safest(
         Sites and values.
     limits : PortfolioLimits
         Limits; its CVaR floor is ignored.
-    cut_pool : list of numpy.ndarray or None
-        Cuts to start from, extended in place [USD].
 
     Returns
     -------
     Choice or None
         The safest choice (``None`` when the other limits are infeasible).
     """
-    return weighted(problem, limits, 1.0, cut_pool)
+    return weighted(problem, limits, 1.0)
 
 
-def weighted(
-    problem: PortfolioProblem,
-    limits: PortfolioLimits,
-    weight: float,
-    cut_pool: list[FloatArray] | None = None,
-) -> Choice | None:
+def weighted(problem: PortfolioProblem, limits: PortfolioLimits, weight: float) -> Choice | None:
     """The choice maximising ``(1 − w)·E[NPV] + w·CVaR`` within the (non-CVaR) limits.
 
     CVaR is concave in the choice (the minimum over tail weightings of ``w·NPV``), so it is
     approximated from above by cuts ``z ≤ c·x`` (the tail weights of the choices met so far),
     tightened until the optimum's ``z`` meets its own CVaR — first on the LP relaxation, then
-    on the MILP. A choice optimal for some weight is on the efficient frontier: no choice has
-    both a higher expected NPV and a higher CVaR.
+    on the MILP for :data:`WEIGHTED_CUT_ROUNDS` rounds, then by the full linearisation from the
+    best choice met (Kelley's bound closes slowly on a MILP). A choice optimal for some weight
+    is on the efficient frontier: no choice has both a higher expected NPV and a higher CVaR.
 
     Parameters
     ----------
@@ -709,8 +698,6 @@ def weighted(
         Limits; its CVaR floor is ignored.
     weight : float
         ``w`` in [0, 1] [-]: 0 the highest expected NPV, 1 the highest CVaR.
-    cut_pool : list of numpy.ndarray or None
-        Cuts to start from, extended in place [USD] (valid for every weight).
 
     Returns
     -------
@@ -724,60 +711,55 @@ def weighted(
     """
     if not 0.0 <= weight <= 1.0:
         raise InputError("weight", weight, "a number in [0, 1]")
-    base = replace(limits, cvar_floor_usd=None)
-    core = define_milp(problem, base)
+    core = define_milp(problem, replace(limits, cvar_floor_usd=None))
     if weight == 0.0:
         return _solve(core, problem, limits)
+    n_x, a_n = core.n_x, problem.npv_usd.shape[1]
     values = np.nan_to_num(problem.npv_usd).reshape(-1, problem.npv_usd.shape[2])
-    cost = np.r_[(1.0 - weight) * core.cost[: core.n_x], weight]
-    cuts: list[FloatArray] = [] if cut_pool is None else cut_pool
-    if not cuts:
-        first = evaluate(problem, np.argmax(problem.mean_npv_usd, axis=1), limits.cvar_level)
-        cuts.append(values @ tail_weights(first.npv_usd, limits.cvar_level))
-    a_n = problem.npv_usd.shape[1]
-    best: tuple[float, Choice, FloatArray] | None = None  # the best choice met, by true objective
-    cuts_at_milp = len(cuts)  # the pool's size when the MILP rounds begin
-    for phase in ("lp", "milp"):
-        for _ in range(MAX_CUT_ROUNDS):
-            c_rows = sp.csr_matrix(np.hstack([-np.array(cuts), np.ones((len(cuts), 1))]))
-            zero = sp.csc_matrix((core.a.shape[0], 1))
-            a = sp.vstack([sp.hstack([core.a, zero]), c_rows]).tocsc()
-            integrality = np.r_[core.integrality, 0] * (phase == "milp")
-            m = _Milp(
-                cost, np.r_[core.lower, -np.inf], np.r_[core.upper, np.inf], integrality, a,
-                np.r_[core.row_lower, np.full(len(cuts), -np.inf)],
-                np.r_[core.row_upper, np.zeros(len(cuts))], {}, core.n_x,
-            )  # fmt: skip
-            # the best choice so far, with z at its own CVaR, keeps every cut (each cut bounds
-            # any choice's CVaR from above): the MIP search starts from it and prunes by it
-            sol = _run(m, None if best is None else best[2])
-            if sol is None:
-                return None
-            x, z = sol[0][: core.n_x], sol[0][core.n_x]
-            if phase == "lp":
-                npv = values.T @ x
-            else:
-                c = evaluate(problem, np.argmax(x.reshape(-1, a_n), axis=1), limits.cvar_level)
-                npv = c.npv_usd
-            cvar = cvar_lower(npv, limits.cvar_level)
-            if phase == "milp":
-                true = (1.0 - weight) * c.expected_npv_usd + weight * cvar
-                if best is None or true > best[0]:
-                    start = np.r_[np.zeros(core.n_x), cvar]
-                    start[np.arange(c.alternative.size) * a_n + c.alternative] = 1.0
-                    best = (true, c, start)
-                # the cuts' objective bounds every choice's true one from above
-                if sol[1] <= best[0] + CVAR_REL_TOL * (1.0 + abs(best[0])):
-                    return best[1]
-                if len(cuts) - cuts_at_milp >= WEIGHTED_CUT_ROUNDS:
-                    return _weighted_linearised(problem, limits, weight, best[1])
-            if z <= cvar + CVAR_REL_TOL * (1.0 + abs(cvar)):
-                if phase == "milp":
-                    return c
-                break
-            cuts.append(values @ tail_weights(npv, limits.cvar_level))
-        cuts_at_milp = len(cuts)
-    raise HashpivotError(f"portfolio: the CVaR cuts did not converge in {MAX_CUT_ROUNDS} rounds")
+    cost = np.r_[(1.0 - weight) * core.cost[:n_x], weight]
+    greedy = evaluate(problem, np.argmax(problem.mean_npv_usd, axis=1), limits.cvar_level)
+    cuts = [values @ tail_weights(greedy.npv_usd, limits.cvar_level)]
+
+    def with_cuts(integer: bool) -> _Milp:
+        """The limits' rows and ``z ≤ c·x`` for every cut so far, z the last column."""
+        c_rows = sp.csr_matrix(np.hstack([-np.array(cuts), np.ones((len(cuts), 1))]))
+        zero = sp.csc_matrix((core.a.shape[0], 1))
+        return _Milp(
+            cost, np.r_[core.lower, -np.inf], np.r_[core.upper, np.inf],
+            np.r_[core.integrality, 0] * integer,
+            sp.vstack([sp.hstack([core.a, zero]), c_rows]).tocsc(),
+            np.r_[core.row_lower, np.full(len(cuts), -np.inf)],
+            np.r_[core.row_upper, np.zeros(len(cuts))], {}, n_x,
+        )  # fmt: skip
+
+    # The LP relaxation first: cheap rounds that give the MILP most of its cuts.
+    for _ in range(MAX_CUT_ROUNDS):
+        sol = _run(with_cuts(integer=False))
+        if sol is None:
+            return None
+        npv = values.T @ sol[0][:n_x]
+        cvar = cvar_lower(npv, limits.cvar_level)
+        if sol[0][n_x] <= cvar + CVAR_REL_TOL * (1.0 + abs(cvar)):
+            break
+        cuts.append(values @ tail_weights(npv, limits.cvar_level))
+    best: tuple[float, Choice, FloatArray] | None = None  # by true objective, with its start
+    for _ in range(WEIGHTED_CUT_ROUNDS):
+        # the best choice so far, with z at its own CVaR, keeps every cut (each cut bounds
+        # any choice's CVaR from above): the MIP search starts from it and prunes by it
+        sol = _run(with_cuts(integer=True), None if best is None else best[2])
+        if sol is None:
+            return None
+        c = evaluate(problem, np.argmax(sol[0][:n_x].reshape(-1, a_n), axis=1), limits.cvar_level)
+        true = (1.0 - weight) * c.expected_npv_usd + weight * c.cvar_usd
+        if best is None or true > best[0]:
+            start = np.r_[np.zeros(n_x), c.cvar_usd]
+            start[np.arange(c.alternative.size) * a_n + c.alternative] = 1.0
+            best = (true, c, start)
+        # the cuts' objective bounds every choice's true one from above
+        if sol[1] <= best[0] + CVAR_REL_TOL * (1.0 + abs(best[0])):
+            return best[1]
+        cuts.append(values @ tail_weights(c.npv_usd, limits.cvar_level))
+    return _weighted_linearised(problem, limits, weight, present(best, "weighted: a choice")[1])
 
 
 def _weighted_linearised(
