@@ -75,6 +75,15 @@ class RunListItem(Answer):
     report_path: str | None
 
 
+class DecisionTable(Answer):
+    columns: list[str] = Field(description="The decision table's columns, as the CLI prints them.")
+    rows: list[list[str]] = Field(description="One formatted row per site.")
+    portfolio: list[tuple[str, str]] = Field(
+        description="Label and text: the portfolio against keep and greedy, binding limits, "
+        "alternatives ruled out, notes."
+    )
+
+
 class RunDetail(Answer):
     run_id: str
     created_utc: str
@@ -88,6 +97,9 @@ class RunDetail(Answer):
     calibration: dict[str, Any]
     results_sha256: str
     report_path: str | None
+    decision_table: DecisionTable | None = Field(
+        None, description="The summary's decision formatted as the CLI and the report show it."
+    )
 
 
 class RunSeries(Answer):

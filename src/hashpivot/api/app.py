@@ -34,6 +34,7 @@ from ..bitcoin import history
 from ..config import models as config
 from ..config.io import MAX_ERRORS, loc_path
 from ..engine import run as plan_module
+from ..engine.results import DECISION_COLUMNS, decision_site_rows, portfolio_rows
 from ..errors import ConfigError, HashpivotError, InputError
 from ..ledger import log as ledger
 from ..runs import audit, runner, store
@@ -574,9 +575,17 @@ def create_app(
         response_model=answers.RunDetail,
     )
     def get_run(run_id: str) -> dict[str, Any]:
-        """A stored run: metadata and summary."""
+        """A stored run: metadata and summary (and its decision, formatted)."""
         with store.connect(db) as con:
-            return _run_summary(con, run_id)
+            run = _run_summary(con, run_id)
+        d = run["summary"].get("decision")
+        if d is not None:  # one formatter for the CLI, the report and the dashboard
+            run["decision_table"] = {
+                "columns": list(DECISION_COLUMNS),
+                "rows": decision_site_rows(d, run["summary"]["start"]),
+                "portfolio": portfolio_rows(d),
+            }
+        return run
 
     @app.get(
         "/api/runs/{run_id}/series",

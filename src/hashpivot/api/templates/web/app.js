@@ -63,35 +63,17 @@ const hp = {
         yaxis: { type: log ? "log" : "linear" } },
       { displaylogo: false, responsive: true });
   },
-  when(start, months) {  // as engine.results.month_label: "now", "m12 (2027-02)", "by policy"
-    if (months === null || months === undefined) return "by policy";
-    if (months === 0) return "now";
-    const [y, m] = start.slice(0, 7).split("-").map(Number);
-    const d = new Date(Date.UTC(y, m - 1 + months, 1));
-    return `m${months} (${d.toISOString().slice(0, 7)})`;
-  },
-  step(limit, x) {  // as engine.results.step_text
-    if (x === null || x === undefined) return "";
-    if (limit === "conversions_per_year") return ` by ${x} a year`;
-    if (limit === "leased_mw") return ` by ${Math.round(x)} MW`;
-    return ` by ${hp.usd(x)}` + (limit === "capex_budget" ? " a year" : "");
-  },
-  decision(target, d, plan, start) {
-    // Where each megawatt goes: the table, the decision map (sites × alternatives, NPV per MW
+  decision(target, d, table, plan) {
+    // Where each megawatt goes: the table and the portfolio rows as the API formats them (the
+    // CLI's and the report's formatter), the decision map (sites × alternatives, NPV per MW
     // against keeping, the choice starred) and the efficient frontier.
     const h = document.createElement("h2"); h.textContent = `Where each megawatt goes — ${plan}`; target.appendChild(h);
     const t = document.createElement("table"); t.id = "decision-table";
-    hp.table(t, [["site", "MW", "action", "when", "NPV", "vs keep", "next best", "cost to force"]].concat(
-      d.sites.map((x) => [x.site, String(Math.round(x.mw)), x.action, hp.when(start, x.start_month),
-        hp.usd(x.npv_usd), hp.usd(x.npv_vs_keep_usd), x.next_best === null ? "—" : x.next_best,
-        hp.usd(x.cost_to_force_next_best_usd)])));
+    hp.table(t, [table.columns].concat(table.rows));
     t.rows[0].className = "head";
     target.appendChild(t);
-    const p = d.portfolio, lines = [["decided", p], ["every site kept as is", d.keep], ["each site's own best (greedy)", d.greedy]];
     const pt = document.createElement("table"); pt.id = "decision-portfolio";
-    hp.table(pt, lines.map(([k, q]) => [k, `E[NPV] ${hp.usd(q.expected_npv_usd)}, CVaR${Math.round(100 * (1 - p.cvar_level))}% ${hp.usd(q.cvar_usd)}, P(default) ${hp.pct(q.p_default)}`
-      + (k.startsWith("each") ? (d.greedy.feasible ? " — fits the limits" : " — breaks the limits") : "")])
-      .concat(Object.entries(p.binding).map(([k, v]) => [`binding: ${k}`, `relaxing it${hp.step(k, p.binding_step[k])} is worth ${hp.usd(v)}`])));
+    hp.table(pt, table.portfolio);
     target.appendChild(pt);
     const names = [];
     for (const x of d.sites) for (const a of x.alternatives) if (!names.includes(a.name)) names.push(a.name);
@@ -130,7 +112,7 @@ const hp = {
         kpi.appendChild(tr);
       }
     }
-    if (s.decision) hp.decision(target, s.decision, s.plan, s.start);
+    if (s.decision) hp.decision(target, s.decision, run.data.decision_table, s.plan);
     target.appendChild(kpi);
     const link = document.createElement("p");
     link.innerHTML = `<a id="report-link" href="/api/runs/${runId}/report" target="_blank">full report</a>`;
