@@ -910,8 +910,7 @@ def frontier(
     weights = [float(w) for w in np.linspace(0.0, 1.0, n_points)]
     # Each weight on its own cuts, so a point never depends on which others ran first; HiGHS
     # releases the GIL, so the weights solve side by side on the machine's cores.
-    workers = min(len(weights), len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                  else (os.cpu_count() or 1))  # fmt: skip
+    workers = min(len(weights), os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         out = list(pool.map(lambda w: weighted(problem, limits, w), weights))
     if any(c is None for c in out):
