@@ -26,6 +26,7 @@ TIERS: dict[str, int] = {
             "version",
             "clock",
             "solver",
+            "executor",
         ),
         0,
     ),

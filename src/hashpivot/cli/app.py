@@ -27,6 +27,7 @@ from .buildout import buildout_cmd
 from .common import INTERRUPTED, JsonFlag, console, fmt_usd, print_json, say_interrupted
 from .ledger import ledger_app
 from .serve import serve_cmd
+from .sweep import SchedulerOption, WorkersOption, sweep_cmd, sweeps_list, sweeps_show
 
 if TYPE_CHECKING:  # annotations only: the commands import what they run
     from ..sites.mining import MarketSeries
@@ -461,6 +462,8 @@ def plan_cmd(
             "a larger run is refused before it starts, with its estimate.",
         ),
     ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Run a plan: Monte Carlo over the company's sites → metrics, HTML report, stored run,
@@ -468,7 +471,10 @@ def plan_cmd(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..config import models as config
+    from ..executor import check_workers_flag
     from ..runs import runner
+
+    check_workers_flag(workers)
 
     if max_memory_gb is not None and not max_memory_gb > 0:
         raise InputError("--max-memory-gb", max_memory_gb, "a number of GiB > 0")
@@ -500,6 +506,11 @@ def plan_cmd(
                 progress=lambda n, total: bar.update(task, completed=n),
                 max_memory_bytes=None if max_memory_gb is None else int(max_memory_gb * 2**30),
                 memory_flag="--max-memory-gb",
+                workers=workers,
+                scheduler=scheduler,
+                announce=None
+                if workers is None and scheduler is None
+                else lambda where: progress_console.print(f"hashpivot: {where}"),
             )
         except KeyboardInterrupt:
             # Nothing is written before the simulation ends: the report, the ledger record and
@@ -1170,6 +1181,14 @@ app.command(name="buildout")(buildout_cmd)
 app.command(name="serve")(serve_cmd)
 
 
+# --------------------------------------------------------------------------- sweep
+app.command(name="sweep")(sweep_cmd)
+sweeps_app = typer.Typer(help="Stored sweeps: list, show.", no_args_is_help=True)
+sweeps_app.command("list")(sweeps_list)
+sweeps_app.command("show")(sweeps_show)
+app.add_typer(sweeps_app, name="sweeps")
+
+
 # --------------------------------------------------------------------------- entry point
 #: The library names the field it rejects (``chunk_size``, ``prices`` …); the CLI says which of
 #: its flags that is. The ``ledger`` commands name their ledger file ``--db``.
@@ -1182,6 +1201,9 @@ FLAG_OF_FIELD = {
     "key": "--key",
     "public_key": "--public-key",
     "max_memory_bytes": "--max-memory-gb",
+    "workers": "--workers",
+    "scheduler": "--scheduler",
+    "sweep_id": "SWEEP_ID",
 }
 FLAG_OF_FIELD_IN_LEDGER_COMMANDS = FLAG_OF_FIELD | {"ledger_path": "--db"}
 

@@ -32,14 +32,34 @@ def read_yaml(path: str | Path) -> Any:
     ConfigError
         The file is unreadable or malformed (with its line and column).
     """
+    return parse_yaml_text(read_text(path), str(path))
+
+
+def read_text(path: str | Path) -> str:
+    """A configuration file's text (UTF-8).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+
+    Returns
+    -------
+    str
+        Its text.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing or unreadable.
+    """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(str(p), ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(p), [f"cannot read: {exc}"]) from None
-    return parse_yaml_text(text, str(p))
 
 
 #: Largest magnitude of any number in a plan, site file or campaign (1e18 USD is 10,000× world

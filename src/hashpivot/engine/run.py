@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -37,6 +38,7 @@ from ..data import catalog, store
 from ..data import power_prices as price_data
 from ..dispatch import curve
 from ..errors import InputError, present
+from ..executor import Executor, in_process
 from ..finance import company, metrics
 from ..finance import lsm as conversion
 from ..market import hindcast, scenarios
@@ -381,6 +383,32 @@ def market_calibration(mc: MarketModelConfig) -> dict[str, Any]:
     }
 
 
+def calibrate_market(mc: MarketModelConfig) -> scenarios.MarketModel:
+    """The market model of a plan's ``market`` section, calibrated on the data up to its day.
+
+    Parameters
+    ----------
+    mc : MarketModelConfig
+        A plan's ``market`` section.
+
+    Returns
+    -------
+    MarketModel
+        What :func:`build_model` simulates (plans with equal sections share one).
+    """
+    return scenarios.calibrate(
+        **market_calibration(mc),
+        as_of=str(mc.as_of) if mc.as_of else None,
+        stochastic=mc.stochastic,
+        indices=tuple(
+            scenarios.PriceIndex(
+                p.name, p.volatility, p.half_life_months, p.escalator_annual, p.corr_btc
+            )
+            for p in mc.indices
+        ),
+    )
+
+
 def build_model(plan: PlanConfig, market: scenarios.MarketModel | None = None) -> PlanModel:
     """Calibrate the market and lay out the sites' parameters and schedules.
 
@@ -399,17 +427,7 @@ def build_model(plan: PlanConfig, market: scenarios.MarketModel | None = None) -
         special (hosting, hourly-market, conversion-option) sites.
     """
     mc = plan.market
-    market = market or scenarios.calibrate(
-        **market_calibration(mc),
-        as_of=str(mc.as_of) if mc.as_of else None,
-        stochastic=mc.stochastic,
-        indices=tuple(
-            scenarios.PriceIndex(
-                p.name, p.volatility, p.half_life_months, p.escalator_annual, p.corr_btc
-            )
-            for p in mc.indices
-        ),
-    )
+    market = market or calibrate_market(mc)
     index_of = {p.name: i for i, p in enumerate(mc.indices)}
     n_months = plan.horizon_months
     days = scenarios.month_days(market.start, n_months)
@@ -912,17 +930,136 @@ def chunk_blocks(chunk_size: int) -> int:
     return chunk_size // scenarios.PATH_BLOCK
 
 
+#: Tasks per worker when a run's paths are spread over a cluster: enough for the scheduler to
+#: balance uneven workers, few enough that each task's compute dwarfs its overhead.
+TASKS_PER_WORKER = 4
+
+
+class PathJob:
+    """What every path task of one run shares: sent to each worker once (scattered).
+
+    Parameters
+    ----------
+    model : PlanModel
+        From :func:`build_model`.
+    seeds : list of numpy.random.SeedSequence
+        One per block of :data:`~hashpivot.market.scenarios.PATH_BLOCK` paths
+        (:func:`~hashpivot.market.scenarios.block_seeds`): a block's numbers depend on its index
+        only, never on the task or the worker that draws them.
+    policies : dict of str to LsmPolicy
+        The conversion policies fitted on the training paths.
+    strikes : numpy.ndarray or None
+        Hedge strikes fitted on the training paths.
+    blocks_per_chunk : int
+        Blocks simulated at a time inside a task [-] (bounds a worker's memory).
+    """
+
+    def __init__(
+        self,
+        model: PlanModel,
+        seeds: list[np.random.SeedSequence],
+        policies: dict[str, conversion.LsmPolicy],
+        strikes: FloatArray | None,
+        blocks_per_chunk: int,
+    ) -> None:
+        self.model = model
+        self.seeds = seeds
+        self.policies = policies
+        self.strikes = strikes
+        self.blocks_per_chunk = blocks_per_chunk
+        self._local = threading.local()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_local"]  # scratch arrays stay where they were made
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
+    def workspace(self) -> Workspace:
+        """This thread's scratch arrays, reused by every task this thread runs."""
+        ws = getattr(self._local, "workspace", None)
+        if ws is None:
+            ws = self._local.workspace = Workspace()
+        return ws
+
+
+def evaluate_blocks(job: PathJob, first_block: int, n_blocks: int) -> metrics.PathAccumulator:
+    """One task of a run: simulate and evaluate blocks ``first_block …`` chunk by chunk.
+
+    Parameters
+    ----------
+    job : PathJob
+        The run's shared inputs.
+    first_block : int
+        Index of the task's first block [-].
+    n_blocks : int
+        Blocks in the task [-].
+
+    Returns
+    -------
+    PathAccumulator
+        The task's paths folded (merged by the caller with :meth:`PathAccumulator.merge`).
+    """
+    model = job.model
+    plan = model.plan
+    acc = metrics.PathAccumulator(model.n_months)
+    df = metrics.discount_factors(plan.discount_rate_annual, model.n_months)
+    workspace = job.workspace()
+    end = first_block + n_blocks
+    for block in range(first_block, end, job.blocks_per_chunk):
+        nb = min(job.blocks_per_chunk, end - block)
+        paths = scenarios.simulate(
+            model.market, model.n_months, job.seeds, block, nb, plan.paths, workspace
+        )
+        ev = evaluate(model, paths, None, job.policies, job.strikes, workspace)
+        fold_chunk(acc, model, block * scenarios.PATH_BLOCK, paths, ev, df)
+    return acc
+
+
+def path_tasks(n_blocks: int, blocks_per_chunk: int, workers: int) -> list[tuple[int, int]]:
+    """``(first_block, n_blocks)`` of each task of a run.
+
+    In this process (``workers == 1``) a task is one chunk, so progress follows the chunks; on a
+    cluster, :data:`TASKS_PER_WORKER` tasks per worker of whole chunks each.
+
+    Parameters
+    ----------
+    n_blocks : int
+        Blocks in the run [-].
+    blocks_per_chunk : int
+        Blocks per chunk [-].
+    workers : int
+        Workers the tasks are spread over [-].
+
+    Returns
+    -------
+    list of tuple of (int, int)
+        Contiguous, covering every block once.
+    """
+    per_task = blocks_per_chunk
+    if workers > 1:
+        want = -(-n_blocks // (workers * TASKS_PER_WORKER))
+        per_task = max(1, -(-want // blocks_per_chunk)) * blocks_per_chunk
+    return [(b, min(per_task, n_blocks - b)) for b in range(0, n_blocks, per_task)]
+
+
 def run(
     plan: PlanConfig,
     chunk_size: int = 2048,
     progress: ProgressFn | None = None,
     with_tornado: bool = True,
     model: PlanModel | None = None,
+    executor: Executor | None = None,
 ) -> PlanResult:
     """Evaluate ``plan`` over all its paths, ``chunk_size`` paths at a time.
 
     The market is simulated block by block from per-block seeds, so the result does not depend on
-    ``chunk_size``; conversion policies and hedge strikes are fitted once on a fixed training set.
+    ``chunk_size``, nor on how the blocks are spread over tasks and workers, nor on the order the
+    tasks finish in; conversion policies and hedge strikes are fitted once, here, on a fixed
+    training set.
 
     Parameters
     ----------
@@ -931,11 +1068,14 @@ def run(
     chunk_size : int
         Paths simulated at a time [-], a multiple of :data:`PATH_BLOCK`.
     progress : callable or None
-        Called as ``progress(done, total)`` with path counts [-] after each chunk.
+        Called as ``progress(done, total)`` with path counts [-] after each task.
     with_tornado : bool
         Compute the one-way sensitivities (a few extra evaluations on the training paths).
     model : PlanModel or None
         A model already built by :func:`build_model` for ``plan``.
+    executor : Executor or None
+        Where the path tasks run (:func:`hashpivot.executor.open_executor`); ``None`` runs them
+        in this process.
 
     Returns
     -------
@@ -944,25 +1084,21 @@ def run(
     """
     blocks_per_chunk = chunk_blocks(chunk_size)
     model = model or build_model(plan)
+    executor = executor or in_process()
     n_paths, n_months = plan.paths, plan.horizon_months
     seeds = scenarios.block_seeds(plan.seed, n_paths)
     train = TrainingPaths(model, seeds)  # simulated once, on first use
     policies = fit_policies(model, train)
     strikes = hedge_strikes(model, train)
+    job = executor.share(PathJob(model, seeds, policies, strikes, blocks_per_chunk))
+    tasks = path_tasks(len(seeds), blocks_per_chunk, executor.workers)
     acc = metrics.PathAccumulator(n_months)
-    df = metrics.discount_factors(plan.discount_rate_annual, n_months)
-    n_blocks = len(seeds)
     done = 0
-    workspace = Workspace()  # the chunks' large arrays, reused from one chunk to the next
-    for first_block in range(0, n_blocks, blocks_per_chunk):
-        nb = min(blocks_per_chunk, n_blocks - first_block)
-        first_path = first_block * scenarios.PATH_BLOCK
-        paths = scenarios.simulate(
-            model.market, n_months, seeds, first_block, nb, n_paths, workspace
+    for i, part in executor.completed(evaluate_blocks, tasks, (job,), name="paths"):
+        acc.merge(part)
+        done += min(
+            tasks[i][1] * scenarios.PATH_BLOCK, n_paths - tasks[i][0] * scenarios.PATH_BLOCK
         )
-        ev = evaluate(model, paths, None, policies, strikes, workspace)
-        fold_chunk(acc, model, first_path, paths, ev, df)
-        done += paths.price_usd.shape[0]
         if progress:
             progress(done, n_paths)
     tornado = _tornado(model, train, policies, strikes) if with_tornado else Tornado()

@@ -192,6 +192,36 @@ class PathAccumulator:
         if keep:
             self.fans.setdefault(name, []).append((first_path, np.array(series[:keep])))
 
+    def merge(self, other: PathAccumulator) -> None:
+        """Fold another accumulator (of other paths of the same run) into this one.
+
+        Per-path values and fan rows keep their first path index and are put in path order when
+        read; counts are whole numbers, so their sums are exact. Merging the chunks of a run in
+        any order, or in any grouping, gives the same accumulator as folding them one by one.
+
+        Parameters
+        ----------
+        other : PathAccumulator
+            Of disjoint paths and the same ``n_months``.
+
+        Raises
+        ------
+        InputError
+            ``other`` has another number of months, or a path index this one already holds.
+        """
+        if other.n_months != self.n_months:
+            raise InputError("n_months", other.n_months, f"{self.n_months}, as this accumulator")
+        for name, parts in other.scalars.items():
+            mine = self.scalars.setdefault(name, [])
+            taken = {first for first, _ in mine}
+            if any(first in taken for first, _ in parts):
+                raise InputError("first_path", name, "paths not already merged (disjoint chunks)")
+            mine.extend(parts)
+        for name, counts in other.counts.items():
+            self.add_count(name, counts)
+        for name, parts in other.fans.items():
+            self.fans.setdefault(name, []).extend(parts)
+
     def values(self, name: str) -> FloatArray:
         """The per-path values of ``name`` merged in path order."""
         parts = sorted(self.scalars[name], key=lambda p: p[0])

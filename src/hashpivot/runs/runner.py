@@ -20,6 +20,7 @@ record (by a version before this order, or a ledger restored from an old copy) i
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,9 +31,14 @@ from ..engine import decision
 from ..engine import run as plan
 from ..engine.run import ProgressFn
 from ..errors import HashpivotError, RunCancelled, StorageError
+from ..executor import Executor, open_executor
 from ..files import write_atomic
 from ..reports import plan as report
 from . import audit, store
+
+#: A plan of fewer paths runs in this process unless told otherwise: its compiled kernels already
+#: use every core, and starting worker processes (~4 s) pays off only for longer runs.
+LARGE_RUN_PATHS = 1_000_000
 
 
 @dataclass
@@ -103,6 +109,7 @@ def simulate(
     run_id: str,
     chunk_size: int = 2048,
     progress: ProgressFn | None = None,
+    executor: Executor | None = None,
 ) -> Simulated:
     """Steps 2–3: simulate, holding nothing open, and write the report atomically.
 
@@ -120,6 +127,8 @@ def simulate(
         Paths simulated at a time [-].
     progress : callable or None
         Called as ``progress(done, total)`` [-] after each chunk.
+    executor : Executor or None
+        Where the path tasks run; ``None``: in this process.
 
     Returns
     -------
@@ -128,7 +137,8 @@ def simulate(
     """
     # the decision first: an infeasible portfolio fails before the long run
     decided = decision.decide_plan(cfg) if cfg.has_alternatives else None
-    result = replace(plan.run(cfg, chunk_size=chunk_size, progress=progress), decision=decided)
+    result = plan.run(cfg, chunk_size=chunk_size, progress=progress, executor=executor)
+    result = replace(result, decision=decided)
     summary = result.summary()  # computed once: the report, the hash and the store share it
     report_path = Path(out) / run_id / "report.html"
     try:
@@ -204,6 +214,9 @@ def execute_plan(
     run_id: str | None = None,
     max_memory_bytes: int | None = None,
     memory_flag: str = "max_memory_bytes",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> PlanRun:
     """Check, simulate, write the report, log and store ``cfg`` (see the module docstring).
 
@@ -229,6 +242,13 @@ def execute_plan(
         Memory budget [byte]; ``None`` for the default.
     memory_flag : str
         The flag or field named in a memory error.
+    workers : int or None
+        Worker processes [-]. 0: in this process; N: a LocalCluster of N worker processes;
+        ``None``: this process below :data:`LARGE_RUN_PATHS` paths, else one worker per core.
+    scheduler : str or None
+        A running Dask scheduler to spread the path blocks over.
+    announce : callable or None
+        Told where the paths run, once the executor is open.
 
     Returns
     -------
@@ -243,9 +263,18 @@ def execute_plan(
         max_memory_bytes=max_memory_bytes,
         memory_flag=memory_flag,
     )
-    sim = simulate(
-        cfg, out=out, run_id=run_id or store.new_run_id(), chunk_size=chunk_size, progress=progress
-    )
+    small = cfg.paths < LARGE_RUN_PATHS
+    with open_executor(workers, scheduler, small=small) as executor:
+        if announce:
+            announce(f"{cfg.paths:,} paths {executor.where}")
+        sim = simulate(
+            cfg,
+            out=out,
+            run_id=run_id or store.new_run_id(),
+            chunk_size=chunk_size,
+            progress=progress,
+            executor=executor,
+        )
     return record(sim, plan_yaml, db=Path(db), ledger_path=ledger_path)
 
 

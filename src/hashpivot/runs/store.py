@@ -78,7 +78,41 @@ CREATE TABLE IF NOT EXISTS backtest_scores (
     backtest_id VARCHAR NOT NULL, process VARCHAR NOT NULL, horizon_months INTEGER NOT NULL,
     metric VARCHAR NOT NULL, value DOUBLE
 );
+CREATE TABLE IF NOT EXISTS sweeps (
+    sweep_id VARCHAR PRIMARY KEY,
+    created_utc TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL,
+    plan_name VARCHAR NOT NULL,
+    plan_sha256 VARCHAR NOT NULL,
+    plan_yaml VARCHAR NOT NULL,
+    version VARCHAR NOT NULL,
+    design_json VARCHAR NOT NULL,
+    variants INTEGER NOT NULL,
+    paths BIGINT NOT NULL,
+    seed_per_variant BOOLEAN NOT NULL,
+    workers INTEGER,
+    where_run VARCHAR,
+    seconds DOUBLE,
+    report_path VARCHAR
+);
+CREATE TABLE IF NOT EXISTS sweep_variants (
+    sweep_id VARCHAR NOT NULL,
+    variant INTEGER NOT NULL,
+    overrides_json VARCHAR NOT NULL,
+    seed BIGINT NOT NULL,
+    npv_mean_usd DOUBLE NOT NULL,
+    npv_p5_usd DOUBLE NOT NULL,
+    npv_p50_usd DOUBLE NOT NULL,
+    npv_p95_usd DOUBLE NOT NULL,
+    p_default_json VARCHAR,
+    p_cash_negative_json VARCHAR NOT NULL,
+    decision_json VARCHAR,
+    seconds DOUBLE NOT NULL,
+    PRIMARY KEY (sweep_id, variant)
+);
 """
+#: A sweep that is still running (its variants arrive) or that finished whole.
+SWEEP_RUNNING, SWEEP_COMPLETE = "running", "complete"
 TABLES = ("runs", "run_series", "run_sites", "run_npv", "run_tornado")
 #: A backtest's scalar figures, one row each in ``backtest_scores``.
 BACKTEST_METRICS = ("crps", "spread_skill", "pit_mean", "origins", "independent_windows")
@@ -880,3 +914,245 @@ def stored_series(
         for k, v in zip(bands, values, strict=True):
             s[k].append(v)
     return series
+
+
+# --------------------------------------------------------------------------- sweeps
+# A sweep is written as it runs: its row first (status "running"), then its variants as they
+# arrive, each batch one transaction, and "complete" last. A cancelled or failed sweep is deleted
+# whole (discard_sweep); readers list complete sweeps only unless asked, so nothing half-done is
+# ever shown as a result.
+
+
+def begin_sweep(
+    con: duckdb.DuckDBPyConnection,
+    sweep_id: str,
+    *,
+    plan_name: str,
+    plan_yaml: str,
+    version: str,
+    design: dict[str, Any],
+    variants: int,
+    paths: int,
+    seed_per_variant: bool,
+    workers: int,
+    where_run: str,
+) -> None:
+    """Write a new sweep's row, status ``running``.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    sweep_id : str
+        Its new id (:func:`new_run_id`).
+    plan_name : str
+        The base plan's name.
+    plan_yaml : str
+        The base plan's effective YAML (with ``--set`` and ``--paths``).
+    version : str
+        hashpivot's version.
+    design : dict
+        The varied keys: ``{"grid": [{key, values}], "lhs": {"points", "ranges"}}``.
+    variants : int
+        Variants in the sweep [-].
+    paths : int
+        Paths of each variant [-].
+    seed_per_variant : bool
+        Whether each variant has its own seed.
+    workers : int
+        Workers it runs on [-].
+    where_run : str
+        Where it runs, in words.
+    """
+    with all_or_nothing(con, f"sweep {sweep_id}"):
+        con.execute(
+            "INSERT INTO sweeps VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
+            [
+                sweep_id,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                SWEEP_RUNNING,
+                plan_name,
+                sha256_text(plan_yaml),
+                plan_yaml,
+                version,
+                json.dumps(design, sort_keys=True),
+                variants,
+                paths,
+                seed_per_variant,
+                workers,
+                where_run,
+            ],
+        )
+
+
+def add_sweep_variants(
+    con: duckdb.DuckDBPyConnection, sweep_id: str, rows: list[dict[str, Any]]
+) -> None:
+    """Append finished variants (their ``to_dict()`` forms) in one transaction.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    sweep_id : str
+        The sweep.
+    rows : list of dict
+        :meth:`hashpivot.engine.sweep.VariantResult.to_dict` of each.
+    """
+    if not rows:
+        return
+    with all_or_nothing(con, f"sweep {sweep_id}'s variants"):
+        con.executemany(
+            "INSERT INTO sweep_variants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    sweep_id,
+                    r["index"],
+                    json.dumps(r["overrides"]),  # in the order the keys were varied
+                    r["seed"],
+                    r["npv_usd"]["mean"],
+                    r["npv_usd"]["p5"],
+                    r["npv_usd"]["p50"],
+                    r["npv_usd"]["p95"],
+                    None if r["p_default"] is None else json.dumps(r["p_default"]),
+                    json.dumps(r["p_cash_negative"]),
+                    None if r["decision"] is None else json.dumps(r["decision"], sort_keys=True),
+                    r["seconds"],
+                ]
+                for r in rows
+            ],
+        )
+
+
+def finish_sweep(
+    con: duckdb.DuckDBPyConnection, sweep_id: str, seconds: float, report_path: str | None
+) -> None:
+    """Mark a sweep whose every variant is stored ``complete``.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    sweep_id : str
+        The sweep.
+    seconds : float
+        Its wall time [s].
+    report_path : str or None
+        Its HTML report.
+
+    Raises
+    ------
+    StorageError
+        Not every variant is stored (nothing is changed).
+    """
+    with all_or_nothing(con, f"sweep {sweep_id}"):
+        row = con.execute(
+            "SELECT s.variants, count(v.variant) FROM sweeps s LEFT JOIN sweep_variants v "
+            "USING (sweep_id) WHERE sweep_id = ? GROUP BY s.variants",
+            [sweep_id],
+        ).fetchone()
+        if row is None or row[0] != row[1]:
+            raise StorageError(
+                f"sweep {sweep_id}: {0 if row is None else row[1]} of "
+                f"{0 if row is None else row[0]} variants stored; not marked complete"
+            )
+        con.execute(
+            "UPDATE sweeps SET status = ?, seconds = ?, report_path = ? WHERE sweep_id = ?",
+            [SWEEP_COMPLETE, seconds, report_path, sweep_id],
+        )
+
+
+def discard_sweep(con: duckdb.DuckDBPyConnection, sweep_id: str) -> None:
+    """Delete a sweep and its variants (a cancelled or failed one), in one transaction.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    sweep_id : str
+        The sweep.
+    """
+    with all_or_nothing(con, f"sweep {sweep_id}'s removal"):
+        con.execute("DELETE FROM sweep_variants WHERE sweep_id = ?", [sweep_id])
+        con.execute("DELETE FROM sweeps WHERE sweep_id = ?", [sweep_id])
+
+
+SWEEP_KEYS = ("sweep_id", "created_utc", "status", "plan_name", "plan_sha256", "version",
+              "design", "variants", "paths", "seed_per_variant", "workers", "where_run",
+              "seconds", "report_path")  # fmt: skip
+
+
+def list_sweeps(con: duckdb.DuckDBPyConnection, everything: bool = False) -> list[dict[str, Any]]:
+    """Stored sweeps, oldest first: complete ones, or all with ``everything``.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    everything : bool
+        Include sweeps still running (or left by a killed process).
+
+    Returns
+    -------
+    list of dict
+        :data:`SWEEP_KEYS` of each.
+    """
+    rows = con.execute(
+        "SELECT sweep_id, created_utc, status, plan_name, plan_sha256, version, design_json, "
+        "variants, paths, seed_per_variant, workers, where_run, seconds, report_path FROM sweeps "
+        + ("" if everything else f"WHERE status = '{SWEEP_COMPLETE}' ")
+        + "ORDER BY created_utc, sweep_id"
+    ).fetchall()
+    out = []
+    for r in rows:
+        d = dict(zip(SWEEP_KEYS, r, strict=True))
+        d["created_utc"] = str(d["created_utc"])
+        d["design"] = json.loads(d["design"])
+        out.append(d)
+    return out
+
+
+def get_sweep(con: duckdb.DuckDBPyConnection, sweep_id: str) -> dict[str, Any]:
+    """A stored sweep with its variants in variant order.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`connect`.
+    sweep_id : str
+        Its id.
+
+    Returns
+    -------
+    dict
+        :data:`SWEEP_KEYS` and ``variants_done`` and ``rows``: each variant's
+        ``VariantResult.to_dict()`` form.
+
+    Raises
+    ------
+    InputError
+        No sweep has that id.
+    """
+    found = [s for s in list_sweeps(con, everything=True) if s["sweep_id"] == sweep_id]
+    if not found:
+        raise InputError("sweep_id", sweep_id, "the id of a stored sweep (hashpivot sweeps list)")
+    rows = con.execute(
+        "SELECT variant, overrides_json, seed, npv_mean_usd, npv_p5_usd, npv_p50_usd, "
+        "npv_p95_usd, p_default_json, p_cash_negative_json, decision_json, seconds "
+        "FROM sweep_variants WHERE sweep_id = ? ORDER BY variant",
+        [sweep_id],
+    ).fetchall()
+    variants = [
+        {
+            "index": r[0],
+            "overrides": json.loads(r[1]),
+            "seed": r[2],
+            "npv_usd": {"mean": r[3], "p5": r[4], "p50": r[5], "p95": r[6]},
+            "p_default": None if r[7] is None else json.loads(r[7]),
+            "p_cash_negative": json.loads(r[8]),
+            "decision": None if r[9] is None else json.loads(r[9]),
+            "seconds": r[10],
+        }
+        for r in rows
+    ]
+    return found[0] | {"variants_done": len(variants), "rows": variants}
