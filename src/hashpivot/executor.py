@@ -28,6 +28,10 @@ from typing import Any
 
 from .errors import InputError
 
+#: Work of fewer paths than this in all (variants × paths, origins × paths) runs in this process
+#: by default: starting worker processes (~4 s, then each loads the compiled kernels) would cost
+#: more than it saves.
+SMALL_WORK_PATHS = 100_000
 #: Seconds to wait for a scheduler to answer [s].
 CONNECT_TIMEOUT_S = 10.0
 #: Seconds to wait for a scheduler's first worker [s].
@@ -102,6 +106,30 @@ def version_mismatches(client: dict[str, str], workers: dict[str, dict[str, str]
                     f"(this client: {client.get(name)})"
                 )
     return out
+
+
+def ignore_interrupts_plugin() -> Any:
+    """A Dask worker plugin by which a worker process ignores SIGINT (its client handles Ctrl-C).
+
+    Registered by :func:`local_cluster` on the workers it starts (restarted ones too). Built on
+    call, so that importing this module does not import ``distributed`` (a second at start-up).
+
+    Returns
+    -------
+    distributed.WorkerPlugin
+        The plugin.
+    """
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class IgnoreInterrupts(WorkerPlugin):
+        def setup(self, worker: Any) -> None:
+            import signal
+            import threading
+
+            if threading.current_thread() is threading.main_thread():
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    return IgnoreInterrupts()
 
 
 @dataclass
@@ -195,7 +223,7 @@ class Executor:
         index = {f.key: i for i, f in enumerate(futures)}
         pending = set(index)
         try:
-            for future in as_completed(futures):
+            for future in as_completed(futures, loop=self.client.loop):
                 result = future.result()  # a task's own error is raised here, as it was raised
                 pending.discard(future.key)
                 i = index[future.key]
@@ -289,6 +317,9 @@ def local_cluster(workers: int, threads_per_worker: int | None = None) -> Execut
         )
     try:
         client = Client(cluster)
+        # Ctrl-C in a terminal reaches the whole process group; the client cancels the tasks and
+        # stops the cluster, so the workers leave the signal to it (and print no tracebacks)
+        client.register_plugin(ignore_interrupts_plugin(), name="hashpivot-ignore-interrupts")
     except BaseException:
         cluster.close()
         raise

@@ -1047,6 +1047,8 @@ def backtest_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Seed.")] = 1,
     out: Annotated[Path, typer.Option("--out", help="Folder for the HTML report.")] = Path("out"),
     db: Annotated[Path, typer.Option("--db", help="DuckDB run store.")] = Path(DEFAULT_DB),
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Score the market model's fans out of sample: calibrate as of each origin, simulate, and
@@ -1054,6 +1056,7 @@ def backtest_cmd(
     the HTML report and store the scores."""
     from ..config import models as config
     from ..engine.run import market_calibration
+    from ..executor import SMALL_WORK_PATHS, check_workers_flag, open_executor
     from ..market import hindcast
     from ..reports import backtest as report
     from ..runs import store
@@ -1079,7 +1082,12 @@ def backtest_cmd(
         calibration["btc_model"] = model
     ors = hindcast.month_end_origins(first, last, step)
     store.check_writable(db)  # a bad --db fails now, not after the simulation
-    hc = hindcast.run(ors, hs, n_paths=paths, seed=seed, **calibration)
+    check_workers_flag(workers)
+    small = len(ors) * paths < SMALL_WORK_PATHS
+    with open_executor(workers, scheduler, small=small, tasks=len(ors)) as ex:
+        if not as_json:
+            Console(stderr=True).print(f"hashpivot: backtest of {len(ors)} origins {ex.where}")
+        hc = hindcast.run(ors, hs, n_paths=paths, seed=seed, executor=ex, **calibration)
     rec = hindcast.record(hc, calibration, n_paths=paths, seed=seed, step_months=step)
     backtest_id = store.new_run_id()
     report_path = out / backtest_id / "backtest.html"

@@ -31,6 +31,7 @@ import pandas as pd
 from ..bitcoin import history, network
 from ..data import catalog, store
 from ..errors import InputError
+from ..executor import Executor, in_process
 from ..units import FloatArray
 from ..version import __version__
 from . import backtest, scenarios
@@ -149,11 +150,73 @@ def _simulated_logs(paths: scenarios.MarketPaths, month: int) -> dict[str, Float
     }
 
 
+#: One origin's draws: horizon → process → (fan, outcome, random-walk fan, flat fan).
+OriginDraws = dict[int, dict[str, tuple[FloatArray, float, FloatArray, FloatArray]]]
+
+
+def origin_draws(
+    logs: pd.DataFrame,
+    origin: pd.Timestamp,
+    horizons: tuple[int, ...],
+    n_paths: int,
+    seed: int,
+    calibration: dict[str, Any],
+) -> OriginDraws:
+    """One origin of a hindcast (one task): calibrate as of it, simulate, draw the baselines.
+
+    Parameters
+    ----------
+    logs : pandas.DataFrame
+        Log realised monthly values by process (:func:`realised_monthly`).
+    origin : pandas.Timestamp
+        The origin day.
+    horizons : tuple of int
+        Months ahead scored [month].
+    n_paths : int
+        Paths [-].
+    seed : int
+        The run's seed [-]; the origin draws from ``SeedSequence([seed, month])``.
+    calibration : dict
+        ``calibrate`` arguments (before :func:`windows_at`).
+
+    Returns
+    -------
+    dict
+        Horizon → process → (fan, outcome, random-walk fan, flat fan), for the horizons whose
+        outcome is in the data.
+    """
+    # The origin's own seed, keyed by its month: the same fan whichever origins run with it.
+    child = np.random.SeedSequence([seed, origin.year * 12 + origin.month - 1])
+    month0 = (origin + pd.Timedelta(days=1)).normalize()  # the first simulated month
+    model = scenarios.calibrate(as_of=str(origin.date()), **windows_at(origin, calibration))
+    seeds = scenarios.block_seeds(int(child.generate_state(1)[0]), n_paths)
+    paths = scenarios.simulate(model, max(horizons), seeds, 0, len(seeds), n_paths)
+    past = logs.loc[: origin - pd.offsets.MonthBegin(1)]  # whole months up to the origin
+    rng = np.random.default_rng(child.spawn(1)[0])
+    out: OriginDraws = {}
+    for h in horizons:
+        target = month0 + pd.DateOffset(months=h - 1)
+        if target not in logs.index:
+            continue  # the outcome is not in the data yet
+        sim = _simulated_logs(paths, h - 1)
+        out[h] = {}
+        for p in PROCESSES:
+            x = past[p].to_numpy()
+            out[h][p] = (
+                sim[p],
+                float(logs.loc[target, p]),
+                backtest.random_walk_fan(x, h, n_paths, rng),
+                backtest.flat_fan(x, h),
+            )
+    return out
+
+
 def run(
     origins: list[pd.Timestamp],
     horizons: tuple[int, ...] = (3, 6, 12, 24),
     n_paths: int = 4000,
     seed: int = 1,
+    executor: Executor | None = None,
     **calibration: object,
 ) -> Hindcast:
     """Calibrate as of each origin, simulate, and collect fans, outcomes and baselines.
@@ -168,7 +231,10 @@ def run(
         Paths per origin [-].
     seed : int
         Seed of the run; each origin draws from ``SeedSequence([seed, month])``, so its fan does
-        not depend on which origins run together.
+        not depend on which origins run together, nor where.
+    executor : Executor or None
+        Where the origins run, one task each (:func:`hashpivot.executor.open_executor`);
+        ``None``: in this process.
     **calibration
         Passed to :func:`hashpivot.market.scenarios.calibrate` (``btc_model``, ``window_start``,
         ``drift`` …), each fit window moved back where an origin comes too early for it
@@ -181,37 +247,26 @@ def run(
     """
     if not horizons or min(horizons) < 1:
         raise InputError("--horizons", list(horizons), "whole months ≥ 1")
-    real = realised_monthly()
-    logs = np.log(real)
-    n_months = max(horizons)
+    executor = executor or in_process()
+    logs = np.log(realised_monthly())
     fans: dict[str, dict[int, list[FloatArray]]] = {p: {h: [] for h in horizons} for p in PROCESSES}
     outs: dict[str, dict[int, list[float]]] = {p: {h: [] for h in horizons} for p in PROCESSES}
     rw: dict[str, dict[int, list[FloatArray]]] = {p: {h: [] for h in horizons} for p in PROCESSES}
     flat: dict[str, dict[int, list[FloatArray]]] = {p: {h: [] for h in horizons} for p in PROCESSES}
     scored: dict[int, list[int]] = {h: [] for h in horizons}
-    for k, origin in enumerate(origins):
-        # The origin's own seed, keyed by its month: the same fan whichever origins run with it.
-        child = np.random.SeedSequence([seed, origin.year * 12 + origin.month - 1])
-        month0 = (origin + pd.Timedelta(days=1)).normalize()  # the first simulated month
-        cal = windows_at(origin, calibration)
-        model = scenarios.calibrate(as_of=str(origin.date()), **cal)
-        run_seed = int(child.generate_state(1)[0])
-        seeds = scenarios.block_seeds(run_seed, n_paths)
-        paths = scenarios.simulate(model, n_months, seeds, 0, len(seeds), n_paths)
-        past = logs.loc[: origin - pd.offsets.MonthBegin(1)]  # whole months up to the origin
-        rng = np.random.default_rng(child.spawn(1)[0])
-        for h in horizons:
-            target = month0 + pd.DateOffset(months=h - 1)
-            if target not in logs.index:
-                continue  # the outcome is not in the data yet
+    shared = executor.share(logs)
+    tasks = [(o, tuple(horizons), n_paths, seed, dict(calibration)) for o in origins]
+    draws: dict[int, OriginDraws] = dict(
+        executor.completed(origin_draws, tasks, (shared,), name="origin")
+    )
+    for k in range(len(origins)):  # gathered in origin order, whatever order they finished in
+        for h, by_process in draws.pop(k).items():
             scored[h].append(k)
-            sim = _simulated_logs(paths, h - 1)
-            for p in PROCESSES:
-                fans[p][h].append(sim[p])
-                outs[p][h].append(float(logs.loc[target, p]))
-                x = past[p].to_numpy()
-                rw[p][h].append(backtest.random_walk_fan(x, h, n_paths, rng))
-                flat[p][h].append(backtest.flat_fan(x, h))
+            for p, (fan, outcome, walk, level) in by_process.items():
+                fans[p][h].append(fan)
+                outs[p][h].append(outcome)
+                rw[p][h].append(walk)
+                flat[p][h].append(level)
 
     def stack(
         d: dict[str, dict[int, list]], ragged: bool = False

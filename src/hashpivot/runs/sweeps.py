@@ -27,16 +27,12 @@ from typing import Any
 from ..config.models import load_plan_text
 from ..engine import sweep as sweeping
 from ..errors import HashpivotError, StorageError
-from ..executor import Executor, open_executor
+from ..executor import SMALL_WORK_PATHS, Executor, open_executor
 from ..files import write_atomic
 from ..reports import sweep as report
 from ..version import __version__
 from . import store
 
-#: A sweep of fewer paths than this in all (variants × paths) runs in this process by default:
-#: starting worker processes (~4 s, then each loads the compiled kernels) costs more than it
-#: saves.
-SMALL_SWEEP_PATHS = 100_000
 #: Longest wait between two writes of arriving variants [s].
 FLUSH_EVERY_S = 1.0
 
@@ -211,7 +207,7 @@ def execute_sweep(
     total_paths = sum(v.plan.paths for v in items)
     own = executor is None
     ex = executor or open_executor(
-        workers, scheduler, small=total_paths < SMALL_SWEEP_PATHS, tasks=len(items)
+        workers, scheduler, small=total_paths < SMALL_WORK_PATHS, tasks=len(items)
     )
     try:
         if announce:
