@@ -30,8 +30,13 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    d = tmp_path_factory.mktemp("web")
+def web_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("web")
+
+
+@pytest.fixture(scope="module")
+def server(web_dir: Path):
+    d = web_dir
     app = create_app(d / "web.duckdb", TOKEN, out=d / "out")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -162,6 +167,33 @@ def test_run_page_opens_with_the_decision(server: str, page) -> None:
     order = page.eval_on_selector_all("#decision-table, #kpis", "els => els.map(e => e.id)")
     assert order == ["decision-table", "kpis"]
     page.screenshot(path=str(ARTIFACTS / "web_decision.png"), full_page=True)
+    assert page.errors == []
+
+
+def test_sweep_page_draws_heat_map_and_tornado(server: str, web_dir: Path, page) -> None:
+    """A sweep stored by ``hashpivot sweep`` (two keys: one heat map) opens from the sweeps list
+    with its heat map (a cell per pair of values, the stored means), tornado and variants."""
+    from hashpivot.runs import sweeps
+
+    spec = sweeps.SweepSpec(
+        vary=["discount_rate_annual=0.08,0.1,0.12", "market.mu_annual=0.0,0.2"], paths=64
+    )
+    plan = ROOT / "examples" / "texas_miner.yaml"
+    done = sweeps.execute_sweep(
+        plan.read_text(), str(plan), spec, db=web_dir / "web.duckdb", out=web_dir, workers=0
+    )
+    page.goto(server + "/sweeps")
+    page.click(f"#sweeps a:has-text('{done.sweep_id}')")
+    page.wait_for_url(f"**/sweeps/{done.sweep_id}")
+    page.wait_for_selector("#sweep-maps .js-plotly-plot")
+    page.wait_for_selector("#sweep-tornado.js-plotly-plot")
+    z = page.eval_on_selector("#sweep-maps .js-plotly-plot", "e => e.data[0].z")
+    (m,) = done.heat_maps
+    assert z == [[v / 1e6 for v in row] for row in m.npv_usd]
+    bars = page.eval_on_selector("#sweep-tornado", "e => e.data[0].y")
+    assert sorted(bars) == sorted(done.keys)
+    assert len(page.locator("#sweep-variants tr").all()) == 1 + 6
+    page.screenshot(path=str(ARTIFACTS / "web_sweep.png"), full_page=True)
     assert page.errors == []
 
 

@@ -123,6 +123,7 @@ def ignore_interrupts_plugin() -> Any:
 
     class IgnoreInterrupts(WorkerPlugin):
         def setup(self, worker: Any) -> None:
+            """Ignore SIGINT in the worker's main thread (where signal handlers live)."""
             import signal
             import threading
 

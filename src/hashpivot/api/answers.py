@@ -75,6 +75,62 @@ class RunListItem(Answer):
     report_path: str | None
 
 
+class SweepListItem(Answer):
+    sweep_id: str
+    created_utc: str
+    status: str = Field(description="running (variants still arriving) or complete")
+    plan_name: str
+    plan_sha256: str
+    version: str
+    design: dict[str, Any] = Field(
+        description="The varied keys: grid [{key, values}] and lhs {points, ranges}."
+    )
+    n_variants: int
+    paths: int
+    seed_per_variant: bool
+    workers: int | None
+    where_run: str | None
+    seconds: float | None
+    report_path: str | None
+
+
+class SweepVariant(Answer):
+    index: int
+    overrides: dict[str, Any]
+    seed: int
+    npv_usd: dict[str, float] = Field(description="mean, p5, p50, p95 of company NPV [USD]")
+    p_default: dict[str, float] | None = Field(description="P(default) by horizon [-]")
+    p_cash_negative: dict[str, float]
+    decision: dict[str, dict[str, Any]] | None
+    seconds: float
+
+
+class SweepHeatMap(Answer):
+    x_key: str
+    y_key: str
+    x_values: list[Any]
+    y_values: list[Any]
+    npv_usd: list[list[float | None]] = Field(description="[row][column] mean NPV [USD]")
+    binned: bool
+
+
+class SweepTornadoRow(Answer):
+    key: str
+    low_value: Any
+    high_value: Any
+    low_npv_usd: float
+    high_npv_usd: float
+    swing_usd: float
+
+
+class SweepDetail(SweepListItem):
+    variants_done: int
+    keys: list[str]
+    variants: list[SweepVariant] = Field(description="Every stored variant, in variant order.")
+    heat_maps: list[SweepHeatMap]
+    tornado: list[SweepTornadoRow]
+
+
 class DecisionTable(Answer):
     columns: list[str] = Field(description="The decision table's columns, as the CLI prints them.")
     rows: list[list[str]] = Field(description="One formatted row per site.")

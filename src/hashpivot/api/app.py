@@ -37,7 +37,7 @@ from ..engine import run as plan_module
 from ..engine.results import DECISION_COLUMNS, decision_site_rows, portfolio_rows
 from ..errors import ConfigError, HashpivotError, InputError
 from ..ledger import log as ledger
-from ..runs import audit, runner, store
+from ..runs import audit, runner, store, sweeps
 from ..sites.mining import site_economics
 from ..version import __version__
 from . import answers
@@ -646,6 +646,31 @@ def create_app(
             "head": v.head,
             "checks": [{"check": c, "ok": ok, "value": val} for c, ok, val in v.checks],
         }
+
+    @app.get(
+        "/api/sweeps",
+        tags=["sweeps"],
+        dependencies=[Depends(reader)],
+        response_model=list[answers.SweepListItem],
+    )
+    def list_sweeps(everything: bool = False) -> list[dict[str, Any]]:
+        """Stored sweeps, oldest first (``everything``: also those still running)."""
+        with store.connect(db) as con:
+            return store.list_sweeps(con, everything)
+
+    @app.get(
+        "/api/sweeps/{sweep_id}",
+        tags=["sweeps"],
+        dependencies=[Depends(reader)],
+        response_model=answers.SweepDetail,
+    )
+    def get_sweep(sweep_id: str) -> dict[str, Any]:
+        """A stored sweep: its variants, a heat map per pair of varied keys and its tornado."""
+        with store.connect(db) as con:
+            try:
+                return sweeps.stored_sweep(con, sweep_id)
+            except InputError as exc:
+                raise ApiError(404, str(exc)) from None
 
     @app.get(
         "/api/ledger/head",

@@ -16,6 +16,7 @@ PAGES = {
     "/plan": ("plan.html", "Plan"),
     "/runs": ("runs.html", "Runs"),
     "/compare": ("compare.html", "Compare"),
+    "/sweeps": ("sweeps.html", "Sweeps"),
     "/buildout": ("buildout.html", "Build-out"),
     "/dispatch": ("dispatch.html", "Dispatch"),
     "/ledger": ("ledger.html", "Ledger"),
@@ -69,6 +70,10 @@ def add_pages(app: FastAPI, reader: Any) -> None:
     @app.get("/runs/{run_id}", include_in_schema=False, dependencies=[Depends(reader)])
     def run_page(run_id: str) -> HTMLResponse:
         return page("run.html", f"Run {run_id}", run_id=run_id, job_id="")
+
+    @app.get("/sweeps/{sweep_id}", include_in_schema=False, dependencies=[Depends(reader)])
+    def sweep_page(sweep_id: str) -> HTMLResponse:
+        return page("sweep.html", f"Sweep {sweep_id}", sweep_id=sweep_id)
 
     @app.get("/jobs/{job_id}", include_in_schema=False, dependencies=[Depends(reader)])
     def job_page(job_id: str) -> HTMLResponse:

@@ -192,7 +192,7 @@ def sweeps_list(
             r["sweep_id"],
             r["status"],
             r["plan_name"],
-            str(r["variants"]),
+            str(r["n_variants"]),
             f"{r['paths']:,}",
             ", ".join(keys),
             str(r["workers"]),
@@ -205,8 +205,8 @@ def sweeps_show(
     sweep_id: Annotated[str, typer.Argument(help="A sweep id (hashpivot sweeps list).")],
     db: Annotated[Path, typer.Option("--db", help="DuckDB run store.")] = Path(DEFAULT_DB),
 ) -> None:
-    """Print a stored sweep with its variants as JSON."""
-    from ..runs import store
+    """Print a stored sweep as JSON: its variants, heat maps and tornado."""
+    from ..runs import store, sweeps
 
     with store.connect(db, read_only=True) as con:
-        print_json(store.get_sweep(con, sweep_id))
+        print_json(sweeps.stored_sweep(con, sweep_id))

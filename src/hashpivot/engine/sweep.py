@@ -358,6 +358,22 @@ class VariantResult:
     decision: dict[str, dict[str, Any]] | None = None
     seconds: float = field(default=0.0, compare=False)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> VariantResult:
+        """Back from :meth:`to_dict` (a stored row).
+
+        Parameters
+        ----------
+        d : dict
+            :meth:`to_dict`'s keys.
+
+        Returns
+        -------
+        VariantResult
+            The same result.
+        """
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__})
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``hashpivot sweep --json``'s ``variants[]``)."""
         return {

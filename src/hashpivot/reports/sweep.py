@@ -49,6 +49,10 @@ the keys, at the range's ends with the others at their means.</p>
 )
 
 
+#: Red (low NPV) → white → green (high); the dashboard's ``hp.NPV_SCALE`` too.
+NPV_SCALE = [[0.0, "#b2182b"], [0.5, "#f7f7f7"], [1.0, "#1a9850"]]
+
+
 def _label(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
@@ -74,7 +78,7 @@ def heat_map_figure(m: HeatMap) -> go.Figure:
             y=[_label(v) for v in m.y_values],
             text=text,
             texttemplate="%{text}",
-            colorscale="RdYlGn",
+            colorscale=NPV_SCALE,
             colorbar={"title": "mean NPV (USD M)"},
             hovertemplate=f"{m.x_key}=%{{x}}<br>{m.y_key}=%{{y}}<br>mean NPV %{{text}}"
             "<extra></extra>",
@@ -126,41 +130,43 @@ def line_figure(results: Sequence[VariantResult], key: str) -> go.Figure:
     return fig
 
 
-def tornado_figure(rows: Sequence[SweepTornadoRow]) -> go.Figure:
-    """The sweep's tornado: mean NPV at each key's low and high end [USD M].
+def tornado_figure(rows: Sequence[SweepTornadoRow], centre_usd: float) -> go.Figure:
+    """The sweep's tornado: bars from the sweep's mean NPV to each key's low and high end.
 
     Parameters
     ----------
     rows : sequence of SweepTornadoRow
         From :func:`hashpivot.engine.sweep.sweep_tornado` (widest first).
+    centre_usd : float
+        The sweep's mean NPV over every variant [USD].
 
     Returns
     -------
     plotly.graph_objects.Figure
-        Horizontal bars from the low to the high end, the widest on top.
+        Horizontal bars [USD M], the widest on top.
     """
     ordered = list(reversed(rows))
     y = [r.key for r in ordered]
+    c = centre_usd / 1e6
     fig = go.Figure()
-    fig.add_trace(
-        go.Bar(
-            y=y,
-            x=[r.low_npv_usd / 1e6 for r in ordered],
-            orientation="h",
-            name="lowest value",
-            text=[_label(r.low_value) for r in ordered],
+    for attr, value, name in (("low_npv_usd", "low_value", "lowest value"),
+                              ("high_npv_usd", "high_value", "highest value")):  # fmt: skip
+        fig.add_trace(
+            go.Bar(
+                y=y,
+                x=[getattr(r, attr) / 1e6 - c for r in ordered],
+                base=c,
+                orientation="h",
+                name=name,
+                text=[_label(getattr(r, value)) for r in ordered],
+            )
         )
+    fig.update_layout(
+        barmode="overlay",
+        height=140 + 50 * len(rows),
+        margin={"l": 200},
+        xaxis={"title": "mean NPV (USD M), from the sweep's mean"},
     )
-    fig.add_trace(
-        go.Bar(
-            y=y,
-            x=[r.high_npv_usd / 1e6 for r in ordered],
-            orientation="h",
-            name="highest value",
-            text=[_label(r.high_value) for r in ordered],
-        )
-    )
-    fig.update_layout(barmode="group", xaxis={"title": "mean NPV (USD M)"})
     return fig
 
 
@@ -225,7 +231,9 @@ def render(sweep: dict[str, Any], results: Sequence[VariantResult], maps: Sequen
         version=sweep["version"],
         binned=any(m.binned for m in maps),
         maps=figures,
-        tornado=div(tornado_figure(tornado)),
+        tornado=div(
+            tornado_figure(tornado, sum(r.npv_usd["mean"] for r in results) / len(results))
+        ),
         columns=columns,
         rows=rows,
     )

@@ -87,7 +87,7 @@ CREATE TABLE IF NOT EXISTS sweeps (
     plan_yaml VARCHAR NOT NULL,
     version VARCHAR NOT NULL,
     design_json VARCHAR NOT NULL,
-    variants INTEGER NOT NULL,
+    n_variants INTEGER NOT NULL,
     paths BIGINT NOT NULL,
     seed_per_variant BOOLEAN NOT NULL,
     workers INTEGER,
@@ -931,7 +931,7 @@ def begin_sweep(
     plan_yaml: str,
     version: str,
     design: dict[str, Any],
-    variants: int,
+    n_variants: int,
     paths: int,
     seed_per_variant: bool,
     workers: int,
@@ -953,7 +953,7 @@ def begin_sweep(
         hashpivot's version.
     design : dict
         The varied keys: ``{"grid": [{key, values}], "lhs": {"points", "ranges"}}``.
-    variants : int
+    n_variants : int
         Variants in the sweep [-].
     paths : int
         Paths of each variant [-].
@@ -976,7 +976,7 @@ def begin_sweep(
                 plan_yaml,
                 version,
                 json.dumps(design, sort_keys=True),
-                variants,
+                n_variants,
                 paths,
                 seed_per_variant,
                 workers,
@@ -1047,8 +1047,8 @@ def finish_sweep(
     """
     with all_or_nothing(con, f"sweep {sweep_id}"):
         row = con.execute(
-            "SELECT s.variants, count(v.variant) FROM sweeps s LEFT JOIN sweep_variants v "
-            "USING (sweep_id) WHERE sweep_id = ? GROUP BY s.variants",
+            "SELECT s.n_variants, count(v.variant) FROM sweeps s LEFT JOIN sweep_variants v "
+            "USING (sweep_id) WHERE sweep_id = ? GROUP BY s.n_variants",
             [sweep_id],
         ).fetchone()
         if row is None or row[0] != row[1]:
@@ -1078,7 +1078,7 @@ def discard_sweep(con: duckdb.DuckDBPyConnection, sweep_id: str) -> None:
 
 
 SWEEP_KEYS = ("sweep_id", "created_utc", "status", "plan_name", "plan_sha256", "version",
-              "design", "variants", "paths", "seed_per_variant", "workers", "where_run",
+              "design", "n_variants", "paths", "seed_per_variant", "workers", "where_run",
               "seconds", "report_path")  # fmt: skip
 
 
@@ -1099,7 +1099,7 @@ def list_sweeps(con: duckdb.DuckDBPyConnection, everything: bool = False) -> lis
     """
     rows = con.execute(
         "SELECT sweep_id, created_utc, status, plan_name, plan_sha256, version, design_json, "
-        "variants, paths, seed_per_variant, workers, where_run, seconds, report_path FROM sweeps "
+        "n_variants, paths, seed_per_variant, workers, where_run, seconds, report_path FROM sweeps "
         + ("" if everything else f"WHERE status = '{SWEEP_COMPLETE}' ")
         + "ORDER BY created_utc, sweep_id"
     ).fetchall()
@@ -1125,7 +1125,7 @@ def get_sweep(con: duckdb.DuckDBPyConnection, sweep_id: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        :data:`SWEEP_KEYS` and ``variants_done`` and ``rows``: each variant's
+        :data:`SWEEP_KEYS`, ``variants_done`` and ``rows``: each variant's
         ``VariantResult.to_dict()`` form.
 
     Raises

@@ -238,7 +238,7 @@ def _run(
             plan_yaml=base_yaml,
             version=__version__,
             design=design,
-            variants=len(items),
+            n_variants=len(items),
             paths=base.paths,
             seed_per_variant=any("seed" in v.overrides for v in items),
             workers=ex.workers,
@@ -267,9 +267,9 @@ def _run(
         results = sweeping.collect(sweeping.run_sweep(items, ex), len(items), arrived)
         seconds = time.perf_counter() - start
         keys = sweeping.varied_keys(results)
-        lhs_keys = [r["key"] for r in (design["lhs"] or {}).get("ranges", [])]
-        maps = sweeping.heat_maps(results, lhs_keys)
-        tornado = sweeping.sweep_tornado(results, lhs_keys)
+        drawn = lhs_keys(design)
+        maps = sweeping.heat_maps(results, drawn)
+        tornado = sweeping.sweep_tornado(results, drawn)
         report_path = Path(out) / sweep_id / "sweep.html"
         row = {
             "sweep_id": sweep_id,
@@ -313,3 +313,48 @@ def _discard(db: Path, sweep_id: str) -> None:
             store.discard_sweep(con, sweep_id)
     except (HashpivotError, OSError):
         pass
+
+
+def lhs_keys(design: dict[str, Any]) -> list[str]:
+    """The keys a sweep's Latin hypercube drew (from its stored design).
+
+    Parameters
+    ----------
+    design : dict
+        The sweep's ``design`` (:func:`prepare`).
+
+    Returns
+    -------
+    list of str
+        In the order of ``--range``.
+    """
+    return [r["key"] for r in (design.get("lhs") or {}).get("ranges", [])]
+
+
+def stored_sweep(con: Any, sweep_id: str) -> dict[str, Any]:
+    """A stored sweep with its variants, heat maps and tornado (``GET /api/sweeps/{id}``,
+    ``hashpivot sweeps show``): the reductions the report draws, recomputed from the rows.
+
+    Parameters
+    ----------
+    con : duckdb.DuckDBPyConnection
+        From :func:`hashpivot.runs.store.connect`.
+    sweep_id : str
+        The sweep.
+
+    Returns
+    -------
+    dict
+        :func:`hashpivot.runs.store.get_sweep`'s keys with ``variants`` (the rows),
+        ``keys``, ``heat_maps`` and ``tornado``.
+    """
+    d = store.get_sweep(con, sweep_id)
+    rows = d.pop("rows")
+    results = [sweeping.VariantResult.from_dict(r) for r in rows]
+    drawn = lhs_keys(d["design"])
+    return d | {
+        "keys": sweeping.varied_keys(results),
+        "variants": rows,
+        "heat_maps": [m.to_dict() for m in sweeping.heat_maps(results, drawn)] if results else [],
+        "tornado": [t.to_dict() for t in sweeping.sweep_tornado(results, drawn)] if results else [],
+    }

@@ -1,5 +1,7 @@
 // hashpivot dashboard helpers: API calls with the bearer token, errors, formatting, charts.
 const hp = {
+  // red (low NPV) → white → green (high): the report's scale too (hashpivot.reports.sweep)
+  NPV_SCALE: [[0, "#b2182b"], [0.5, "#f7f7f7"], [1, "#1a9850"]],
   initToken() {
     const el = document.getElementById("token");
     el.value = localStorage.getItem("hashpivot-token") || "";
@@ -62,6 +64,52 @@ const hp = {
         xaxis: start ? { type: "date", title: { text: "month" } } : { title: { text: "month" } },
         yaxis: { type: log ? "log" : "linear" } },
       { displaylogo: false, responsive: true });
+  },
+  // A stored sweep (GET /api/sweeps/{id}): one heat map per pair of varied keys (a line with one
+  // key), the tornado, and the variants' table.
+  sweep(d) {
+    const label = v => typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(4)).toString() : String(v);
+    const seeds = d.seed_per_variant ? "each variant its own seed" : "common random numbers";
+    document.getElementById("about").textContent =
+      `${d.plan_name}: ${d.variants_done} of ${d.n_variants} variants × ${d.paths.toLocaleString()} paths, ${seeds}; ` +
+      `${d.status}` + (d.seconds === null ? "" : ` in ${d.seconds.toFixed(1)} s ${d.where_run}`) + `; hashpivot ${d.version}.`;
+    const maps = document.getElementById("sweep-maps");
+    const layout = extra => Object.assign({ height: 420, margin: { t: 40, l: 110, r: 10, b: 60 } }, extra);
+    const config = { displaylogo: false, responsive: true };
+    if (d.heat_maps.length === 0 && d.keys.length === 1) {
+      const k = d.keys[0], vs = d.variants.slice().sort((a, b) => a.overrides[k] < b.overrides[k] ? -1 : 1);
+      const x = vs.map(v => label(v.overrides[k]));
+      const div = document.createElement("div"); div.className = "sweep-map"; maps.appendChild(div);
+      Plotly.newPlot(div, [
+        { x, y: vs.map(v => v.npv_usd.p95 / 1e6), line: { width: 0 }, showlegend: false },
+        { x, y: vs.map(v => v.npv_usd.p5 / 1e6), fill: "tonexty", line: { width: 0 }, name: "P5–P95" },
+        { x, y: vs.map(v => v.npv_usd.mean / 1e6), name: "mean" }],
+        layout({ title: { text: "NPV against " + k }, xaxis: { title: { text: k } }, yaxis: { title: { text: "NPV (USD M)" } } }), config);
+    }
+    for (const m of d.heat_maps) {
+      const div = document.createElement("div"); div.className = "sweep-map"; maps.appendChild(div);
+      Plotly.newPlot(div, [{
+        type: "heatmap", colorscale: hp.NPV_SCALE,
+        x: m.x_values.map(label), y: m.y_values.map(label),
+        z: m.npv_usd.map(row => row.map(v => v === null ? null : v / 1e6)),
+        text: m.npv_usd.map(row => row.map(v => v === null ? "" : hp.usd(v))), texttemplate: "%{text}",
+        colorbar: { title: { text: "mean NPV (USD M)" } },
+      }], layout({ title: { text: `${m.y_key} × ${m.x_key}` + (m.binned ? " (binned)" : "") },
+        xaxis: { title: { text: m.x_key }, type: "category" }, yaxis: { title: { text: m.y_key }, type: "category" } }), config);
+    }
+    // bars from the sweep's mean NPV (over every variant) to each key's low and high end
+    const t = d.tornado.slice().reverse();
+    const centre = d.variants.reduce((a, v) => a + v.npv_usd.mean, 0) / d.variants.length / 1e6;
+    const bar = (end, name, value) => ({ type: "bar", orientation: "h", name, base: centre,
+      y: t.map(r => r.key), x: t.map(r => r[end] / 1e6 - centre), text: t.map(r => label(r[value])) });
+    Plotly.newPlot(document.getElementById("sweep-tornado"), [
+      bar("low_npv_usd", "lowest value", "low_value"), bar("high_npv_usd", "highest value", "high_value")],
+      layout({ barmode: "overlay", height: 120 + 50 * t.length, margin: { t: 30, l: 200, r: 10, b: 50 },
+        xaxis: { title: { text: "mean NPV (USD M), from the sweep's mean" } } }), config);
+    const head = ["variant", ...d.keys, "NPV mean", "P5", "P95", "P(default) horizon"];
+    const rows = [head, ...d.variants.map(v => [String(v.index), ...d.keys.map(k => label(v.overrides[k])),
+      hp.usd(v.npv_usd.mean), hp.usd(v.npv_usd.p5), hp.usd(v.npv_usd.p95), hp.pct((v.p_default || {}).horizon)])];
+    hp.table(document.getElementById("sweep-variants"), rows);
   },
   decision(target, d, table, plan) {
     // Where each megawatt goes: the table and the portfolio rows as the API formats them (the
