@@ -42,13 +42,13 @@ test: $(STAMP) chromium
 	$(BIN)/ruff format --check $(PYDIRS)
 	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict --quiet --site-dir build/site-check
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 # The newest versions pyproject.toml allows, in a separate environment (not the lock).
 test-latest: $(UV) chromium
 	$(UV) venv --quiet --python $(PYTHON) $(LATEST)
 	VIRTUAL_ENV=$(LATEST) $(UV) pip install --quiet --upgrade --resolution highest -e '.[dev]'
-	$(LATEST)/bin/python -m pytest -n $(PYTEST_WORKERS)
+	$(LATEST)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 lock: $(UV)
 	$(UV) lock --upgrade
@@ -63,6 +63,7 @@ bench: $(UV)
 	$(BIN)/python benchmarks/bench_api.py
 	$(BIN)/python benchmarks/bench_backtest.py
 	$(BIN)/python benchmarks/bench_decide.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 # The schema reference (a test fails when it is stale) and the site with the API reference
 # generated from the docstrings (mkdocs + mkdocstrings; --strict: any warning fails the build).

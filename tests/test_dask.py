@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CORE = ROOT / "examples" / "core_scientific.yaml"
 TEXAS = ROOT / "examples" / "texas_miner.yaml"
 
+# One test process runs them all (make test: --dist loadgroup), so one cluster serves the module.
+pytestmark = pytest.mark.xdist_group("dask")
+
 
 @pytest.fixture(scope="module")
 def cluster():

@@ -163,3 +163,18 @@ def test_face_names_are_not_subpackages() -> None:
     assert sorted(set(hp.__all__) & subpackages) == []
     for name in hp.__all__:
         assert callable(getattr(hp, name)) or name == "__version__"
+
+
+def test_run_sweep_face_equals_the_plans_run_alone() -> None:
+    import hashpivot as hp
+
+    rows = hp.run_sweep(
+        ROOT / "examples" / "texas_miner.yaml", ["discount_rate_annual=0.08,0.1"], paths=128
+    )
+    assert [r.overrides for r in rows] == [
+        {"discount_rate_annual": 0.08},
+        {"discount_rate_annual": 0.1},
+    ]
+    for r in rows:
+        plan = hp.load_plan(ROOT / "examples" / "texas_miner.yaml", r.overrides, paths=128)
+        assert hp.run_plan(plan, tornado=False).summary()["npv_usd"]["mean"] == r.npv_usd["mean"]

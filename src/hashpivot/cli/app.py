@@ -1056,7 +1056,7 @@ def backtest_cmd(
     the HTML report and store the scores."""
     from ..config import models as config
     from ..engine.run import market_calibration
-    from ..executor import SMALL_WORK_PATHS, check_workers_flag, open_executor
+    from ..executor import check_workers_flag, open_executor
     from ..market import hindcast
     from ..reports import backtest as report
     from ..runs import store
@@ -1083,7 +1083,7 @@ def backtest_cmd(
     ors = hindcast.month_end_origins(first, last, step)
     store.check_writable(db)  # a bad --db fails now, not after the simulation
     check_workers_flag(workers)
-    small = len(ors) * paths < SMALL_WORK_PATHS
+    small = len(ors) * paths < hindcast.SMALL_HINDCAST_PATHS
     with open_executor(workers, scheduler, small=small, tasks=len(ors)) as ex:
         if not as_json:
             Console(stderr=True).print(f"hashpivot: backtest of {len(ors)} origins {ex.where}")

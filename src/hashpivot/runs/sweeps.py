@@ -159,6 +159,26 @@ def prepare(
     return items, design, base_yaml
 
 
+def is_small(items: Sequence[sweeping.Variant]) -> bool:
+    """Whether a sweep is small enough to run in this process by default: fewer than
+    :data:`~hashpivot.executor.SMALL_WORK_PATHS` paths in all and no decisions (a plan with
+    alternatives values each of them, seconds a variant whatever its paths).
+
+    Parameters
+    ----------
+    items : sequence of Variant
+        The sweep's variants.
+
+    Returns
+    -------
+    bool
+        ``True``: in this process.
+    """
+    if any(v.plan.has_alternatives for v in items):
+        return False
+    return sum(v.plan.paths for v in items) < SMALL_WORK_PATHS
+
+
 def execute_sweep(
     plan_yaml: str,
     source: str,
@@ -204,11 +224,8 @@ def execute_sweep(
     """
     items, design, base_yaml = prepare(plan_yaml, source, spec)
     store.check_writable(db)
-    total_paths = sum(v.plan.paths for v in items)
     own = executor is None
-    ex = executor or open_executor(
-        workers, scheduler, small=total_paths < SMALL_WORK_PATHS, tasks=len(items)
-    )
+    ex = executor or open_executor(workers, scheduler, small=is_small(items), tasks=len(items))
     try:
         if announce:
             announce(f"sweep of {len(items)} variants {ex.where}")
