@@ -45,8 +45,13 @@ LARGE_PATHS = 200_000
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set [MB] (run on each worker)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    """This process's peak resident set [MB] (run on each worker): the kernel's high-water mark
+    of this address space (``VmHWM``; ``getrusage``'s ``ru_maxrss`` would carry the parent's peak
+    across the ``exec`` of a spawned worker)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # not Linux
 
 
 def timed_sweep(items: list[sweep.Variant], ex: executor.Executor) -> tuple[float, list]:

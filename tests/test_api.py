@@ -145,6 +145,7 @@ def test_unknown_ids_are_404(client: TestClient) -> None:
         "/api/runs/nope/report",
         "/api/runs/nope/verify",
         "/api/jobs/nope",
+        "/api/sweeps/nope",
     ):
         r = client.get(path)
         assert r.status_code == 404 and "nope" in r.json()["detail"], path
@@ -221,8 +222,30 @@ def test_openapi_lists_the_routes(client: TestClient) -> None:
         "/api/runs/{run_id}/series",
         "/api/ledger/head",
         "/api/runs/{run_id}/verify",
+        "/api/sweeps",
+        "/api/sweeps/{sweep_id}",
     ):
         assert path in spec["paths"], path
+
+
+def test_a_stored_sweep_through_the_api(tmp_path: Path) -> None:
+    """A sweep stored by the CLI's code path reads back through the API: the same variants, and
+    the heat map and tornado the report draws."""
+    from hashpivot.runs import sweeps
+
+    db = tmp_path / "s.duckdb"
+    plan = ROOT / "examples" / "texas_miner.yaml"
+    spec = sweeps.SweepSpec(
+        vary=["discount_rate_annual=0.08,0.12", "market.mu_annual=0,0.2"], paths=64
+    )
+    done = sweeps.execute_sweep(plan.read_text(), str(plan), spec, db=db, out=tmp_path, workers=0)
+    with local_client(create_app(db, TOKEN, out=tmp_path)) as c:
+        (item,) = c.get("/api/sweeps").json()
+        assert item["sweep_id"] == done.sweep_id and item["status"] == "complete"
+        d = c.get(f"/api/sweeps/{done.sweep_id}").json()
+    assert [v["npv_usd"] for v in d["variants"]] == [r.npv_usd for r in done.results]
+    assert d["heat_maps"] == [m.to_dict() for m in done.heat_maps]
+    assert [t["key"] for t in d["tornado"]] == [t.key for t in done.tornado]
 
 
 def test_buildout_route_matches_the_library(client: TestClient) -> None:

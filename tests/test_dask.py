@@ -24,7 +24,7 @@ from hashpivot import executor
 from hashpivot.config.models import load_plan
 from hashpivot.engine import run as engine
 from hashpivot.engine import sweep
-from hashpivot.errors import InputError
+from hashpivot.errors import HashpivotError, InputError
 from hashpivot.market import hindcast
 from hashpivot.runs import store, sweeps
 
@@ -189,6 +189,15 @@ def test_ctrl_c_cancels_the_sweep_and_stores_nothing(tmp_path: Path) -> None:
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM sweeps").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM sweep_variants").fetchone() == (0,)
+
+
+def test_a_task_that_kills_every_worker_is_a_named_error(cluster) -> None:
+    """A task whose worker dies each time it runs (os._exit, as an out-of-memory kill would):
+    the scheduler retries it on fresh workers, then gives up; the caller gets one plain error."""
+    with pytest.raises(HashpivotError, match=r"task 0: every worker that ran it died"):
+        for _ in cluster.completed(os._exit, [(3,)], name="task"):
+            pass
+    cluster.client.wait_for_workers(2, timeout=120)
 
 
 if __name__ == "__main__":  # pragma: no cover

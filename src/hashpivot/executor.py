@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InputError
+from .errors import HashpivotError, InputError
 
 #: Work of fewer paths than this in all (variants × paths, origins × paths) runs in this process
 #: by default: starting worker processes (~4 s, then each loads the compiled kernels) would cost
@@ -214,7 +214,8 @@ class Executor:
             for i, item in enumerate(items):
                 yield i, fn(*shared, *item)
             return
-        from distributed import as_completed
+        from distributed import KilledWorker, as_completed
+        from distributed.comm import CommClosedError
 
         token = uuid.uuid4().hex[:8]
         futures = [
@@ -225,7 +226,19 @@ class Executor:
         pending = set(index)
         try:
             for future in as_completed(futures, loop=self.client.loop):
-                result = future.result()  # a task's own error is raised here, as it was raised
+                try:
+                    result = future.result()  # a task's own error is raised here, as raised
+                except KilledWorker:
+                    raise HashpivotError(
+                        f"{name} {index[future.key]}: every worker that ran it died (the "
+                        "scheduler gave up after distributed.scheduler.allowed-failures "
+                        "retries); out of memory? Nothing of this run was stored"
+                    ) from None
+                except (CommClosedError, OSError) as exc:
+                    raise HashpivotError(
+                        f"the Dask scheduler was lost while {name}s ran ({exc}); nothing of "
+                        "this run was stored"
+                    ) from None
                 pending.discard(future.key)
                 i = index[future.key]
                 future.release()

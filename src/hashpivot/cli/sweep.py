@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -127,17 +128,29 @@ def _value(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 
+def _decision_text(decision: dict[str, dict[str, Any]] | None) -> str:
+    """How many sites take each action, the most common first, one a line."""
+    if not decision:
+        return "–"
+    counts = Counter(site["action"] for site in decision.values())
+    return "\n".join(f"{n} {action}" for action, n in counts.most_common())
+
+
 def _print_sweep(d: dict[str, Any]) -> None:
     keys = d["keys"]
     table = Table(
         title=f"Sweep {d['sweep_id']} — {len(d['variants'])} variants in {d['seconds']:.1f} s "
         f"on {d['workers']} worker{'s' if d['workers'] != 1 else ''}"
     )
+    table.caption = "varied: " + ", ".join(keys) + "; P(default) over the horizon"
     table.add_column("#", justify="right")
-    for k in keys:
-        table.add_column(k, justify="right", overflow="fold")
-    for col in ("NPV mean", "P5", "P95", "P(default) horizon"):
+    for k in keys:  # the field's own name; the caption gives the full path
+        table.add_column(k.rsplit(".", 1)[-1], justify="right", overflow="fold")
+    for col in ("NPV mean", "P5", "P95", "P(default)"):
         table.add_column(col, justify="right")
+    decided = any(v["decision"] for v in d["variants"])
+    if decided:
+        table.add_column("sites by decision", overflow="fold")
     for v in d["variants"]:
         p = v["p_default"] or {}
         table.add_row(
@@ -147,6 +160,7 @@ def _print_sweep(d: dict[str, Any]) -> None:
             usd_compact(v["npv_usd"]["p5"]),
             usd_compact(v["npv_usd"]["p95"]),
             f"{p['horizon']:.1%}" if "horizon" in p else "–",
+            *([_decision_text(v["decision"])] if decided else []),
         )
     console.print(table)
     torn = Table(title="Tornado of the sweep (mean NPV at each key's ends)")
