@@ -45,7 +45,10 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def cluster():
     """Two worker processes, one thread each, as ``--workers 2`` starts them."""
+    before = {k: os.environ.get(k) for k in ("NUMBA_NUM_THREADS", *executor.WORKER_MALLOC_ENV)}
     ex = executor.local_cluster(2, threads_per_worker=1)
+    # the workers' settings stay theirs: this process's numba would refuse a changed thread count
+    assert {k: os.environ.get(k) for k in before} == before
     try:
         yield ex
     finally:

@@ -64,6 +64,11 @@ def _samples(tmp: Path) -> dict[tuple[str, ...], list[str]]:
         ("screen",): [str(EX / "public_miners_2025.csv"), "--paths", "128"],
         ("backtest",): ["--origins", "2021-01:2021-03", "--horizons", "3", "--paths", "64"],
         ("buildout",): [str(EX / "openai_16gw.yaml"), "--out", str(tmp)],
+        ("sweep",): [
+            *(str(EX / "texas_miner.yaml"), "--vary", "discount_rate_annual=0.08,0.1"),
+            *("--paths", "64", "--workers", "0", "--db", db, "--out", str(tmp)),
+        ],
+        ("sweeps", "list"): ["--db", db],
         ("runs",): ["--db", db],
         ("runs", "show"): ["latest", "--db", db],
         ("runs", "verify"): ["latest", "--db", db],
@@ -113,6 +118,8 @@ def test_every_json_command_prints_only_json(
         assert set(bt[key]) == {"btc_price", "hashrate", "hashprice", "fees"}
     assert bt["baseline_crps"]["hashprice"]["3"].keys() == {"random_walk", "flat"}
     assert outputs[("data", "update")]["updates"][0]["days"] == 0
+    sw = outputs[("sweep",)]
+    assert [s["sweep_id"] for s in outputs[("sweeps", "list")]] == [sw["sweep_id"]]
 
 
 def test_version() -> None:

@@ -313,22 +313,29 @@ def local_cluster(workers: int, threads_per_worker: int | None = None) -> Execut
     from distributed import Client, LocalCluster
 
     one = str(threads)
-    # set before each worker process starts (the nanny's pre-spawn environment), so that glibc
-    # and the kernels' thread pools read them at start-up
-    spawn_env = {"NUMBA_NUM_THREADS": one, "OMP_NUM_THREADS": one, "OPENBLAS_NUM_THREADS": one}
-    with dask.config.set(
-        {
-            f"distributed.nanny.pre-spawn-environ.{k}": v
-            for k, v in (spawn_env | WORKER_MALLOC_ENV).items()
-        }
-    ):
-        cluster = LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+    # The kernels' thread pools: set in each worker process before it imports numba. glibc's
+    # settings must be there before the process starts (the nanny's pre-spawn environment),
+    # which the nanny writes into this process's own environment too: put back afterwards.
+    threads_env = {"NUMBA_NUM_THREADS": one, "OMP_NUM_THREADS": one, "OPENBLAS_NUM_THREADS": one}
+    saved = {k: os.environ.get(k) for k in WORKER_MALLOC_ENV}
+    try:
+        with dask.config.set(
+            {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in WORKER_MALLOC_ENV.items()}
+        ):
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+                env=threads_env,
+            )
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     try:
         client = Client(cluster)
         # Ctrl-C in a terminal reaches the whole process group; the client cancels the tasks and
