@@ -222,8 +222,9 @@ def test_any_grouping_of_blocks_gives_the_same_run() -> None:
 
 # --------------------------------------------------------------------------- the executor
 def test_version_mismatch_names_the_worker_and_package() -> None:
-    mine = {"hashpivot": "0.1.0", "numpy": "2.1.0", "numba": "0.60.0", "python": "3.11.7",
-            "dask": "2026.8.0", "distributed": "2026.8.0"}  # fmt: skip
+    mine = {"hashpivot": "0.1.0", "numpy": "2.1.0", "numba": "0.60.0", "scipy": "1.14.1",
+            "pandas": "2.2.3", "highspy": "1.8.0", "python": "3.11.7", "dask": "2026.8.0",
+            "distributed": "2026.8.0"}  # fmt: skip
     theirs = {"tcp://10.0.0.2:4000": mine | {"numpy": "1.26.4"}, "tcp://10.0.0.3:4000": mine}
     assert version_mismatches(mine, theirs) == [
         "tcp://10.0.0.2:4000 has numpy 1.26.4 (this client: 2.1.0)"

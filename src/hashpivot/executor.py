@@ -12,8 +12,8 @@ a caller that stops reading. A worker that dies has its tasks re-run elsewhere b
 (Dask keeps the graph; up to ``distributed.scheduler.allowed-failures`` deaths per task).
 
 Bad places are refused before any task: an unreachable scheduler, a scheduler without workers,
-workers whose hashpivot, NumPy, numba or Python differ from this client's (numbers are
-bit-identical only on identical software).
+workers whose software (hashpivot, NumPy, numba, SciPy, pandas, highspy, Python, Dask) differs
+from this client's (numbers are bit-identical only on identical software).
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ SMALL_WORK_PATHS = 100_000
 CONNECT_TIMEOUT_S = 10.0
 #: Seconds to wait for a scheduler's first worker [s].
 WAIT_FOR_WORKERS_S = 10.0
-#: Packages whose versions must match between client and workers for bit-identical numbers.
-MATCHED_PACKAGES = ("hashpivot", "numpy", "numba", "python", "dask", "distributed")
+#: Packages whose versions must match between client and workers for bit-identical numbers (the
+#: simulation's, the decision's solver and the cluster's own).
+MATCHED_PACKAGES = ("hashpivot", "numpy", "numba", "scipy", "pandas", "highspy", "python", "dask",
+                    "distributed")  # fmt: skip
 #: glibc's allocator settings for worker processes. Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_``
 #: to 64 KiB so that workers give memory back; that also freezes the mmap threshold at 128 KiB,
 #: so every large temporary array of a chunk is a fresh mapping, page-faulted on first touch
@@ -65,21 +67,17 @@ def software_versions() -> dict[str, str]:
     dict of str to str
         Package → version; ``"python"`` is ``major.minor.micro``.
     """
-    import dask
-    import distributed
-    import numba
-    import numpy
+    from importlib.metadata import PackageNotFoundError, version
 
-    from .version import __version__
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "missing"
 
-    return {
-        "hashpivot": __version__,
-        "numpy": numpy.__version__,
-        "numba": numba.__version__,
-        "python": ".".join(str(v) for v in sys.version_info[:3]),
-        "dask": dask.__version__,
-        "distributed": distributed.__version__,
-    }
+    out = {name: installed(name) for name in MATCHED_PACKAGES if name != "python"}
+    out["python"] = ".".join(str(v) for v in sys.version_info[:3])
+    return out
 
 
 def version_mismatches(client: dict[str, str], workers: dict[str, dict[str, str]]) -> list[str]:

@@ -30,7 +30,7 @@ SchedulerOption = Annotated[
     typer.Option(
         "--scheduler",
         help="A running Dask scheduler, tcp://HOST:8786 (see docs/scale.md); its workers need "
-        "the same hashpivot, NumPy, numba and Python.",
+        "the same hashpivot, NumPy, numba, SciPy, pandas, highspy, Python and Dask.",
     ),
 ]
 
