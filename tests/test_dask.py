@@ -7,6 +7,7 @@ are named errors before any task."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -146,6 +147,42 @@ def test_remote_scheduler_checks_versions_and_runs(cluster) -> None:
         assert store.results_sha256(engine.run(cfg, executor=remote)) == store.results_sha256(
             engine.run(cfg)
         )
+
+
+def test_separate_dask_scheduler_and_worker_processes(tmp_path: Path) -> None:
+    """``dask scheduler`` and ``dask worker`` started as a user would on other machines
+    (docs/scale.md), here as separate processes on loopback: a plan run through them is
+    bit-identical to this process's."""
+    dask_cli = str(Path(sys.executable).parent / "dask")
+    info = tmp_path / "scheduler.json"
+    procs = [
+        subprocess.Popen(
+            [dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
+             "--dashboard-address", ":0", "--scheduler-file", str(info)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    ]  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not info.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(info.read_text())["address"]
+        procs.append(
+            subprocess.Popen(
+                [dask_cli, "worker", address, "--nthreads", "1", "--nworkers", "1",
+                 "--no-dashboard"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        with executor.connect(address, wait_for_workers_s=60) as remote:
+            assert remote.workers == 1
+            cfg, _ = load_plan(TEXAS, paths=4096, horizon_months=24)
+            there = store.results_sha256(engine.run(cfg, executor=remote))
+        assert there == store.results_sha256(engine.run(cfg))
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=30)
 
 
 def test_cli_sweep_on_two_workers(tmp_path: Path) -> None:
