@@ -134,7 +134,7 @@ def test_unreachable_scheduler_is_named() -> None:
 def test_scheduler_without_workers_is_named() -> None:
     from distributed import LocalCluster
 
-    with LocalCluster(n_workers=0, dashboard_address=None, processes=False) as empty:
+    with LocalCluster(n_workers=0, dashboard_address=":0", processes=False) as empty:
         with pytest.raises(InputError, match="at least one worker"):
             executor.connect(empty.scheduler_address, wait_for_workers_s=1)
 

@@ -324,7 +324,7 @@ def local_cluster(workers: int, threads_per_worker: int | None = None) -> Execut
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # an HTTP server starts anyway: a free port
                 silence_logs=logging.ERROR,
                 env=threads_env,
             )
