@@ -1082,6 +1082,25 @@ SWEEP_KEYS = ("sweep_id", "created_utc", "status", "plan_name", "plan_sha256", "
               "seconds", "report_path")  # fmt: skip
 
 
+def _sweep_rows(
+    con: duckdb.DuckDBPyConnection, where: str, params: list[Any]
+) -> list[dict[str, Any]]:
+    """Rows of ``sweeps`` matching ``where`` (SQL with ``?`` for ``params``), oldest first."""
+    rows = con.execute(
+        "SELECT sweep_id, created_utc, status, plan_name, plan_sha256, version, design_json, "
+        "n_variants, paths, seed_per_variant, workers, where_run, seconds, report_path "
+        f"FROM sweeps WHERE {where} ORDER BY created_utc, sweep_id",
+        params,
+    ).fetchall()
+    out = []
+    for r in rows:
+        d = dict(zip(SWEEP_KEYS, r, strict=True))
+        d["created_utc"] = str(d["created_utc"])
+        d["design"] = json.loads(d["design"])
+        out.append(d)
+    return out
+
+
 def list_sweeps(con: duckdb.DuckDBPyConnection, everything: bool = False) -> list[dict[str, Any]]:
     """Stored sweeps, oldest first: complete ones, or all with ``everything``.
 
@@ -1097,19 +1116,9 @@ def list_sweeps(con: duckdb.DuckDBPyConnection, everything: bool = False) -> lis
     list of dict
         :data:`SWEEP_KEYS` of each.
     """
-    rows = con.execute(
-        "SELECT sweep_id, created_utc, status, plan_name, plan_sha256, version, design_json, "
-        "n_variants, paths, seed_per_variant, workers, where_run, seconds, report_path FROM sweeps "
-        + ("" if everything else f"WHERE status = '{SWEEP_COMPLETE}' ")
-        + "ORDER BY created_utc, sweep_id"
-    ).fetchall()
-    out = []
-    for r in rows:
-        d = dict(zip(SWEEP_KEYS, r, strict=True))
-        d["created_utc"] = str(d["created_utc"])
-        d["design"] = json.loads(d["design"])
-        out.append(d)
-    return out
+    if everything:
+        return _sweep_rows(con, "TRUE", [])
+    return _sweep_rows(con, "status = ?", [SWEEP_COMPLETE])
 
 
 def get_sweep(con: duckdb.DuckDBPyConnection, sweep_id: str) -> dict[str, Any]:
@@ -1133,7 +1142,7 @@ def get_sweep(con: duckdb.DuckDBPyConnection, sweep_id: str) -> dict[str, Any]:
     InputError
         No sweep has that id.
     """
-    found = [s for s in list_sweeps(con, everything=True) if s["sweep_id"] == sweep_id]
+    found = _sweep_rows(con, "sweep_id = ?", [sweep_id])
     if not found:
         raise InputError("sweep_id", sweep_id, "the id of a stored sweep (hashpivot sweeps list)")
     rows = con.execute(
