@@ -221,7 +221,6 @@ class Executor:
             for i, item in enumerate(items)
         ]
         index = {f.key: i for i, f in enumerate(futures)}
-        pending = set(index)
         try:
             for future in as_completed(futures, loop=self.client.loop):
                 try:
@@ -237,13 +236,12 @@ class Executor:
                         f"the Dask scheduler was lost while {name}s ran ({exc}); nothing of "
                         "this run was stored"
                     ) from None
-                pending.discard(future.key)
-                i = index[future.key]
                 future.release()
-                yield i, result
-        finally:
-            if pending:  # an error, an interrupt or a caller that stopped reading
-                self.client.cancel([f for f in futures if f.key in pending], force=True)
+                yield index[future.key], result
+        finally:  # after an error, an interrupt or a caller that stopped reading: the rest
+            unfinished = [f for f in futures if not f.done()]
+            if unfinished:
+                self.client.cancel(unfinished, force=True)
 
     def close(self) -> None:
         """Release the shared inputs; close the client and the cluster this executor started."""

@@ -39,6 +39,7 @@ from ..config.models import PlanConfig, load_plan_text
 from ..errors import ConfigError, InputError
 from ..executor import Executor
 from ..market import scenarios
+from ..units import IntArray
 from . import decision as deciding
 from . import run as engine
 
@@ -79,15 +80,13 @@ class Range:
     high: float
 
 
-def _number(text: str, flag: str, item: str) -> float:
+def _number(text: str, flag: str, item: str, form: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InputError(
-            flag, item, "KEY=LOW:HIGH:N with numbers LOW, HIGH and a count N"
-        ) from None
+        raise InputError(flag, item, form) from None
     if not math.isfinite(value):
-        raise InputError(flag, item, "finite numbers")
+        raise InputError(flag, item, f"{form}, with finite numbers")
     return value
 
 
@@ -122,7 +121,7 @@ def parse_vary(item: str) -> Axis:
     key, rest = _split(item, "--vary", form)
     parts = rest.split(":")
     if len(parts) == 3 and "," not in rest:
-        low, high = (_number(p, "--vary", item) for p in parts[:2])
+        low, high = (_number(p, "--vary", item, form) for p in parts[:2])
         try:
             n = int(parts[2])
         except ValueError:
@@ -169,7 +168,7 @@ def parse_range(item: str) -> Range:
     parts = rest.split(":")
     if len(parts) != 2:
         raise InputError("--range", item, form)
-    low, high = (_number(p, "--range", item) for p in parts)
+    low, high = (_number(p, "--range", item, form) for p in parts)
     if not low < high:
         raise InputError("--range", item, form)
     return Range(key, low, high)
@@ -307,12 +306,12 @@ def variants(
         (source ``--vary``) The first variant that does not validate: its overrides and the
         field's own message (unknown key, value out of range …).
     """
-    base, _ = load_plan_text(plan_yaml, source, list(sets), paths=paths)
+    base_seed = load_plan_text(plan_yaml, source, list(sets))[0].seed if seed_per_variant else 0
     out = []
     for i, point in enumerate(points):
         values = dict(point)
         if seed_per_variant:
-            values["seed"] = variant_seed(base.seed, i)
+            values["seed"] = variant_seed(base_seed, i)
         try:
             cfg, _ = load_plan_text(plan_yaml, source, list(sets), values=values, paths=paths)
         except ConfigError as exc:
@@ -542,16 +541,16 @@ class HeatMap:
 LHS_BINS = 5
 
 
-def _levels(values: list[Any], binned: bool) -> tuple[list[Any], list[int], bool]:
+def _levels(values: list[Any], binned: bool) -> tuple[list[Any], IntArray]:
     """Distinct values of one key and each variant's level (bins of a hypercube key)."""
     if binned:
         x = np.asarray(values, dtype=float)
         edges = np.linspace(x.min(), x.max(), LHS_BINS + 1)
         level = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, LHS_BINS - 1)
-        centres = [float(v) for v in (edges[:-1] + edges[1:]) / 2]
-        return centres, level.tolist(), True
+        return [float(v) for v in (edges[:-1] + edges[1:]) / 2], level
     order = sorted(set(values)) if _numeric(values) else list(dict.fromkeys(values))
-    return order, [order.index(v) for v in values], False
+    position = {v: i for i, v in enumerate(order)}
+    return order, np.array([position[v] for v in values], dtype=np.int64)
 
 
 def heat_maps(results: Sequence[VariantResult], lhs_keys: Sequence[str] = ()) -> list[HeatMap]:
@@ -571,20 +570,18 @@ def heat_maps(results: Sequence[VariantResult], lhs_keys: Sequence[str] = ()) ->
         For keys ``(a, b)`` with ``a`` before ``b``; empty with one key.
     """
     keys = varied_keys(results)
+    npv = np.array([r.npv_usd["mean"] for r in results])
     out = []
     for a, b in itertools.combinations(keys, 2):
-        xs, xl, xb = _levels([r.overrides[a] for r in results], a in lhs_keys)
-        ys, yl, yb = _levels([r.overrides[b] for r in results], b in lhs_keys)
+        xs, xl = _levels([r.overrides[a] for r in results], a in lhs_keys)
+        ys, yl = _levels([r.overrides[b] for r in results], b in lhs_keys)
         total = np.zeros((len(ys), len(xs)))
         count = np.zeros((len(ys), len(xs)))
-        for r, i, j in zip(results, yl, xl, strict=True):
-            total[i, j] += r.npv_usd["mean"]
-            count[i, j] += 1
-        cells = tuple(
-            tuple(float(total[i, j] / count[i, j]) if count[i, j] else None for j in range(len(xs)))
-            for i in range(len(ys))
-        )
-        out.append(HeatMap(a, b, tuple(xs), tuple(ys), cells, xb or yb))
+        np.add.at(total, (yl, xl), npv)
+        np.add.at(count, (yl, xl), 1.0)
+        mean = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
+        cells = tuple(tuple(None if np.isnan(v) else float(v) for v in row) for row in mean)
+        out.append(HeatMap(a, b, tuple(xs), tuple(ys), cells, a in lhs_keys or b in lhs_keys))
     return out
 
 
@@ -663,15 +660,14 @@ def sweep_tornado(
             base = fit[0] + float(np.dot(fit[1:], centre)) - fit[1 + j] * centre[j]
             rows.append(SweepTornadoRow(k, lo, hi, base + fit[1 + j] * lo, base + fit[1 + j] * hi))
             continue
-        order, level, _ = _levels(values, False)
-        lv = np.asarray(level)
+        order, level = _levels(values, False)
         rows.append(
             SweepTornadoRow(
                 k,
                 order[0],
                 order[-1],
-                float(npv[lv == 0].mean()),
-                float(npv[lv == len(order) - 1].mean()),
+                float(npv[level == 0].mean()),
+                float(npv[level == len(order) - 1].mean()),
             )
         )
     rows.sort(key=lambda r: r.swing_usd, reverse=True)
