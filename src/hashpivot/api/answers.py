@@ -123,10 +123,16 @@ class SweepTornadoRow(Answer):
     swing_usd: float
 
 
+class SweepTable(Answer):
+    columns: list[str] = Field(description="The variants' table's columns, as the report has them.")
+    rows: list[list[str]] = Field(description="One formatted row per variant.")
+
+
 class SweepDetail(SweepListItem):
     variants_done: int
     keys: list[str]
     variants: list[SweepVariant] = Field(description="Every stored variant, in variant order.")
+    table: SweepTable
     heat_maps: list[SweepHeatMap]
     tornado: list[SweepTornadoRow]
 

@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,7 +12,10 @@ from rich.table import Table
 
 from ..fmt import usd_compact
 from ..locations import DEFAULT_DB
-from .common import INTERRUPTED, print_json, say_interrupted
+from .common import INTERRUPTED, JsonFlag, print_json, say_interrupted
+
+if TYPE_CHECKING:
+    from ..engine.sweep import VariantResult
 
 console = Console()
 
@@ -72,7 +74,7 @@ def sweep_cmd(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the HTML report.")] = Path("out"),
     db: Annotated[Path, typer.Option("--db", help="DuckDB run store.")] = Path(DEFAULT_DB),
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Sensitivity sweep: the plan under a grid or Latin hypercube of overrides, each variant a
     full run (the decision too); stored in the run store as results arrive, with a report of
@@ -121,57 +123,48 @@ def sweep_cmd(
     if as_json:
         print_json(done.to_dict())
         return
-    _print_sweep(done.to_dict())
+    _print_sweep(done.to_dict(), list(done.results))
 
 
-def _value(v: Any) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
+#: Columns of the variants' table the terminal leaves out (the report and the dashboard show them).
+CLI_OMITS = ("P50", "P(default) 12m")
+#: Shorter headers for the terminal.
+HEADERS = {"variant": "#", "P(default) horizon": "P(default)"}
 
 
-def _decision_text(decision: dict[str, dict[str, Any]] | None) -> str:
-    """How many sites take each action, the most common first, one a line."""
-    if not decision:
-        return "–"
-    counts = Counter(site["action"] for site in decision.values())
-    return "\n".join(f"{n} {action}" for action, n in counts.most_common())
+def _print_sweep(d: dict[str, Any], results: list[VariantResult]) -> None:
+    from ..engine.sweep import variant_table
 
-
-def _print_sweep(d: dict[str, Any]) -> None:
     keys = d["keys"]
+    columns, rows = variant_table(results, keys)
+    shown = [i for i, c in enumerate(columns) if c not in CLI_OMITS]
     table = Table(
         title=f"Sweep {d['sweep_id']} — {len(d['variants'])} variants in {d['seconds']:.1f} s "
         f"on {d['workers']} worker{'s' if d['workers'] != 1 else ''}"
     )
     table.caption = "varied: " + ", ".join(keys) + "; P(default) over the horizon"
-    table.add_column("#", justify="right")
-    for k in keys:  # the field's own name; the caption gives the full path
-        table.add_column(k.rsplit(".", 1)[-1], justify="right", overflow="fold")
-    for col in ("NPV mean", "P5", "P95", "P(default)"):
-        table.add_column(col, justify="right")
-    decided = any(v["decision"] for v in d["variants"])
-    if decided:
-        table.add_column("sites by decision", overflow="fold")
-    for v in d["variants"]:
-        p = v["p_default"] or {}
-        table.add_row(
-            str(v["index"]),
-            *(_value(v["overrides"].get(k)) for k in keys),
-            usd_compact(v["npv_usd"]["mean"]),
-            usd_compact(v["npv_usd"]["p5"]),
-            usd_compact(v["npv_usd"]["p95"]),
-            f"{p['horizon']:.1%}" if "horizon" in p else "–",
-            *([_decision_text(v["decision"])] if decided else []),
-        )
+    for i in shown:
+        c = columns[i]
+        # a key's own field name as its header (the caption gives the full path)
+        header = c.rsplit(".", 1)[-1] if c in keys else HEADERS.get(c, c)
+        if c == "decision":
+            table.add_column(header, no_wrap=True)
+        else:
+            table.add_column(header, justify="right", overflow="fold")
+    for row in rows:
+        table.add_row(*(row[i] for i in shown))
     console.print(table)
+    from ..engine.sweep import value_label
+
     torn = Table(title="Tornado of the sweep (mean NPV at each key's ends)")
     for col in ("key", "low", "NPV at low", "high", "NPV at high", "swing"):
         torn.add_column(col, justify="left" if col == "key" else "right")
     for t in d["tornado"]:
         torn.add_row(
             t["key"],
-            _value(t["low_value"]),
+            value_label(t["low_value"]),
             usd_compact(t["low_npv_usd"]),
-            _value(t["high_value"]),
+            value_label(t["high_value"]),
             usd_compact(t["high_npv_usd"]),
             usd_compact(t["swing_usd"]),
         )
@@ -184,7 +177,7 @@ def sweeps_list(
     everything: Annotated[
         bool, typer.Option("--all", help="Also sweeps still running or left by a killed process.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List stored sweeps, oldest first."""
     from ..runs import store

@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -38,6 +39,7 @@ from ..config.io import key_path, load_yaml
 from ..config.models import PlanConfig, load_plan_text
 from ..errors import ConfigError, InputError
 from ..executor import Executor
+from ..fmt import usd_compact
 from ..market import scenarios
 from ..units import IntArray
 from . import decision as deciding
@@ -672,6 +674,78 @@ def sweep_tornado(
         )
     rows.sort(key=lambda r: r.swing_usd, reverse=True)
     return rows
+
+
+def value_label(value: Any) -> str:
+    """A varied key's value as shown in tables and chart axes (floats to 4 significant digits).
+
+    Parameters
+    ----------
+    value : Any
+        An override's value.
+
+    Returns
+    -------
+    str
+        Its label.
+    """
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def decision_counts(decision: dict[str, dict[str, Any]] | None) -> str:
+    """How many sites take each action, the most common first, one a line (``–`` for none).
+
+    Parameters
+    ----------
+    decision : dict or None
+        A variant's :attr:`VariantResult.decision`.
+
+    Returns
+    -------
+    str
+        One line per action, e.g. ``17 sell_site`` then ``14 mine_flexibly``.
+    """
+    if not decision:
+        return "–"
+    counts = Counter(site["action"] for site in decision.values())
+    return "\n".join(f"{n} {action}" for action, n in counts.most_common())
+
+
+def variant_table(
+    results: Sequence[VariantResult], keys: Sequence[str]
+) -> tuple[list[str], list[list[str]]]:
+    """The variants' table, formatted once for the report, the dashboard and the CLI.
+
+    Parameters
+    ----------
+    results : sequence of VariantResult
+        The sweep's variants, in order.
+    keys : sequence of str
+        The varied keys (:func:`varied_keys`).
+
+    Returns
+    -------
+    tuple of (list of str, list of list of str)
+        Columns — ``variant``, each key, ``NPV mean``, ``P5``, ``P50``, ``P95`` [USD], then
+        ``P(default) 12m`` and ``P(default) horizon`` when the plan has company finance and
+        ``decision`` (sites per action) when it has alternatives — and one row per variant.
+    """
+    has_default = any(r.p_default for r in results)
+    decided = any(r.decision for r in results)
+    columns = ["variant", *keys, "NPV mean", "P5", "P50", "P95"]
+    columns += ["P(default) 12m", "P(default) horizon"] if has_default else []
+    columns += ["decision"] if decided else []
+    rows = []
+    for r in results:
+        row = [str(r.index), *(value_label(r.overrides.get(k)) for k in keys)]
+        row += [usd_compact(r.npv_usd[k]) for k in ("mean", "p5", "p50", "p95")]
+        if has_default:
+            p = r.p_default or {}
+            row += [f"{p[h]:.1%}" if h in p else "–" for h in ("12m", "horizon")]
+        if decided:
+            row.append(decision_counts(r.decision))
+        rows.append(row)
+    return columns, rows
 
 
 def collect(

@@ -11,7 +11,7 @@ from typing import Any
 import jinja2
 import plotly.graph_objects as go
 
-from ..engine.sweep import HeatMap, SweepTornadoRow, VariantResult
+from ..engine.sweep import HeatMap, SweepTornadoRow, VariantResult, value_label, variant_table
 from ..fmt import usd_compact as fmt_usd
 from .plan import PlotlyDivs
 
@@ -22,6 +22,7 @@ _PAGE = jinja2.Template(
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1150px; color: #222; }
 table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; }
 td, th { padding: 3px 9px; border-bottom: 1px solid #ddd; text-align: right; }
+td { white-space: pre-line; }
 td:first-child, th:first-child { text-align: left; }
 .note { color: #555; font-size: .9rem; }
 </style></head><body>
@@ -53,10 +54,6 @@ the keys, at the range's ends with the others at their means.</p>
 NPV_SCALE = [[0.0, "#b2182b"], [0.5, "#f7f7f7"], [1.0, "#1a9850"]]
 
 
-def _label(v: Any) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-
 def heat_map_figure(m: HeatMap) -> go.Figure:
     """A heat map of mean NPV [USD] over two varied keys.
 
@@ -74,8 +71,8 @@ def heat_map_figure(m: HeatMap) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=[[None if v is None else v / 1e6 for v in row] for row in m.npv_usd],
-            x=[_label(v) for v in m.x_values],
-            y=[_label(v) for v in m.y_values],
+            x=[value_label(v) for v in m.x_values],
+            y=[value_label(v) for v in m.y_values],
             text=text,
             texttemplate="%{text}",
             colorscale=NPV_SCALE,
@@ -85,6 +82,8 @@ def heat_map_figure(m: HeatMap) -> go.Figure:
         )
     )
     fig.update_layout(
+        height=430,
+        margin={"t": 50, "l": 90, "r": 20, "b": 50},
         title=f"{m.y_key} × {m.x_key}",
         xaxis={"title": m.x_key, "type": "category"},
         yaxis={"title": m.y_key, "type": "category"},
@@ -108,7 +107,7 @@ def line_figure(results: Sequence[VariantResult], key: str) -> go.Figure:
         Mean (line) and P5/P95 (band) [USD M].
     """
     rs = sorted(results, key=lambda r: r.overrides[key])
-    x = [_label(r.overrides[key]) for r in rs]
+    x = [value_label(r.overrides[key]) for r in rs]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(x=x, y=[r.npv_usd["p95"] / 1e6 for r in rs], name="P95", line={"width": 0})
@@ -125,7 +124,11 @@ def line_figure(results: Sequence[VariantResult], key: str) -> go.Figure:
     )
     fig.add_trace(go.Scatter(x=x, y=[r.npv_usd["mean"] / 1e6 for r in rs], name="mean"))
     fig.update_layout(
-        title=f"NPV against {key}", xaxis={"title": key}, yaxis={"title": "NPV (USD M)"}
+        height=430,
+        margin={"t": 50, "l": 90, "r": 20, "b": 50},
+        title=f"NPV against {key}",
+        xaxis={"title": key},
+        yaxis={"title": "NPV (USD M)"},
     )
     return fig
 
@@ -158,13 +161,13 @@ def tornado_figure(rows: Sequence[SweepTornadoRow], centre_usd: float) -> go.Fig
                 base=c,
                 orientation="h",
                 name=name,
-                text=[_label(getattr(r, value)) for r in ordered],
+                text=[value_label(getattr(r, value)) for r in ordered],
             )
         )
     fig.update_layout(
         barmode="overlay",
         height=140 + 50 * len(rows),
-        margin={"l": 200},
+        margin={"t": 30, "l": 200, "r": 20, "b": 50},
         xaxis={"title": "mean NPV (USD M), from the sweep's mean"},
     )
     return fig
@@ -192,31 +195,11 @@ def render(sweep: dict[str, Any], results: Sequence[VariantResult], maps: Sequen
     str
         The HTML page.
     """
-    div = PlotlyDivs(height=430, margin={"t": 50, "l": 90, "r": 20, "b": 50})
+    div = PlotlyDivs()  # each figure sets its own size (the tornado's grows with its keys)
     figures = [div(heat_map_figure(m)) for m in maps]
     if not maps and keys:
         figures = [div(line_figure(results, keys[0]))]
-    has_default = any(r.p_default for r in results)
-    columns = ["variant", *keys, "NPV mean", "P5", "P50", "P95"]
-    columns += ["P(default) 12m", "P(default) horizon"] if has_default else []
-    columns += ["decision"] if any(r.decision for r in results) else []
-    rows = []
-    for r in results:
-        row = [str(r.index), *(_label(r.overrides.get(k)) for k in keys)]
-        row += [fmt_usd(r.npv_usd[k]) for k in ("mean", "p5", "p50", "p95")]
-        if has_default:
-            pd_ = r.p_default or {}
-            row += [
-                f"{pd_.get('12m', float('nan')):.1%}",
-                f"{pd_.get('horizon', float('nan')):.1%}",
-            ]
-        if "decision" in columns:
-            row.append(
-                "; ".join(
-                    f"{s}: {d['action']} m{d['start_month']}" for s, d in (r.decision or {}).items()
-                )
-            )
-        rows.append(row)
+    columns, rows = variant_table(results, keys)
     secs = sweep.get("seconds")
     return _PAGE.render(
         sweep_id=sweep["sweep_id"],

@@ -363,15 +363,19 @@ def stored_sweep(con: Any, sweep_id: str) -> dict[str, Any]:
     -------
     dict
         :func:`hashpivot.runs.store.get_sweep`'s keys with ``variants`` (the rows),
-        ``keys``, ``heat_maps`` and ``tornado``.
+        ``keys``, ``table`` (the variants formatted as the report shows them), ``heat_maps``
+        and ``tornado``.
     """
     d = store.get_sweep(con, sweep_id)
     rows = d.pop("rows")
     results = [sweeping.VariantResult.from_dict(r) for r in rows]
     drawn = lhs_keys(d["design"])
+    keys = sweeping.varied_keys(results)
+    columns, cells = sweeping.variant_table(results, keys)
     return d | {
-        "keys": sweeping.varied_keys(results),
+        "keys": keys,
         "variants": rows,
+        "table": {"columns": columns, "rows": cells},
         "heat_maps": [m.to_dict() for m in sweeping.heat_maps(results, drawn)] if results else [],
         "tornado": [t.to_dict() for t in sweeping.sweep_tornado(results, drawn)] if results else [],
     }

@@ -106,10 +106,8 @@ const hp = {
       bar("low_npv_usd", "lowest value", "low_value"), bar("high_npv_usd", "highest value", "high_value")],
       layout({ barmode: "overlay", height: 120 + 50 * t.length, margin: { t: 30, l: 200, r: 10, b: 50 },
         xaxis: { title: { text: "mean NPV (USD M), from the sweep's mean" } } }), config);
-    const head = ["variant", ...d.keys, "NPV mean", "P5", "P95", "P(default) horizon"];
-    const rows = [head, ...d.variants.map(v => [String(v.index), ...d.keys.map(k => label(v.overrides[k])),
-      hp.usd(v.npv_usd.mean), hp.usd(v.npv_usd.p5), hp.usd(v.npv_usd.p95), hp.pct((v.p_default || {}).horizon)])];
-    hp.table(document.getElementById("sweep-variants"), rows);
+    // the variants' rows as the report formats them (engine.sweep.variant_table, via the API)
+    hp.table(document.getElementById("sweep-variants"), [d.table.columns, ...d.table.rows]);
   },
   decision(target, d, table, plan) {
     // Where each megawatt goes: the table and the portfolio rows as the API formats them (the
