@@ -247,20 +247,15 @@ def _run(
 ) -> SweepRun:
     sweep_id = store.new_run_id()
     base = items[0].plan
-    with store.connect(db) as con:
-        store.begin_sweep(
-            con,
-            sweep_id,
-            plan_name=base.name,
-            plan_yaml=base_yaml,
-            version=__version__,
-            design=design,
-            n_variants=len(items),
-            paths=base.paths,
-            seed_per_variant=any("seed" in v.overrides for v in items),
-            workers=ex.workers,
-            where_run=ex.where,
-        )
+    meta: dict[str, Any] = {  # the sweep's row: stored first, and the report's heading
+        "plan_name": base.name,
+        "version": __version__,
+        "n_variants": len(items),
+        "paths": base.paths,
+        "seed_per_variant": any("seed" in v.overrides for v in items),
+        "workers": ex.workers,
+        "where_run": ex.where,
+    }
     pending: list[dict[str, Any]] = []
     last = time.monotonic()
 
@@ -279,8 +274,10 @@ def _run(
         if progress:
             progress(done, len(items))
 
-    start = time.perf_counter()
     try:
+        with store.connect(db) as con:
+            store.begin_sweep(con, sweep_id, plan_yaml=base_yaml, design=design, **meta)
+        start = time.perf_counter()
         results = sweeping.collect(sweeping.run_sweep(items, ex), len(items), arrived)
         seconds = time.perf_counter() - start
         keys = sweeping.varied_keys(results)
@@ -288,15 +285,7 @@ def _run(
         maps = sweeping.heat_maps(results, drawn)
         tornado = sweeping.sweep_tornado(results, drawn)
         report_path = Path(out) / sweep_id / "sweep.html"
-        row = {
-            "sweep_id": sweep_id,
-            "plan_name": base.name,
-            "paths": base.paths,
-            "seed_per_variant": any("seed" in v.overrides for v in items),
-            "where_run": ex.where,
-            "seconds": seconds,
-            "version": __version__,
-        }
+        row = {"sweep_id": sweep_id, "seconds": seconds, **meta}
         try:
             write_atomic(report_path, report.render(row, results, maps, tornado, keys))
         except OSError as exc:
