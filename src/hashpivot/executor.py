@@ -449,8 +449,10 @@ def open_executor(
     Raises
     ------
     InputError
-        Both ``workers`` and ``scheduler``, a bad worker count, or a bad scheduler.
+        Both ``workers`` and ``scheduler``, a worker count outside 0 … this machine's cores
+        (:func:`check_workers_flag`), or a bad scheduler.
     """
+    check_workers_flag(workers)
     if workers is not None and scheduler is not None:
         raise InputError(
             "workers", workers, "either --workers or --scheduler, not both (a cluster has its own)"

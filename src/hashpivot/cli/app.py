@@ -471,10 +471,7 @@ def plan_cmd(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..config import models as config
-    from ..executor import check_workers_flag
     from ..runs import runner
-
-    check_workers_flag(workers)
 
     if max_memory_gb is not None and not max_memory_gb > 0:
         raise InputError("--max-memory-gb", max_memory_gb, "a number of GiB > 0")
@@ -508,9 +505,7 @@ def plan_cmd(
                 memory_flag="--max-memory-gb",
                 workers=workers,
                 scheduler=scheduler,
-                announce=None
-                if workers is None and scheduler is None
-                else lambda where: progress_console.print(f"hashpivot: {where}"),
+                announce=lambda where: progress_console.print(f"hashpivot: {where}"),
             )
         except KeyboardInterrupt:
             # Nothing is written before the simulation ends: the report, the ledger record and
@@ -1056,7 +1051,7 @@ def backtest_cmd(
     the HTML report and store the scores."""
     from ..config import models as config
     from ..engine.run import market_calibration
-    from ..executor import check_workers_flag, open_executor
+    from ..executor import open_executor
     from ..market import hindcast
     from ..reports import backtest as report
     from ..runs import store
@@ -1082,7 +1077,6 @@ def backtest_cmd(
         calibration["btc_model"] = model
     ors = hindcast.month_end_origins(first, last, step)
     store.check_writable(db)  # a bad --db fails now, not after the simulation
-    check_workers_flag(workers)
     small = len(ors) * paths < hindcast.SMALL_HINDCAST_PATHS
     with open_executor(workers, scheduler, small=small, tasks=len(ors)) as ex:
         if not as_json:

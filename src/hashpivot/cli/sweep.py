@@ -82,10 +82,8 @@ def sweep_cmd(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..config.io import read_text
-    from ..executor import check_workers_flag
     from ..runs import sweeps
 
-    check_workers_flag(workers)
     spec = sweeps.SweepSpec(
         vary=list(vary or []),
         ranges=list(ranges or []),
