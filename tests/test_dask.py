@@ -57,11 +57,12 @@ def cluster():
 
 
 def _alone(v: sweep.Variant) -> sweep.VariantResult:
-    """The variant run by itself in this process, through the plan's own loader."""
+    """The variant run by itself in this process as ``hashpivot plan --set`` runs it: the plan's
+    own loader, its own calibration (not the sweep's shared market), ``engine.run``."""
     cfg, _ = load_plan(CORE, values=v.overrides, paths=v.plan.paths)
-    return sweep.run_variant(
-        engine.calibrate_market(cfg.market), sweep.Variant(v.index, v.overrides, cfg)
-    )
+    assert not cfg.has_alternatives  # else the decision would be part of the run too
+    summary = engine.run(cfg, with_tornado=False).summary()
+    return sweep.variant_result(sweep.Variant(v.index, v.overrides, cfg), summary, 0.0)
 
 
 def test_sweep_on_two_workers_equals_each_variant_alone(cluster, tmp_path: Path) -> None:
@@ -105,6 +106,8 @@ def test_killed_worker_has_its_tasks_rerun(cluster, tmp_path: Path) -> None:
     for r in got:
         assert r == _alone(items[r.index])
     cluster.client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+    now = set(cluster.client.run(os.getpid).values())
+    assert next(iter(pids.values())) not in now and len(now) == 2  # the kill did happen
 
 
 def test_backtest_on_two_workers_equals_in_process(cluster) -> None:
