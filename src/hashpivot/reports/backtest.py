@@ -14,17 +14,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..market import hindcast
-from .plan import PlotlyDivs
+from .plan import PAGE_STYLE, PlotlyDivs
 
 _PAGE = jinja2.Template(
     """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hashpivot backtest {{ backtest_id }}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1150px; color: #222; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: .92rem; }
-td, th { padding: 3px 9px; border-bottom: 1px solid #ddd; text-align: right; }
-td:first-child, th:first-child { text-align: left; }
-.note { color: #555; font-size: .9rem; }
+<style>{{ style }}
 .miss { color: #b03a2e; font-weight: 600; }
 </style></head><body>
 <h1>Backtest of the market model</h1>
@@ -204,6 +199,7 @@ def render(rec: dict[str, Any], hc: hindcast.Hindcast, backtest_id: str) -> str:
     div = PlotlyDivs(height=400, margin={"t": 50, "l": 60, "r": 20, "b": 40})
     cal = ", ".join(f"{k}={v}" for k, v in rec["calibration"].items() if v is not None)
     return _PAGE.render(
+        style=PAGE_STYLE,
         backtest_id=backtest_id,
         n_origins=len(rec["origin_days"]),
         first=rec["origin_days"][0],

@@ -36,6 +36,16 @@ def _template() -> jinja2.Template:
     return jinja2.Template(text, autoescape=True)
 
 
+#: The style of the single-page reports (backtest, sweep): one column, plain tables.
+PAGE_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1150px; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: .92rem; }
+td, th { padding: 3px 9px; border-bottom: 1px solid #ddd; text-align: right; }
+td:first-child, th:first-child { text-align: left; }
+.note { color: #555; font-size: .9rem; }
+"""
+
+
 class PlotlyDivs:
     """Renders figures as HTML divs for one page: Plotly's JavaScript is inlined with the first
     figure only. ``layout`` is applied to every figure first."""

@@ -13,18 +13,13 @@ import plotly.graph_objects as go
 
 from ..engine.sweep import HeatMap, SweepTornadoRow, VariantResult, value_label, variant_table
 from ..fmt import usd_compact as fmt_usd
-from .plan import PlotlyDivs
+from .plan import PAGE_STYLE, PlotlyDivs
 
 _PAGE = jinja2.Template(
     """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>hashpivot sweep {{ sweep_id }}</title>
-<style>
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1150px; color: #222; }
-table { border-collapse: collapse; margin: 1rem 0; font-size: .9rem; }
-td, th { padding: 3px 9px; border-bottom: 1px solid #ddd; text-align: right; }
+<style>{{ style }}
 td { white-space: pre-line; }
-td:first-child, th:first-child { text-align: left; }
-.note { color: #555; font-size: .9rem; }
 </style></head><body>
 <h1>Sweep of {{ plan }}</h1>
 <p class="note">{{ n }} variants × {{ paths }} paths, {{ seeds }}; ran {{ where }} in
@@ -202,6 +197,7 @@ def render(sweep: dict[str, Any], results: Sequence[VariantResult], maps: Sequen
     columns, rows = variant_table(results, keys)
     secs = sweep.get("seconds")
     return _PAGE.render(
+        style=PAGE_STYLE,
         sweep_id=sweep["sweep_id"],
         plan=sweep["plan_name"],
         n=len(results),
