@@ -24,7 +24,15 @@ from ..fmt import usd_compact
 from ..locations import DEFAULT_DB, safe_name
 from ..version import __version__
 from .buildout import buildout_cmd
-from .common import INTERRUPTED, JsonFlag, console, fmt_usd, print_json, say_interrupted
+from .common import (
+    INTERRUPTED,
+    JsonFlag,
+    console,
+    fmt_usd,
+    print_json,
+    say_interrupted,
+    where_announcer,
+)
 from .ledger import ledger_app
 from .serve import serve_cmd
 from .sweep import SchedulerOption, WorkersOption, sweep_cmd, sweeps_list, sweeps_show
@@ -505,7 +513,7 @@ def plan_cmd(
                 memory_flag="--max-memory-gb",
                 workers=workers,
                 scheduler=scheduler,
-                announce=lambda where: progress_console.print(f"hashpivot: {where}"),
+                announce=where_announcer(progress_console, workers, scheduler),
             )
         except KeyboardInterrupt:
             # Nothing is written before the simulation ends: the report, the ledger record and
@@ -1078,9 +1086,10 @@ def backtest_cmd(
     ors = hindcast.month_end_origins(first, last, step)
     store.check_writable(db)  # a bad --db fails now, not after the simulation
     small = len(ors) * paths < hindcast.SMALL_HINDCAST_PATHS
+    announce = where_announcer(Console(stderr=True), workers, scheduler)
     with open_executor(workers, scheduler, small=small, tasks=len(ors)) as ex:
-        if not as_json:
-            Console(stderr=True).print(f"hashpivot: backtest of {len(ors)} origins {ex.where}")
+        if announce:
+            announce(f"backtest of {len(ors)} origins {ex.where}")
         hc = hindcast.run(ors, hs, n_paths=paths, seed=seed, executor=ex, **calibration)
     rec = hindcast.record(hc, calibration, n_paths=paths, seed=seed, step_months=step)
     backtest_id = store.new_run_id()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -62,3 +63,29 @@ def say_interrupted(text: str) -> None:
     if not _interrupt_said:
         sys.stderr.write(f"hashpivot: interrupted; {text}\n")
         _interrupt_said = True
+
+
+def where_announcer(
+    err: Console, workers: int | None, scheduler: str | None
+) -> Callable[[str], None] | None:
+    """How a command says where its tasks run (``hashpivot: … on a LocalCluster of 2 worker
+    processes``): always when the user chose the place, else only on a terminal — the default
+    is a hint for a person waiting, kept out of logs, pipes and the README's recorded outputs.
+
+    Parameters
+    ----------
+    err : rich.console.Console
+        The command's stderr console.
+    workers : int or None
+        ``--workers`` [-].
+    scheduler : str or None
+        ``--scheduler``.
+
+    Returns
+    -------
+    callable or None
+        Prints ``hashpivot: WHERE`` on ``err``; ``None`` when nothing is to be said.
+    """
+    if workers is None and scheduler is None and not err.is_terminal:
+        return None
+    return lambda where: err.print(f"hashpivot: {where}")

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ..fmt import usd_compact
 from ..locations import DEFAULT_DB
-from .common import INTERRUPTED, JsonFlag, print_json, say_interrupted
+from .common import INTERRUPTED, JsonFlag, print_json, say_interrupted, where_announcer
 
 if TYPE_CHECKING:
     from ..engine.sweep import VariantResult
@@ -113,7 +113,7 @@ def sweep_cmd(
                 workers=workers,
                 scheduler=scheduler,
                 progress=lambda n, total: bar.update(task, completed=n, total=total),
-                announce=lambda where: err.print(f"hashpivot: {where}"),
+                announce=where_announcer(err, workers, scheduler),
             )
         except KeyboardInterrupt:
             say_interrupted("the sweep's tasks were cancelled and nothing of it was stored")
